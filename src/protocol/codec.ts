@@ -1,0 +1,57 @@
+import type { Frame } from './events.js';
+
+/** The result of decoding one text frame: a frame, or why it is not one. */
+export type DecodeResult = { ok: true; frame: Frame } | { ok: false; message: string; id?: string; event?: string };
+
+const MAX_ID_LENGTH = 64;
+
+/**
+ * Decode one v3 text frame. Knows nothing about sockets: the caller has already refused binary
+ * frames and frames over `max_payload`. Returns `ok: false` with a human message for `bad_message`
+ * (and the frame's `id`/`event` where they could be read, so the error can name them).
+ */
+export function decodeFrame(text: string): DecodeResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, message: 'frame is not valid JSON' };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { ok: false, message: 'frame must be a JSON object' };
+  }
+  const obj = value as Record<string, unknown>;
+  const id = typeof obj.id === 'string' && obj.id.length >= 1 && obj.id.length <= MAX_ID_LENGTH ? obj.id : undefined;
+  const event = typeof obj.event === 'string' ? obj.event : undefined;
+  if (event === undefined || event.length === 0) {
+    return { ok: false, message: 'frame needs a non-empty string "event"', id };
+  }
+  if (obj.id !== undefined && id === undefined) {
+    return { ok: false, message: `"id" must be a string of 1 to ${MAX_ID_LENGTH} characters`, event };
+  }
+  if (obj.seq !== undefined && !Number.isSafeInteger(obj.seq)) {
+    return { ok: false, message: '"seq" must be an integer', id, event };
+  }
+  const frame: Frame = { event };
+  if ('payload' in obj) frame.payload = obj.payload;
+  if (id !== undefined) frame.id = id;
+  if (obj.seq !== undefined) frame.seq = obj.seq as number;
+  return { ok: true, frame };
+}
+
+/** Encode a frame as the JSON text sent on the wire. Fields in a stable order: event, seq, id, payload. */
+export function encodeFrame(frame: Frame): string {
+  const out: Frame = { event: frame.event };
+  if (frame.seq !== undefined) out.seq = frame.seq;
+  if (frame.id !== undefined) out.id = frame.id;
+  if (frame.payload !== undefined) out.payload = frame.payload;
+  return JSON.stringify(out);
+}
+
+/** Is `value` a plain JSON object (not null, not an array)? */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Channel names (PROTOCOL.md §5). */
+export const CHANNEL_NAME = /^[A-Za-z0-9_\-:./]{1,128}$/;
