@@ -1,0 +1,399 @@
+import { CloseReason } from '../protocol/codes.js';
+import { encodeFrame } from '../protocol/codec.js';
+import type { ChannelMessagePayload, DisconnectPayload, ErrorPayload, Frame, InitPayload, StreamPosition, SubscribedPayload } from '../protocol/events.js';
+import { DEFAULT_BACKOFF, reconnectDecision, type BackoffOptions } from './backoff.js';
+import { systemClock, Timer, type Clock } from './clock.js';
+import { Emitter } from './emitter.js';
+import { browserNetwork, browserVisibility, pageUrl, randomId, WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './environment.js';
+import { Liveness } from './liveness.js';
+import { RequestQueue, WsgateError, type SendResult } from './requests.js';
+import { Subscription, type ChannelMessage, type SubscriptionHost } from './subscription.js';
+import type { ClientEvents, ClientStats, ConnectionState, WsgateClientOptions } from './types.js';
+
+/** Codes of sockets the client itself gives up on (reported in `disconnected`, sent when the socket can carry them). */
+const LOCAL_CLOSE = { watchdog: { code: 4100, reason: 'heartbeat_timeout' }, connectTimeout: { code: 4101, reason: 'connect_timeout' } };
+
+/**
+ * The wsgate v3 client for browsers and Node: hello and resume, batched acks, duplicate drop by
+ * `seq`, reconnect with full-jitter backoff by close-code class, the application heartbeat with a
+ * wall-clock watchdog, acknowledged `send()`s and resumable channel subscriptions. See docs/client.md.
+ */
+export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionHost {
+  private readonly url: string;
+  private readonly WS: WebSocketConstructor;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly backoff: BackoffOptions;
+  private readonly liveness: Liveness;
+  private readonly requests = new RequestQueue(randomId);
+  private readonly subs = new Map<string, Subscription>();
+  private readonly reconnectTimer: Timer;
+  private readonly connectTimer: Timer;
+  private readonly ackTimer: Timer;
+  private readonly cleanups: Array<() => void> = [];
+  private socket: WebSocketLike | undefined;
+  private ready = false;
+  private _state: ConnectionState = 'idle';
+  private attempt = 0;
+  private session: { id: string; token: string } | undefined;
+  private lastSeq = 0;
+  private ackedSeq = 0;
+  private serverDisconnect: DisconnectPayload | undefined;
+  private _init: InitPayload | undefined;
+  /** Counters for a status display. */
+  readonly stats: ClientStats = { heartbeatsSent: 0, heartbeatsReceived: 0, messagesReceived: 0, duplicatesDropped: 0, reconnects: 0, resumes: 0 };
+
+  constructor(private readonly opts: WsgateClientOptions = {}) {
+    super();
+    const url = opts.url ?? pageUrl();
+    if (!url) throw new TypeError('wsgate client: `url` is required outside a browser page');
+    const WS = opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (!WS) throw new TypeError('wsgate client: no global WebSocket (Node < 22): pass `WebSocket` (e.g. the `ws` package class)');
+    this.url = url;
+    this.WS = WS;
+    this.clock = opts.clock ?? systemClock;
+    this.random = opts.random ?? Math.random;
+    this.backoff = { ...DEFAULT_BACKOFF, ...opts.backoff };
+    this.liveness = new Liveness(this.clock, { sendHeartbeat: () => this.sendHeartbeat(), onDead: () => this.abandon(LOCAL_CLOSE.watchdog) }, opts.watchdogFactor ?? 1.5);
+    this.reconnectTimer = new Timer(this.clock, () => this.open());
+    this.connectTimer = new Timer(this.clock, () => this.abandon(LOCAL_CLOSE.connectTimeout));
+    this.ackTimer = new Timer(this.clock, () => this.flushAck());
+    this.watchEnvironment();
+    if (opts.autoConnect !== false) this.connect();
+  }
+
+  /** The connection state. */
+  get state(): ConnectionState {
+    return this._state;
+  }
+
+  /** The current session id (kept across resumes), once `system/init` arrived. */
+  get sessionId(): string | undefined {
+    return this.session?.id;
+  }
+
+  /** The last `system/init` (ping_interval, heartbeat_interval, sessions of the room…). */
+  get init(): InitPayload | undefined {
+    return this._init;
+  }
+
+  /** The highest `seq` received. */
+  get seq(): number {
+    return this.lastSeq;
+  }
+
+  /** Connect (or reconnect now, skipping a pending backoff). No effect while connecting or connected, or after `close()`. */
+  connect(): void {
+    if (this._state === 'connecting' || this._state === 'connected' || this._state === 'closed') return;
+    this.open();
+  }
+
+  /** Close with 1000 (ends the session on the server) and stop for good; pending sends are rejected with `closed`. */
+  close(code = 1000, reason = 'normal'): void {
+    if (this._state === 'closed') return;
+    const sock = this.detach();
+    try {
+      sock?.close(code, reason);
+    } catch {
+      /* a socket still connecting may refuse a close code; it is dropped either way */
+    }
+    for (const off of this.cleanups.splice(0)) off();
+    this.reconnectTimer.cancel();
+    this.setState('closed');
+    if (sock) this.emit('disconnected', { code, reason, willReconnect: false, local: true });
+    this.requests.rejectAll('closed', 'the client was closed');
+  }
+
+  /**
+   * Send an application event (or any client event) with an `id`; resolves on `system/ack`, rejects
+   * on `system/error`. Queued while disconnected and re-sent after a resume until acknowledged.
+   */
+  send(event: string, payload?: unknown, options: { timeout?: number } = {}): Promise<SendResult> {
+    if (typeof event !== 'string' || event.length === 0) return Promise.reject(new TypeError('event must be a non-empty string'));
+    if (this._state === 'closed' || this._state === 'failed') return Promise.reject(new WsgateError('closed', `the client is ${this._state}`, event));
+    return this.request(event, payload, false, options.timeout ?? this.opts.sendTimeout ?? 0);
+  }
+
+  /** Publish to a channel (`channel/publish`; the gateway must allow client publishing). */
+  publish(channel: string, data: unknown): Promise<SendResult> {
+    return this.send('channel/publish', { channel, data });
+  }
+
+  /**
+   * Subscribe to `channel`; `handler` gets each message once, in order, across reconnects.
+   * Subscribing to a channel you already have adds the handler to the existing subscription.
+   */
+  subscribe(channel: string, handler?: (message: ChannelMessage) => void, options: { pauseWhenHidden?: boolean } = {}): Subscription {
+    let sub = this.subs.get(channel);
+    if (!sub) {
+      sub = new Subscription(channel, this, options.pauseWhenHidden ?? this.opts.pauseWhenHidden ?? false);
+      this.subs.set(channel, sub);
+      sub.start();
+    }
+    if (handler) sub.on('message', handler);
+    return sub;
+  }
+
+  /** The subscription to `channel`, if any. */
+  subscription(channel: string): Subscription | undefined {
+    return this.subs.get(channel);
+  }
+
+  /** @internal SubscriptionHost. */
+  requestSubscribe(sub: Subscription, since: StreamPosition | undefined): void {
+    const payload = since ? { channel: sub.channel, since } : { channel: sub.channel };
+    this.request('channel/subscribe', payload, true, 0).catch((err: unknown) => {
+      if (err instanceof WsgateError && !['session_lost', 'closed', 'timeout'].includes(err.code) && this.subs.get(sub.channel) === sub) sub.handleError(err);
+    });
+  }
+
+  /** @internal SubscriptionHost. */
+  requestUnsubscribe(sub: Subscription): void {
+    this.request('channel/unsubscribe', { channel: sub.channel }, true, 0).catch(() => undefined);
+  }
+
+  /** @internal SubscriptionHost. */
+  forget(sub: Subscription): void {
+    if (this.subs.get(sub.channel) === sub) this.subs.delete(sub.channel);
+  }
+
+  private request(event: string, payload: unknown, internal: boolean, timeout: number): Promise<SendResult> {
+    const { id, promise } = this.requests.add(event, payload, internal);
+    if (this.ready && this.write({ event, id, payload })) this.requests.markWritten(id);
+    if (timeout > 0) {
+      const t = new Timer(this.clock, () => this.requests.fail(id, new WsgateError('timeout', `no system/ack for ${event} within ${timeout} ms`, event)));
+      t.arm(timeout);
+      return promise.finally(() => t.cancel());
+    }
+    return promise;
+  }
+
+  private open(): void {
+    this.reconnectTimer.cancel();
+    if (this._state === 'closed') return;
+    this.detach();
+    this.serverDisconnect = undefined;
+    let sock: WebSocketLike;
+    this.setState('connecting');
+    this.emit('connecting', { attempt: this.attempt, url: this.url });
+    try {
+      sock = new this.WS(this.url);
+    } catch (err) {
+      this.debug('WebSocket constructor threw', { err: String(err) });
+      this.onClosed(1006, 'constructor_failed', false);
+      return;
+    }
+    this.socket = sock;
+    sock.onopen = () => this.sendHello();
+    sock.onmessage = (ev) => this.onFrame(ev.data);
+    sock.onclose = (ev) => {
+      if (this.socket === sock) this.onClosed(ev.code, ev.reason, false);
+    };
+    sock.onerror = () => undefined; // a close event always follows
+    this.connectTimer.arm(this.opts.connectTimeout ?? 10_000);
+  }
+
+  private sendHello(): void {
+    const hello: Record<string, unknown> = {};
+    if (this.opts.token !== undefined) hello.token = this.opts.token;
+    if (this.opts.room !== undefined) hello.room = this.opts.room;
+    if (this.opts.profile !== undefined) hello.profile = this.opts.profile;
+    if (this.opts.resumable === false) hello.resumable = false;
+    if (this.session) hello.resume = { session_id: this.session.id, resume_token: this.session.token, last_seq: this.lastSeq };
+    this.write({ event: 'client/hello', payload: hello });
+  }
+
+  private onFrame(data: unknown): void {
+    if (typeof data !== 'string') return; // the gateway sends text frames only
+    let frame: Frame;
+    try {
+      frame = JSON.parse(data) as Frame;
+    } catch {
+      return;
+    }
+    if (frame === null || typeof frame !== 'object' || typeof frame.event !== 'string') return;
+    this.liveness.received();
+    if (typeof frame.seq === 'number') {
+      if (frame.seq <= this.lastSeq) {
+        this.stats.duplicatesDropped++;
+        return;
+      }
+      this.lastSeq = frame.seq;
+      this.scheduleAck();
+    }
+    this.stats.messagesReceived++;
+    this.dispatch(frame);
+  }
+
+  private dispatch(frame: Frame): void {
+    const p = frame.payload as Record<string, unknown> | undefined;
+    switch (frame.event) {
+      case 'system/init':
+        return this.onInit(frame.payload as InitPayload);
+      case 'system/heartbeat':
+        this.stats.heartbeatsReceived++;
+        return this.emit('heartbeat', { direction: 'received', count: this.stats.heartbeatsReceived });
+      case 'system/ack':
+        if (p && typeof p.id === 'string') this.requests.ack(p.id, p.duplicate === true);
+        return;
+      case 'system/error': {
+        const err = frame.payload as ErrorPayload;
+        if (!(typeof err?.id === 'string' && this.requests.error(err.id, err))) this.emit('error', new WsgateError(err?.code ?? 'internal', err?.message ?? '', err?.event));
+        return;
+      }
+      case 'system/disconnect':
+        this.serverDisconnect = frame.payload as DisconnectPayload;
+        return;
+      case 'channel/subscribed':
+        this.subs.get(String(p?.channel))?.handleSubscribed(frame.payload as SubscribedPayload);
+        return;
+      case 'channel/message':
+        this.subs.get(String(p?.channel))?.handleMessage(frame.payload as ChannelMessagePayload);
+        return;
+      case 'channel/unsubscribed':
+        return;
+      default:
+        this.emit('message', frame);
+    }
+  }
+
+  private onInit(init: InitPayload): void {
+    this.connectTimer.cancel();
+    const previous = this.session;
+    this.session = { id: init.session_id, token: init.resume_token };
+    this._init = init;
+    this.attempt = 0; // reset on success
+    this.ready = true;
+    const lost = previous !== undefined && !init.resumed;
+    if (!init.resumed) {
+      // A fresh session numbers from 1 again; acks and dedup restart with it.
+      this.lastSeq = 0;
+      this.ackedSeq = 0;
+      if (lost) this.requests.sessionLost(init.resume_error ?? 'unknown');
+    } else this.stats.resumes++;
+    this.liveness.start((init.heartbeat_interval ?? 0) * 1000);
+    this.setState('connected');
+    for (const r of this.requests.drain()) this.write({ event: r.event, id: r.id, payload: r.payload });
+    if (lost) for (const sub of this.subs.values()) sub.resubscribe();
+    const ev: ClientEvents['connected'] = { sessionId: init.session_id, resumed: init.resumed, replayed: init.replayed ?? 0, init };
+    if (init.resume_error) ev.resumeError = init.resume_error;
+    this.emit('connected', ev);
+    if (init.resumed) this.emit('resumed', { sessionId: init.session_id, replayed: init.replayed ?? 0 });
+    if (lost) this.emit('session-lost', { previousSessionId: previous.id, reason: init.resume_error ?? 'unknown' });
+  }
+
+  private scheduleAck(): void {
+    if (this.lastSeq - this.ackedSeq >= (this.opts.ackEvery ?? 50)) this.flushAck();
+    else if (!this.ackTimer.armed) this.ackTimer.arm(this.opts.ackDelay ?? 1000);
+  }
+
+  private flushAck(): void {
+    this.ackTimer.cancel();
+    if (!this.ready || this.lastSeq <= this.ackedSeq) return;
+    if (this.write({ event: 'client/ack', payload: { seq: this.lastSeq } })) this.ackedSeq = this.lastSeq;
+  }
+
+  private sendHeartbeat(): void {
+    if (this.write({ event: 'client/heartbeat' })) {
+      this.stats.heartbeatsSent++;
+      this.emit('heartbeat', { direction: 'sent', count: this.stats.heartbeatsSent });
+    }
+  }
+
+  private write(frame: Frame): boolean {
+    const sock = this.socket;
+    if (!sock || sock.readyState !== WS_OPEN) return false;
+    sock.send(encodeFrame(frame));
+    this.liveness.sent();
+    return true;
+  }
+
+  /** Give up on the current socket without waiting for its close handshake (a dead peer never answers). */
+  private abandon(why: { code: number; reason: string }): void {
+    const sock = this.detach();
+    if (!sock) return;
+    this.debug('abandoning socket', why);
+    try {
+      if (sock.readyState === WS_OPEN) sock.close(why.code, why.reason);
+      else sock.close();
+    } catch {
+      /* already closing */
+    }
+    this.onClosed(why.code, why.reason, true);
+  }
+
+  /** Stop listening to the current socket and every per-connection timer; returns the socket. */
+  private detach(): WebSocketLike | undefined {
+    const sock = this.socket;
+    this.socket = undefined;
+    this.ready = false;
+    this.liveness.stop();
+    this.connectTimer.cancel();
+    this.ackTimer.cancel();
+    if (sock) {
+      sock.onopen = null;
+      sock.onmessage = null;
+      sock.onclose = null;
+      // Keep a no-op error handler: `ws` throws on an 'error' event nobody listens to.
+      sock.onerror = () => undefined;
+    }
+    return sock;
+  }
+
+  /** The one funnel after any socket end: decide between stop and reconnect. */
+  private onClosed(wireCode: number, wireReason: string, local: boolean): void {
+    this.detach();
+    if (this._state === 'closed' || this._state === 'failed') return;
+    // A socket terminated right after system/disconnect reports 1006: the disconnect says what was meant.
+    const sd = this.serverDisconnect;
+    const code = !local && sd && (wireCode === 1006 || wireCode === 1005) ? sd.code : wireCode;
+    const reason = (!local && sd && code === sd.code ? sd.reason : wireReason) || CloseReason[code] || '';
+    const decision = reconnectDecision(code, this.attempt, this.backoff, this.random);
+    this.debug('closed', { code, reason, decision: decision.action, kind: decision.kind });
+    if (decision.action === 'stop') {
+      this.setState('failed');
+      this.emit('disconnected', { code, reason, willReconnect: false, local });
+      this.emit('failed', { code, reason });
+      this.requests.rejectAll('closed', `connection closed with ${code} ${reason}: not reconnecting`);
+      return;
+    }
+    this.attempt++;
+    this.stats.reconnects++;
+    this.setState('disconnected');
+    this.emit('disconnected', { code, reason, willReconnect: true, delay: decision.delay, local });
+    this.reconnectTimer.arm(decision.delay);
+  }
+
+  private watchEnvironment(): void {
+    const vis = this.opts.visibility === undefined ? browserVisibility() : this.opts.visibility;
+    if (vis) {
+      this.cleanups.push(
+        vis.onChange(() => {
+          const hidden = vis.isHidden();
+          for (const sub of [...this.subs.values()]) sub.setHidden(hidden);
+          if (!hidden) this.wake();
+        }),
+      );
+    }
+    const net = this.opts.network === undefined ? browserNetwork() : this.opts.network;
+    if (net) this.cleanups.push(net.onOnline(() => this.wake()));
+  }
+
+  /** The page became visible or the network came back: retry at once, and catch a watchdog that throttled timers delayed. */
+  private wake(): void {
+    if (this._state === 'disconnected') this.open();
+    else if (this._state === 'connected') this.liveness.check();
+  }
+
+  private setState(next: ConnectionState): void {
+    const previous = this._state;
+    if (previous === next) return;
+    this._state = next;
+    this.debug(`state ${previous} → ${next}`);
+    this.emit('state', { state: next, previous });
+  }
+
+  private debug(message: string, data?: Record<string, unknown>): void {
+    this.opts.debug?.(message, data);
+  }
+}
