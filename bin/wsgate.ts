@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+/**
+ * The `wsgate` command: the composition root. `src/` never imports the legacy adapter, so the
+ * gateway and the adapter are put together here.
+ */
+import { parseCli } from '../src/cli.js';
+import { ConfigError } from '../src/config.js';
+import { createGateway, type Gateway } from '../src/gateway.js';
+import { mountLegacyAdapter } from '../legacy-adapter/index.js';
+import { runLegacyCli } from '../legacy-adapter/cli.js';
+
+async function main(argv: string[]): Promise<number | undefined> {
+  if (argv[0] === 'legacy') {
+    await runLegacyCli(argv.slice(1));
+    return undefined;
+  }
+  const req = parseCli(argv);
+  if (req.kind === 'help') {
+    process.stdout.write(`${req.text}\n`);
+    return 0;
+  }
+  const gateway: Gateway = createGateway(req.options);
+  await gateway.listen();
+  if (req.options.legacy) mountLegacyAdapter(gateway);
+  const stop = (signal: string): void => {
+    gateway.logger.info({ signal }, 'stopping');
+    void gateway.close().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('unhandledRejection', (err) => gateway.logger.error({ err }, 'unhandled rejection'));
+  return undefined;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== undefined) process.exit(code);
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`wsgate: ${err.message}\n`);
+      process.exit(2);
+    }
+    const e = err as NodeJS.ErrnoException;
+    process.stderr.write(`wsgate: ${e.code === 'EADDRINUSE' ? `port in use (${e.message})` : (e.stack ?? String(e))}\n`);
+    process.exit(1);
+  },
+);

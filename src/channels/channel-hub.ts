@@ -1,0 +1,129 @@
+import type { Broker, BrokerListener, ChannelMessage } from '../broker/broker.js';
+import { ErrorCode } from '../protocol/codes.js';
+import { CHANNEL_NAME } from '../protocol/codec.js';
+import { ProtocolError } from '../protocol/errors.js';
+import type { StreamPosition } from '../protocol/events.js';
+import type { Session } from '../session/session.js';
+
+/** Per-session state of one subscription while its recovery is in flight. */
+interface Pending {
+  queue: ChannelMessage[];
+}
+
+/**
+ * Which sessions of this process subscribe to which channel, and the ordering rule of a
+ * subscribe with recovery: `channel/subscribed`, then the recovered messages, then live ones —
+ * none lost in between, none twice. One broker listener per channel per process.
+ */
+export class ChannelHub {
+  private readonly subscribers = new Map<string, Set<Session>>();
+  private readonly listeners = new Map<string, BrokerListener>();
+  /** channel → session → messages that arrived while its recovery was being read. */
+  private readonly pending = new Map<string, Map<Session, Pending>>();
+
+  constructor(
+    private readonly broker: Broker,
+    /** Channels per session. */
+    private readonly maxSubscriptions: number,
+  ) {}
+
+  /** Validate a channel name or throw `bad_channel`. */
+  static check(channel: unknown): string {
+    if (typeof channel !== 'string' || !CHANNEL_NAME.test(channel)) {
+      throw new ProtocolError(ErrorCode.BadChannel, 'channel must match ^[A-Za-z0-9_\\-:./]{1,128}$');
+    }
+    return channel;
+  }
+
+  async subscribe(session: Session, channel: string, since?: StreamPosition): Promise<void> {
+    if (session.subscriptions.has(channel)) {
+      // Already subscribed: confirm without replay; messages keep flowing.
+      const { position } = await this.broker.recover(channel);
+      session.send('channel/subscribed', { channel, ...position, recovered: false });
+      return;
+    }
+    if (session.subscriptions.size >= this.maxSubscriptions) {
+      throw new ProtocolError(ErrorCode.TooManySubscriptions, `at most ${this.maxSubscriptions} subscriptions per session`);
+    }
+    session.subscriptions.add(channel);
+    let waiting = this.pending.get(channel);
+    if (!waiting) this.pending.set(channel, (waiting = new Map()));
+    const pend: Pending = { queue: [] };
+    waiting.set(session, pend);
+    try {
+      await this.attach(session, channel);
+      const rec = await this.broker.recover(channel, since);
+      if (session.state === 'ended' || !session.subscriptions.has(channel)) return;
+      session.send('channel/subscribed', { channel, ...rec.position, recovered: rec.recovered, ...(rec.missed !== undefined ? { missed: rec.missed } : {}) });
+      let last = rec.position.offset;
+      for (const m of rec.messages) this.deliver(session, m);
+      for (const m of pend.queue) {
+        if (m.epoch !== rec.position.epoch || m.offset > last) {
+          this.deliver(session, m);
+          last = m.offset;
+        }
+      }
+    } catch (err) {
+      this.detach(session, channel);
+      throw err;
+    } finally {
+      waiting.delete(session);
+      if (waiting.size === 0) this.pending.delete(channel);
+    }
+  }
+
+  async unsubscribe(session: Session, channel: string): Promise<void> {
+    if (!session.subscriptions.has(channel)) {
+      throw new ProtocolError(ErrorCode.BadChannel, `not subscribed to ${channel}`);
+    }
+    this.detach(session, channel);
+    session.send('channel/unsubscribed', { channel });
+  }
+
+  /** A session ended: drop all its subscriptions. */
+  removeSession(session: Session): void {
+    for (const channel of [...session.subscriptions]) this.detach(session, channel);
+  }
+
+  /** Number of channels with subscribers in this process. */
+  get channelCount(): number {
+    return this.subscribers.size;
+  }
+
+  private async attach(session: Session, channel: string): Promise<void> {
+    let subs = this.subscribers.get(channel);
+    if (!subs) this.subscribers.set(channel, (subs = new Set()));
+    subs.add(session);
+    if (!this.listeners.has(channel)) {
+      const listener: BrokerListener = (m) => this.fanOut(m);
+      this.listeners.set(channel, listener);
+      await this.broker.subscribe(channel, listener);
+    }
+  }
+
+  private detach(session: Session, channel: string): void {
+    session.subscriptions.delete(channel);
+    const subs = this.subscribers.get(channel);
+    if (!subs) return;
+    subs.delete(session);
+    if (subs.size === 0) {
+      this.subscribers.delete(channel);
+      const listener = this.listeners.get(channel);
+      this.listeners.delete(channel);
+      if (listener) void this.broker.unsubscribe(channel, listener).catch(() => undefined);
+    }
+  }
+
+  private fanOut(message: ChannelMessage): void {
+    const waiting = this.pending.get(message.channel);
+    for (const session of this.subscribers.get(message.channel) ?? []) {
+      const pend = waiting?.get(session);
+      if (pend) pend.queue.push(message);
+      else this.deliver(session, message);
+    }
+  }
+
+  private deliver(session: Session, m: ChannelMessage): void {
+    session.send('channel/message', { channel: m.channel, offset: m.offset, epoch: m.epoch, data: m.data });
+  }
+}

@@ -1,0 +1,237 @@
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { pino, type Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import type { Broker } from './broker/broker.js';
+import { MemoryBroker } from './broker/memory-broker.js';
+import { ChannelHub } from './channels/channel-hub.js';
+import { ConfigError, resolveOptions, type GatewayOptions } from './config.js';
+import { systemClock, type Clock } from './liveness/clock.js';
+import { GatewayMetrics } from './metrics.js';
+import { CloseCode } from './protocol/codes.js';
+import type { StreamPosition } from './protocol/events.js';
+import type { Authenticate, EventHandler, GatewayCore } from './server/core.js';
+import { V3Endpoint } from './server/endpoint.js';
+import { HttpFront, sendJson, type RouteHandler, type UpgradeHandler } from './server/http-front.js';
+import { SessionRegistry } from './session/registry.js';
+import type { Session } from './session/session.js';
+
+/** Everything `createGateway` takes: any GatewayOptions field plus the pluggable parts. */
+export interface GatewayInit extends Partial<GatewayOptions> {
+  /** A pino logger; default: JSON to stdout at `logLevel`. */
+  logger?: Logger;
+  /** Checks `client/hello`'s token; default accepts everyone. */
+  authenticate?: Authenticate;
+  /** Channel broker; default the in-memory one. */
+  broker?: Broker;
+  /** Attach to this server instead of creating one (then `listen()` only starts it if it is not listening). */
+  server?: http.Server | https.Server;
+  /** Time source for the liveness layers (tests). */
+  clock?: Clock;
+  /** Collect Node process metrics (default true). */
+  processMetrics?: boolean;
+}
+
+const PLUGGABLE = ['logger', 'authenticate', 'broker', 'server', 'clock', 'processMetrics'] as const;
+
+/** Create a gateway from typed options. Throws ConfigError naming the first bad option. */
+export function createGateway(init: GatewayInit = {}): Gateway {
+  return new Gateway(init);
+}
+
+/**
+ * A wsgate gateway: one HTTP(S) server with the v3 WebSocket endpoint at `/api/ws`, health and
+ * metrics routes, and room for more (`route`, `mountUpgrade`). Sessions, channels and both
+ * liveness layers live here; the broker may be shared with other processes.
+ */
+export class Gateway {
+  readonly options: GatewayOptions;
+  readonly logger: Logger;
+  readonly metrics: GatewayMetrics;
+  readonly registry: SessionRegistry;
+  readonly hub: ChannelHub;
+  readonly broker: Broker;
+  readonly server: http.Server | https.Server;
+  readonly front: HttpFront;
+  readonly endpoint: V3Endpoint;
+  private readonly wss: WebSocketServer;
+  private readonly handlers = new Map<string, EventHandler>();
+  private closing: Promise<void> | undefined;
+
+  constructor(init: GatewayInit) {
+    const partial: Partial<GatewayOptions> = { ...init };
+    for (const k of PLUGGABLE) delete (partial as Record<string, unknown>)[k];
+    this.options = resolveOptions(partial);
+    const o = this.options;
+    this.logger = init.logger ?? pino({ level: o.logLevel, base: { service: 'wsgate' } });
+    this.metrics = new GatewayMetrics(init.processMetrics ?? true, () => this.sample());
+    this.broker = init.broker ?? new MemoryBroker(o.historySize, o.historyTtl);
+    this.hub = new ChannelHub(this.broker, o.maxSubscriptions);
+    const onSend = (event: string): void => this.metrics.messagesOut.inc({ event });
+    this.registry = new SessionRegistry({ ...o, onSend }, o.sessionTtl, {
+      onEnded: (s, reason) => {
+        this.hub.removeSession(s);
+        this.logger.debug({ session: s.id, reason }, 'session ended');
+      },
+    });
+    const core: GatewayCore = {
+      options: o,
+      logger: this.logger,
+      registry: this.registry,
+      hub: this.hub,
+      broker: this.broker,
+      metrics: this.metrics,
+      handlers: this.handlers,
+      authenticate: init.authenticate,
+    };
+    this.endpoint = new V3Endpoint(core, init.clock ?? systemClock);
+    this.front = new HttpFront(this.logger, o.allowedOrigins);
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayload, perMessageDeflate: false, clientTracking: false });
+    this.front.mountUpgrade('/api/ws', (req, socket, head) => {
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.endpoint.accept(ws, req));
+    });
+    this.server = init.server ?? createServer(o);
+    this.server.on('request', this.front.onRequest);
+    this.server.on('upgrade', this.front.onUpgrade);
+    this.server.on('clientError', (_err, socket) => socket.destroy());
+    this.addBuiltinRoutes();
+  }
+
+  /** Start listening on `options.port`/`options.host` (unless the attached server already listens). */
+  async listen(): Promise<{ port: number; host: string }> {
+    if (!this.server.listening) {
+      await new Promise<void>((resolve, reject) => {
+        this.server.once('error', reject);
+        this.server.listen(this.options.port, this.options.host, () => {
+          this.server.off('error', reject);
+          resolve();
+        });
+      });
+    }
+    const addr = this.server.address() as AddressInfo;
+    this.logger.info({ port: addr.port, host: addr.address, tls: this.isTls }, 'wsgate listening');
+    return { port: addr.port, host: addr.address };
+  }
+
+  /** The bound port (0 before listen). */
+  get port(): number {
+    const addr = this.server.address();
+    return addr && typeof addr === 'object' ? addr.port : 0;
+  }
+
+  get isTls(): boolean {
+    return this.server instanceof https.Server;
+  }
+
+  /** A URL a local client can use, e.g. `url('/api/ws')` → `ws://127.0.0.1:8080/api/ws`. */
+  url(path = '/api/ws'): string {
+    const host = ['0.0.0.0', '::', ''].includes(this.options.host) ? '127.0.0.1' : this.options.host;
+    const scheme = path.startsWith('/api/ws') || path.startsWith('/ws') ? (this.isTls ? 'wss' : 'ws') : this.isTls ? 'https' : 'http';
+    return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${this.port}${path}`;
+  }
+
+  /** Register the handler of an application event (any event the gateway does not define itself). */
+  handle(event: string, handler: EventHandler): void {
+    if (event.startsWith('client/') || event.startsWith('system/')) throw new ConfigError(`handle: "${event}" is reserved`);
+    this.handlers.set(event, handler);
+  }
+
+  /** Add an HTTP route. */
+  route(method: string, path: string, handler: RouteHandler, opts?: { prefix?: boolean }): void {
+    this.front.route(method, path, handler, opts);
+  }
+
+  /** Serve WebSocket upgrades on another path (the legacy adapter uses `/ws`). */
+  mountUpgrade(path: string, handler: UpgradeHandler): void {
+    this.front.mountUpgrade(path, handler);
+  }
+
+  /** Send a stream message to one session (buffered while it is disconnected). false: unknown session. */
+  sendTo(sessionId: string, event: string, payload?: unknown): boolean {
+    const session = this.registry.get(sessionId);
+    if (!session) return false;
+    session.send(event, payload);
+    return true;
+  }
+
+  /** Publish to a channel, as the backend. */
+  publish(channel: string, data: unknown): Promise<StreamPosition> {
+    return this.broker.publish(channel, data);
+  }
+
+  /** End a session now; its connection (if any) is closed with `code` (default 4003 kicked). */
+  endSession(sessionId: string, code: number = CloseCode.Kicked, message = 'session ended by the server'): boolean {
+    const session = this.registry.get(sessionId);
+    if (!session) return false;
+    session.link?.close(code, message);
+    this.registry.end(session, code === CloseCode.Kicked ? 'kicked' : 'closed');
+    return true;
+  }
+
+  /** Live sessions of this process. */
+  sessions(): Session[] {
+    return [...this.registry.all()];
+  }
+
+  /** Stop: close every connection (1001), end every session, close the server and the broker. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    this.front.acceptingUpgrades = false;
+    for (const conn of this.endpoint.connections) conn.close(CloseCode.GoingAway, 'gateway shutting down');
+    this.endpoint.stop();
+    await new Promise<void>((resolve) => {
+      if (!this.server.listening) return resolve();
+      this.server.close(() => resolve());
+      this.server.closeAllConnections?.();
+      // Sockets still finishing a close handshake are dropped after a moment.
+      setTimeout(() => {
+        for (const conn of this.endpoint.connections) conn.terminate();
+      }, 500).unref();
+    });
+    this.registry.clear();
+    await this.broker.close();
+  }
+
+  private sample(): { connected: number; disconnected: number; buffered: number } {
+    let connected = 0;
+    let disconnected = 0;
+    let buffered = 0;
+    for (const s of this.registry.all()) {
+      if (s.isConnected) connected++;
+      else disconnected++;
+      buffered += s.buffer.size;
+    }
+    return { connected, disconnected, buffered };
+  }
+
+  private addBuiltinRoutes(): void {
+    this.route('GET', '/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
+    this.route('GET', '/readyz', (_req, res) => {
+      if (this.front.acceptingUpgrades) sendJson(res, 200, { status: 'ready' });
+      else sendJson(res, 503, { status: 'draining' });
+    });
+    this.route('GET', '/metrics', async (_req, res) => {
+      const text = await this.metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': this.metrics.registry.contentType });
+      res.end(text);
+    });
+  }
+}
+
+function createServer(o: GatewayOptions): http.Server | https.Server {
+  if (!o.tlsCert) return http.createServer();
+  const read = (file: string, flag: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new ConfigError(`${flag}: cannot read ${file}: ${(err as Error).message}`);
+    }
+  };
+  return https.createServer({ cert: read(o.tlsCert, '--tls-cert'), key: read(o.tlsKey, '--tls-key') });
+}

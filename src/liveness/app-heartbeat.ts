@@ -1,0 +1,93 @@
+import type { Clock } from './clock.js';
+import { TimerWheel } from './timer-wheel.js';
+
+/** What the application layer needs from a connection. */
+export interface HeartbeatTarget {
+  /** Send `system/heartbeat`. */
+  sendHeartbeat(): void;
+  /** Nothing heard from the client app for `timeout`: close 4100. */
+  timedOut(): void;
+}
+
+/** Observers for metrics. */
+export interface HeartbeatHooks {
+  onSent?(): void;
+  onTimeout?(): void;
+}
+
+interface Entry {
+  target: HeartbeatTarget;
+  nextSendAt: number;
+  lastHeardAt: number;
+}
+
+/**
+ * The application liveness layer (PROTOCOL.md §3): `system/heartbeat` to each client every
+ * `intervalMs`, and close when no client message at all arrived for `timeoutMs`. Separate from the
+ * transport pinger on purpose: pongs come from the peer's network stack (or a proxy), only
+ * messages prove the client application runs.
+ */
+export class AppHeartbeat {
+  private readonly entries = new Map<HeartbeatTarget, Entry>();
+  private readonly wheel: TimerWheel<Entry>;
+
+  constructor(
+    private readonly clock: Clock,
+    /** Heartbeat period, ms (> 0). */
+    private readonly intervalMs: number,
+    /** Silence allowed, ms (≥ interval). */
+    private readonly timeoutMs: number,
+    private readonly hooks: HeartbeatHooks = {},
+    private readonly random: () => number = Math.random,
+  ) {
+    const resolution = Math.max(5, Math.min(500, Math.floor(intervalMs / 20)));
+    this.wheel = new TimerWheel(clock, resolution, (e) => this.due(e));
+  }
+
+  /** Start watching `target`; counts as having just heard from it. */
+  add(target: HeartbeatTarget): void {
+    this.remove(target);
+    const now = this.clock.now();
+    const entry: Entry = { target, nextSendAt: now + (0.5 + 0.5 * this.random()) * this.intervalMs, lastHeardAt: now };
+    this.entries.set(target, entry);
+    this.wheel.schedule(entry, Math.min(entry.nextSendAt, now + this.timeoutMs));
+  }
+
+  remove(target: HeartbeatTarget): void {
+    const entry = this.entries.get(target);
+    if (!entry) return;
+    this.entries.delete(target);
+    this.wheel.cancel(entry);
+  }
+
+  /** Any client message arrived. Cheap on purpose (hot path): no re-scheduling here. */
+  heard(target: HeartbeatTarget): void {
+    const entry = this.entries.get(target);
+    if (entry) entry.lastHeardAt = this.clock.now();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  stop(): void {
+    this.wheel.stop();
+    this.entries.clear();
+  }
+
+  private due(entry: Entry): void {
+    const now = this.clock.now();
+    if (now - entry.lastHeardAt >= this.timeoutMs) {
+      this.remove(entry.target);
+      this.hooks.onTimeout?.();
+      entry.target.timedOut();
+      return;
+    }
+    if (now >= entry.nextSendAt) {
+      this.hooks.onSent?.();
+      entry.target.sendHeartbeat();
+      entry.nextSendAt = now + this.intervalMs;
+    }
+    this.wheel.schedule(entry, Math.min(entry.nextSendAt, entry.lastHeardAt + this.timeoutMs));
+  }
+}

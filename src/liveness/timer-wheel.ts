@@ -1,0 +1,86 @@
+import type { Clock, TimerHandle } from './clock.js';
+
+/**
+ * Many deadlines, one timer. Items are filed in slots of `resolutionMs`; a single re-armed timer
+ * wakes for the earliest non-empty slot and hands each due item to `onDue`, which usually
+ * re-schedules it. With 100k connections this is one timer instead of 100k, and because each
+ * item keeps its own phase the work is spread over the interval instead of landing in one tick.
+ */
+export class TimerWheel<T> {
+  private readonly slots = new Map<number, Set<T>>();
+  private readonly slotOf = new Map<T, number>();
+  private timer: TimerHandle | undefined;
+  private armedSlot = Infinity;
+
+  constructor(
+    private readonly clock: Clock,
+    /** Slot width, ms: deadlines fire up to this late. */
+    private readonly resolutionMs: number,
+    private readonly onDue: (item: T) => void,
+  ) {}
+
+  /** File `item` to fire at `atMs` (clock time), replacing any earlier schedule of it. */
+  schedule(item: T, atMs: number): void {
+    this.cancel(item);
+    const slot = Math.ceil(atMs / this.resolutionMs);
+    let set = this.slots.get(slot);
+    if (!set) this.slots.set(slot, (set = new Set()));
+    set.add(item);
+    this.slotOf.set(item, slot);
+    if (slot < this.armedSlot) this.arm(slot);
+  }
+
+  /** Forget `item`. */
+  cancel(item: T): void {
+    const slot = this.slotOf.get(item);
+    if (slot === undefined) return;
+    this.slotOf.delete(item);
+    const set = this.slots.get(slot);
+    set?.delete(item);
+    if (set && set.size === 0) this.slots.delete(slot);
+  }
+
+  /** Number of scheduled items. */
+  get size(): number {
+    return this.slotOf.size;
+  }
+
+  /** Cancel everything and the timer. */
+  stop(): void {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.armedSlot = Infinity;
+    this.slots.clear();
+    this.slotOf.clear();
+  }
+
+  private arm(slot: number): void {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.armedSlot = slot;
+    const delay = Math.max(0, slot * this.resolutionMs - this.clock.now());
+    this.timer = this.clock.setTimeout(() => this.tick(), delay);
+  }
+
+  private tick(): void {
+    this.timer = undefined;
+    this.armedSlot = Infinity;
+    const nowSlot = Math.floor(this.clock.now() / this.resolutionMs);
+    const due = [...this.slots.keys()].filter((s) => s <= nowSlot).sort((a, b) => a - b);
+    for (const slot of due) {
+      const set = this.slots.get(slot);
+      this.slots.delete(slot);
+      if (!set) continue;
+      for (const item of set) {
+        this.slotOf.delete(item);
+        try {
+          this.onDue(item);
+        } catch {
+          // One item's failure must not stop the others; the layers log their own errors.
+        }
+      }
+    }
+    let next = Infinity;
+    for (const s of this.slots.keys()) if (s < next) next = s;
+    if (next !== Infinity) this.arm(next);
+  }
+}

@@ -1,0 +1,106 @@
+import type { Clock } from './clock.js';
+import { TimerWheel } from './timer-wheel.js';
+
+/** What the transport layer needs from a connection: send a ping frame, kill the socket. */
+export interface PingTarget {
+  ping(data: Buffer): void;
+  /** The peer is presumed gone: drop the socket without a close handshake. */
+  terminate(): void;
+}
+
+/** Observers for metrics; every field optional. */
+export interface PingerHooks {
+  onPing?(): void;
+  /** Round-trip of one ping, ms. */
+  onPong?(rttMs: number): void;
+  onTimeout?(): void;
+}
+
+interface Entry {
+  target: PingTarget;
+  nextPingAt: number;
+  /** Clock time of the unanswered ping, or -1. */
+  awaitingSince: number;
+  payload: Buffer | undefined;
+}
+
+/**
+ * The transport liveness layer (PROTOCOL.md §3): a ping frame to every connection each
+ * `intervalMs`, each connection on its own phase (the first ping lands at a random point of the
+ * interval, so pings are spread rather than sent in one tick); no pong within `timeoutMs` → terminate.
+ */
+export class TransportPinger {
+  private readonly entries = new Map<PingTarget, Entry>();
+  private readonly wheel: TimerWheel<Entry>;
+  private counter = 0;
+
+  constructor(
+    private readonly clock: Clock,
+    /** Ping period, ms; must be > 0 (a disabled layer is simply not constructed). */
+    private readonly intervalMs: number,
+    /** Pong wait, ms. */
+    private readonly timeoutMs: number,
+    private readonly hooks: PingerHooks = {},
+    private readonly random: () => number = Math.random,
+  ) {
+    const resolution = Math.max(5, Math.min(250, Math.floor(Math.min(intervalMs, timeoutMs) / 20)));
+    this.wheel = new TimerWheel(clock, resolution, (e) => this.due(e));
+  }
+
+  /** Start pinging `target`. Adding it twice restarts it. */
+  add(target: PingTarget): void {
+    this.remove(target);
+    const entry: Entry = { target, nextPingAt: this.clock.now() + this.random() * this.intervalMs, awaitingSince: -1, payload: undefined };
+    this.entries.set(target, entry);
+    this.wheel.schedule(entry, entry.nextPingAt);
+  }
+
+  /** Stop pinging `target` (its connection closed). */
+  remove(target: PingTarget): void {
+    const entry = this.entries.get(target);
+    if (!entry) return;
+    this.entries.delete(target);
+    this.wheel.cancel(entry);
+  }
+
+  /** A pong arrived for `target`. Only a pong echoing the outstanding ping's payload counts. */
+  pong(target: PingTarget, data?: Buffer): void {
+    const entry = this.entries.get(target);
+    if (!entry || entry.awaitingSince < 0) return;
+    if (data && entry.payload && !data.equals(entry.payload)) return;
+    this.hooks.onPong?.(this.clock.now() - entry.awaitingSince);
+    entry.awaitingSince = -1;
+  }
+
+  /** Connections being pinged. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  stop(): void {
+    this.wheel.stop();
+    this.entries.clear();
+  }
+
+  private due(entry: Entry): void {
+    const now = this.clock.now();
+    if (entry.awaitingSince >= 0 && now - entry.awaitingSince >= this.timeoutMs) {
+      this.remove(entry.target);
+      this.hooks.onTimeout?.();
+      entry.target.terminate();
+      return;
+    }
+    if (now >= entry.nextPingAt) {
+      if (entry.awaitingSince < 0) {
+        // The payload names the ping so a late pong for an older one is not taken for this one.
+        entry.payload = Buffer.from((++this.counter).toString(36));
+        entry.awaitingSince = now;
+        this.hooks.onPing?.();
+        entry.target.ping(entry.payload);
+      }
+      entry.nextPingAt = now + this.intervalMs;
+    }
+    const deadline = entry.awaitingSince >= 0 ? entry.awaitingSince + this.timeoutMs : Infinity;
+    this.wheel.schedule(entry, Math.min(entry.nextPingAt, deadline));
+  }
+}

@@ -1,0 +1,74 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The gateway's Prometheus metrics (prefix `wsgate_`), one registry per gateway so several
+ * gateways in one process (tests) do not collide. The two liveness layers have separate series.
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly connections: Gauge;
+  readonly sessions: Gauge<'state'>;
+  readonly pingsSent: Counter;
+  readonly pongRtt: Histogram;
+  readonly pingTimeouts: Counter;
+  readonly heartbeatsSent: Counter;
+  readonly heartbeatsReceived: Counter;
+  readonly heartbeatTimeouts: Counter;
+  readonly messagesIn: Counter<'event'>;
+  readonly messagesOut: Counter<'event'>;
+  readonly replayed: Counter;
+  readonly resumes: Counter<'outcome'>;
+  readonly closes: Counter<'code'>;
+  readonly bufferedBytes: Gauge;
+  readonly dedupHits: Counter;
+  readonly errors: Counter<'code'>;
+
+  constructor(
+    /** Collect Node process and event-loop metrics too (off in tests that make many gateways). */
+    defaults = true,
+    /** Computed at scrape time: sessions by state and replay-buffer bytes. */
+    private readonly sample: () => { connected: number; disconnected: number; buffered: number } = () => ({ connected: 0, disconnected: 0, buffered: 0 }),
+  ) {
+    const r = [this.registry];
+    const self = this;
+    this.connections = new Gauge({ name: 'wsgate_connections', help: 'Open v3 WebSocket connections', registers: r });
+    this.sessions = new Gauge({
+      name: 'wsgate_sessions',
+      help: 'Sessions by state',
+      labelNames: ['state'],
+      registers: r,
+      collect() {
+        const s = self.sample();
+        this.set({ state: 'connected' }, s.connected);
+        this.set({ state: 'disconnected' }, s.disconnected);
+      },
+    });
+    this.pingsSent = new Counter({ name: 'wsgate_pings_sent_total', help: 'Transport ping frames sent', registers: r });
+    this.pongRtt = new Histogram({
+      name: 'wsgate_pong_rtt_seconds',
+      help: 'Ping→pong round trip',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: r,
+    });
+    this.pingTimeouts = new Counter({ name: 'wsgate_ping_timeouts_total', help: 'Sockets terminated for a missing pong', registers: r });
+    this.heartbeatsSent = new Counter({ name: 'wsgate_heartbeats_sent_total', help: 'system/heartbeat sent', registers: r });
+    this.heartbeatsReceived = new Counter({ name: 'wsgate_heartbeats_received_total', help: 'client/heartbeat received', registers: r });
+    this.heartbeatTimeouts = new Counter({ name: 'wsgate_heartbeat_timeouts_total', help: 'Connections closed 4100', registers: r });
+    this.messagesIn = new Counter({ name: 'wsgate_messages_in_total', help: 'Client messages by event', labelNames: ['event'], registers: r });
+    this.messagesOut = new Counter({ name: 'wsgate_messages_out_total', help: 'Server messages by event', labelNames: ['event'], registers: r });
+    this.replayed = new Counter({ name: 'wsgate_replayed_messages_total', help: 'Messages replayed on resume', registers: r });
+    this.resumes = new Counter({ name: 'wsgate_resumes_total', help: 'Resume attempts by outcome', labelNames: ['outcome'], registers: r });
+    this.closes = new Counter({ name: 'wsgate_closes_total', help: 'Closed connections by code', labelNames: ['code'], registers: r });
+    this.bufferedBytes = new Gauge({
+      name: 'wsgate_replay_buffer_bytes',
+      help: 'Bytes held in session replay buffers',
+      registers: r,
+      collect() {
+        this.set(self.sample().buffered);
+      },
+    });
+    this.dedupHits = new Counter({ name: 'wsgate_dedup_hits_total', help: 'Client messages dropped as duplicates', registers: r });
+    this.errors = new Counter({ name: 'wsgate_errors_total', help: 'system/error sent, by code', labelNames: ['code'], registers: r });
+    if (defaults) collectDefaultMetrics({ register: this.registry, prefix: 'wsgate_' });
+  }
+}

@@ -1,0 +1,131 @@
+import type { IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
+import WebSocket from 'ws';
+import { CloseCode, CloseReason, COUNTED_ERROR_CODES, ErrorCode, RESERVED_CLOSE_CODES } from '../protocol/codes.js';
+import { encodeFrame } from '../protocol/codec.js';
+import type { Session, SessionLink } from '../session/session.js';
+
+/** Connection lifecycle: waiting for hello → open (has a session) → closing → closed. */
+export type ConnectionState = 'hello' | 'open' | 'closing' | 'closed';
+
+/** Limits a connection enforces (from GatewayOptions). */
+export interface ConnectionLimits {
+  maxErrors: number;
+  /** Bytes. */
+  maxBuffered: number;
+  /** Messages per second, 0 = unlimited. */
+  rateLimit: number;
+}
+
+/** Called once when the socket is gone. `code` is what ended it; `byServer` says who started. */
+export type ClosedHandler = (conn: Connection, code: number, byServer: boolean) => void;
+
+const ERROR_WINDOW_MS = 10_000;
+/** How long a close handshake may take before the socket is dropped. */
+const CLOSE_GRACE_MS = 3_000;
+
+/**
+ * One v3 WebSocket connection: the only place that touches the `ws` socket. Sends frames,
+ * counts errors, enforces the send-buffer and rate limits, and funnels every way of ending into
+ * one idempotent `finish()` that fires `onClosed` exactly once.
+ */
+export class Connection implements SessionLink {
+  state: ConnectionState = 'hello';
+  session: Session | undefined;
+  readonly remote: string;
+  private errorTimes: number[] = [];
+  private serverCloseCode = 0;
+  private graceTimer: NodeJS.Timeout | undefined;
+  private tokens: number;
+  private tokensAt = Date.now();
+
+  constructor(
+    readonly socket: WebSocket,
+    readonly request: IncomingMessage,
+    private readonly limits: ConnectionLimits,
+    readonly log: Logger,
+    private readonly onClosed: ClosedHandler,
+  ) {
+    this.remote = request.socket.remoteAddress ?? 'unknown';
+    this.tokens = limits.rateLimit * 2;
+    socket.on('close', (code) => this.finish(code));
+    socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
+  }
+
+  get isOpen(): boolean {
+    return this.socket.readyState === WebSocket.OPEN && this.state !== 'closing' && this.state !== 'closed';
+  }
+
+  /** Write one encoded frame. Closes 4102 when the peer does not read fast enough. */
+  sendText(text: string): void {
+    if (!this.isOpen) return;
+    this.socket.send(text);
+    if (this.socket.bufferedAmount > this.limits.maxBuffered) {
+      this.log.info({ buffered: this.socket.bufferedAmount }, 'slow consumer');
+      // The close frame would queue behind the backlog the peer is not reading: drop the socket.
+      this.serverCloseCode = CloseCode.SlowConsumer;
+      this.state = 'closing';
+      this.socket.close(CloseCode.SlowConsumer, CloseReason[CloseCode.SlowConsumer]);
+      this.armGrace(250);
+    }
+  }
+
+  /** `system/disconnect` then a close frame with `code`. Idempotent. */
+  close(code: number, message: string): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    const safe = RESERVED_CLOSE_CODES.has(code) ? CloseCode.InternalError : code;
+    const reason = CloseReason[safe] ?? 'error';
+    this.log.debug({ code: safe, reason, message }, 'server closes connection');
+    if (this.socket.readyState === WebSocket.OPEN) {
+      this.socket.send(encodeFrame({ event: 'system/disconnect', payload: { code: safe, reason, message } }));
+    }
+    this.state = 'closing';
+    this.serverCloseCode = safe;
+    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) {
+      this.socket.close(safe, reason);
+    }
+    this.armGrace(CLOSE_GRACE_MS);
+  }
+
+  /** Drop the socket without a handshake (dead peer). */
+  terminate(): void {
+    this.socket.terminate();
+  }
+
+  /**
+   * Count an error the client caused. Returns true when it pushed the connection over
+   * `max_errors` within 10 s (the caller closes 1008).
+   */
+  countError(code: string): boolean {
+    if (!COUNTED_ERROR_CODES.has(code as ErrorCode)) return false;
+    const now = Date.now();
+    this.errorTimes = this.errorTimes.filter((t) => now - t < ERROR_WINDOW_MS);
+    this.errorTimes.push(now);
+    return this.errorTimes.length > this.limits.maxErrors;
+  }
+
+  /** Token bucket; false when the client is over `rate_limit`. */
+  takeToken(): boolean {
+    if (this.limits.rateLimit <= 0) return true;
+    const now = Date.now();
+    this.tokens = Math.min(this.limits.rateLimit * 2, this.tokens + ((now - this.tokensAt) / 1000) * this.limits.rateLimit);
+    this.tokensAt = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  private armGrace(ms: number): void {
+    clearTimeout(this.graceTimer);
+    this.graceTimer = setTimeout(() => this.socket.terminate(), ms);
+    this.graceTimer.unref();
+  }
+
+  private finish(peerCode: number): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    clearTimeout(this.graceTimer);
+    const byServer = this.serverCloseCode !== 0;
+    this.onClosed(this, byServer ? this.serverCloseCode : peerCode, byServer);
+  }
+}

@@ -1,0 +1,42 @@
+import type { IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
+import type { Broker } from '../broker/broker.js';
+import type { ChannelHub } from '../channels/channel-hub.js';
+import type { GatewayOptions } from '../config.js';
+import type { HelloPayload, Profile } from '../protocol/events.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { SessionRegistry } from '../session/registry.js';
+import type { Session } from '../session/session.js';
+
+/** What an application handler gets for one client event. */
+export interface EventContext {
+  /** The sender's session (id, room, profile are public). */
+  session: Pick<Session, 'id' | 'room' | 'profile'>;
+  event: string;
+  payload: unknown;
+  /** The client's message id, if it sent one. */
+  id: string | undefined;
+  /** Send a stream message to the sender. */
+  reply(event: string, payload?: unknown): void;
+}
+
+/** Handles one application event; throwing a ProtocolError answers with its code, anything else with `internal`. */
+export type EventHandler = (ctx: EventContext) => void | Promise<void>;
+
+/** What `authenticate` may decide: refuse (false), or accept, optionally fixing room and profile. */
+export type AuthResult = boolean | { room?: string; profile?: Profile };
+
+/** Checks the hello's token. Default: accept everyone. */
+export type Authenticate = (hello: HelloPayload, request: IncomingMessage) => AuthResult | Promise<AuthResult>;
+
+/** The parts of a gateway the connection handlers use. */
+export interface GatewayCore {
+  options: GatewayOptions;
+  logger: Logger;
+  registry: SessionRegistry;
+  hub: ChannelHub;
+  broker: Broker;
+  metrics: GatewayMetrics;
+  handlers: Map<string, EventHandler>;
+  authenticate: Authenticate | undefined;
+}

@@ -1,0 +1,164 @@
+import type { IncomingMessage } from 'node:http';
+import type WebSocket from 'ws';
+import type { RawData } from 'ws';
+import { AppHeartbeat } from '../liveness/app-heartbeat.js';
+import type { Clock } from '../liveness/clock.js';
+import { TransportPinger } from '../liveness/transport-pinger.js';
+import { CloseCode, closeEndsSession, ErrorCode } from '../protocol/codes.js';
+import { decodeFrame, encodeFrame } from '../protocol/codec.js';
+import { CloseError } from '../protocol/errors.js';
+import type { Frame } from '../protocol/events.js';
+import { Connection } from './connection.js';
+import type { GatewayCore } from './core.js';
+import { dispatch } from './dispatch.js';
+import { acceptHello } from './hello.js';
+
+/**
+ * The v3 endpoint: owns the open connections and both liveness layers, runs the hello and then
+ * every message of a connection in order, and decides on close whether the session lives on.
+ */
+export class V3Endpoint {
+  readonly connections = new Set<Connection>();
+  readonly pinger: TransportPinger | undefined;
+  readonly heartbeat: AppHeartbeat | undefined;
+  private readonly chains = new WeakMap<Connection, Promise<void>>();
+  private readonly liveness = new WeakMap<Connection, { ping(d: Buffer): void; terminate(): void; sendHeartbeat(): void; timedOut(): void }>();
+
+  constructor(
+    private readonly core: GatewayCore,
+    clock: Clock,
+  ) {
+    const o = core.options;
+    const m = core.metrics;
+    if (o.pingInterval > 0) {
+      this.pinger = new TransportPinger(clock, o.pingInterval * 1000, o.pingTimeout * 1000, {
+        onPing: () => m.pingsSent.inc(),
+        onPong: (ms) => m.pongRtt.observe(ms / 1000),
+        onTimeout: () => m.pingTimeouts.inc(),
+      });
+    }
+    if (o.heartbeatInterval > 0) {
+      this.heartbeat = new AppHeartbeat(clock, o.heartbeatInterval * 1000, o.heartbeatTimeout * 1000, {
+        onSent: () => m.heartbeatsSent.inc(),
+        onTimeout: () => m.heartbeatTimeouts.inc(),
+      });
+    }
+  }
+
+  /** Take a freshly upgraded socket. */
+  accept(socket: WebSocket, request: IncomingMessage): void {
+    const { options: o, logger } = this.core;
+    const log = logger.child({ remote: request.socket.remoteAddress });
+    const conn = new Connection(socket, request, o, log, (c, code, byServer) => this.closed(c, code, byServer));
+    this.connections.add(conn);
+    this.core.metrics.connections.inc();
+    // The liveness target: both layers talk to the connection through this narrow port.
+    const target = {
+      ping: (data: Buffer) => socket.ping(data),
+      terminate: () => {
+        log.info({ session: conn.session?.id }, 'no pong within ping_timeout; terminating');
+        conn.terminate();
+      },
+      sendHeartbeat: () => conn.sendText(encodeFrame({ event: 'system/heartbeat' })),
+      timedOut: () => conn.close(CloseCode.HeartbeatTimeout, `no client message for ${o.heartbeatTimeout} s`),
+    };
+    this.liveness.set(conn, target);
+    this.pinger?.add(target);
+    socket.on('pong', (data) => this.pinger?.pong(target, data));
+    const helloTimer = setTimeout(() => {
+      if (conn.state === 'hello') conn.close(CloseCode.HelloTimeout, `no client/hello within ${o.helloTimeout} s`);
+    }, o.helloTimeout * 1000);
+    helloTimer.unref();
+    socket.on('close', () => clearTimeout(helloTimer));
+    socket.on('message', (data, isBinary) => this.onMessage(conn, data, isBinary));
+    log.debug('connection open');
+  }
+
+  private onMessage(conn: Connection, data: RawData, isBinary: boolean): void {
+    if (conn.state === 'closing' || conn.state === 'closed') return;
+    if (isBinary) {
+      conn.close(CloseCode.Unsupported, 'binary frames are not supported');
+      return;
+    }
+    const target = this.liveness.get(conn);
+    if (target) this.heartbeat?.heard(target);
+    if (!conn.takeToken()) {
+      conn.close(CloseCode.RateLimited, `more than ${this.core.options.rateLimit} messages per second`);
+      return;
+    }
+    const decoded = decodeFrame(data.toString());
+    const prev = this.chains.get(conn) ?? Promise.resolve();
+    const next = prev.then(() => this.handle(conn, decoded)).catch((err: unknown) => this.fail(conn, err));
+    this.chains.set(conn, next);
+  }
+
+  private async handle(conn: Connection, decoded: ReturnType<typeof decodeFrame>): Promise<void> {
+    if (conn.state === 'closing' || conn.state === 'closed') return;
+    if (!decoded.ok) {
+      this.reportBad(conn, decoded.message, decoded.event, decoded.id);
+      return;
+    }
+    const frame = decoded.frame;
+    this.core.metrics.messagesIn.inc({ event: metricEvent(frame.event) });
+    if (conn.state === 'hello') {
+      if (frame.event !== 'client/hello') throw new CloseError(CloseCode.ProtocolError, 'the first message must be client/hello');
+      await acceptHello(this.core, conn, frame);
+      if (conn.state !== 'hello') return; // closed while authenticating
+      conn.state = 'open';
+      const target = this.liveness.get(conn);
+      if (target) this.heartbeat?.add(target);
+      conn.log.debug({ session: conn.session?.id }, 'hello accepted');
+      return;
+    }
+    if (frame.event === 'client/hello') throw new CloseError(CloseCode.ProtocolError, 'client/hello may be sent only once');
+    const session = conn.session!;
+    const failed = await dispatch(this.core, session, frame);
+    if (failed && conn.countError(failed)) conn.close(CloseCode.Policy, `more than ${this.core.options.maxErrors} errors in 10 s`);
+  }
+
+  /** A malformed frame: `system/error bad_message`, counted toward `max_errors`. */
+  private reportBad(conn: Connection, message: string, event?: string, id?: string): void {
+    const payload = { code: ErrorCode.BadMessage, message, ...(event ? { event } : {}), ...(id ? { id } : {}) };
+    this.core.metrics.errors.inc({ code: ErrorCode.BadMessage });
+    // Before hello there is no session and so no seq: the error goes out as is.
+    if (conn.session) conn.session.send('system/error', payload);
+    else conn.sendText(encodeFrame({ event: 'system/error', payload }));
+    if (conn.countError(ErrorCode.BadMessage)) conn.close(CloseCode.Policy, `more than ${this.core.options.maxErrors} errors in 10 s`);
+  }
+
+  private fail(conn: Connection, err: unknown): void {
+    if (err instanceof CloseError) {
+      conn.close(err.closeCode, err.message);
+      return;
+    }
+    conn.log.error({ err }, 'connection handler crashed');
+    conn.close(CloseCode.InternalError, 'internal error');
+  }
+
+  private closed(conn: Connection, code: number, byServer: boolean): void {
+    this.connections.delete(conn);
+    this.core.metrics.connections.dec();
+    this.core.metrics.closes.inc({ code: String(code) });
+    const target = this.liveness.get(conn);
+    if (target) {
+      this.pinger?.remove(target);
+      this.heartbeat?.remove(target);
+    }
+    const session = conn.session;
+    conn.log.debug({ code, byServer, session: session?.id }, 'connection closed');
+    if (!session || session.link !== conn || session.state === 'ended') return;
+    if (!session.resumable || closeEndsSession(code, byServer)) this.core.registry.end(session, code === CloseCode.Kicked ? 'kicked' : 'closed');
+    else this.core.registry.markDisconnected(session);
+  }
+
+  /** Stop both liveness layers (gateway close). */
+  stop(): void {
+    this.pinger?.stop();
+    this.heartbeat?.stop();
+  }
+}
+
+/** Application event names are unbounded; keep metric labels to the protocol's own plus "other". */
+function metricEvent(event: string): string {
+  return /^(client|channel|send)\//.test(event) ? event : 'other';
+}

@@ -1,0 +1,33 @@
+/**
+ * The client message ids a session has processed, newest `capacity` kept (insertion order is
+ * eviction order). Lives on the session, so it survives resume.
+ */
+export class DedupWindow {
+  private readonly ids = new Set<string>();
+
+  constructor(
+    /** Ids remembered; default 1024 (PROTOCOL.md §2: at least the last 1024). */
+    private readonly capacity = 1024,
+  ) {}
+
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+
+  add(id: string): void {
+    this.ids.add(id);
+    if (this.ids.size > this.capacity) {
+      const oldest = this.ids.values().next().value as string;
+      this.ids.delete(oldest);
+    }
+  }
+
+  /** Un-record an id whose message failed, so a retry is processed. */
+  delete(id: string): void {
+    this.ids.delete(id);
+  }
+
+  get size(): number {
+    return this.ids.size;
+  }
+}
