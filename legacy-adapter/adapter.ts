@@ -1,0 +1,113 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { pino, type Logger } from 'pino';
+import { ConfigError } from '../src/config.js';
+import { systemClock, type Clock } from '../src/liveness/clock.js';
+import { LegacyPair, type PairSettings } from './legacy-pair.js';
+
+/** Options of one legacy adapter. Times are seconds, sizes bytes. */
+export interface LegacyAdapterOptions {
+  /** The gateway's v3 endpoint, `ws(s)://host:port/api/ws`; a function is asked on each new v2 client. */
+  upstream: string | (() => string);
+  /** Longest silence on a v2 leg before the adapter pings it itself, seconds. 0: the adapter never pings. */
+  pingInterval: number;
+  /** Wait for the pong to one of the adapter's own pings, seconds. */
+  pingTimeout: number;
+  /** pino logger. Default: silent. */
+  logger?: Logger;
+  /** Largest v2 frame accepted, bytes; bigger → close 1009. Default 65536. */
+  maxPayload?: number;
+  /** v2 client send buffer above which it is closed 4102, bytes. Default 1 MiB. */
+  maxBuffered?: number;
+  /** Verify the upstream's TLS certificate. Default true. */
+  rejectUnauthorized?: boolean;
+  /** Time source for the adapter's own timers (tests). Default: the system clock. */
+  clock?: Clock;
+}
+
+/** A running legacy adapter: hand it `/ws` upgrades. */
+export interface LegacyAdapter {
+  /** Accept one v2 upgrade (`/ws?password=…&username=…`) and open its upstream v3 connection. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Close every pair (v2 clients get `system/disconnect` and 1001) and resolve once all sockets are closed. */
+  close(): Promise<void>;
+  /** v2 clients currently connected. */
+  readonly connectionCount: number;
+}
+
+/** Default v2 frame limit, bytes (the gateway's `max_payload` default). */
+export const DEFAULT_MAX_PAYLOAD = 65536;
+/** Longest close handshake before a socket is dropped, ms. */
+const CLOSE_GRACE_MS = 1000;
+
+/** Check the options once, at start; a bad one throws a ConfigError naming it as a flag. */
+export function validateAdapterOptions(o: LegacyAdapterOptions): void {
+  if (typeof o.upstream === 'string' && !/^wss?:\/\/[^/]/.test(o.upstream)) {
+    throw new ConfigError(`--upstream: expected a ws:// or wss:// URL, got ${JSON.stringify(o.upstream)}`);
+  }
+  if (!Number.isFinite(o.pingInterval) || o.pingInterval < 0) {
+    throw new ConfigError(`--ping-interval: expected a number of seconds >= 0, got ${o.pingInterval}`);
+  }
+  if (!Number.isFinite(o.pingTimeout) || o.pingTimeout < 0 || (o.pingInterval > 0 && o.pingTimeout === 0)) {
+    throw new ConfigError(`--ping-timeout: expected a number of seconds > 0, got ${o.pingTimeout}`);
+  }
+  if (o.maxPayload !== undefined && (!Number.isInteger(o.maxPayload) || o.maxPayload < 64)) {
+    throw new ConfigError(`--max-payload: expected a whole number of bytes >= 64, got ${o.maxPayload}`);
+  }
+}
+
+/** Create a legacy adapter (PROTOCOL.md §7): one upstream v3 connection per v2 client. */
+export function createLegacyAdapter(options: LegacyAdapterOptions): LegacyAdapter {
+  validateAdapterOptions(options);
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const maxBuffered = options.maxBuffered ?? 1024 * 1024;
+  const settings: Omit<PairSettings, 'upstream'> = {
+    pingIntervalMs: options.pingInterval * 1000,
+    pingTimeoutMs: options.pingTimeout * 1000,
+    maxBuffered,
+    maxQueued: maxBuffered,
+    closeGraceMs: CLOSE_GRACE_MS,
+    rejectUnauthorized: options.rejectUnauthorized ?? true,
+    clock: options.clock ?? systemClock,
+    logger,
+  };
+  const upstream = typeof options.upstream === 'function' ? options.upstream : () => options.upstream as string;
+  // autoPong:false: a v2 client's pings are relayed upstream and answered by the gateway, not by us.
+  const wss = new WebSocketServer({
+    noServer: true,
+    autoPong: false,
+    clientTracking: false,
+    perMessageDeflate: false,
+    maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+  });
+  const pairs = new Set<LegacyPair>();
+  let closing = false;
+
+  return {
+    handleUpgrade(req, socket, head) {
+      if (closing) {
+        socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      const query = new URL(req.url ?? '/', 'http://v2.invalid').searchParams;
+      const forwarded = [req.headers['x-forwarded-for'], req.socket.remoteAddress].flat().filter(Boolean).join(', ');
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const peer = { password: query.get('password') ?? undefined, username: query.get('username') ?? undefined, forwardedFor: forwarded };
+        const pair = new LegacyPair(ws, peer, { ...settings, upstream: upstream() });
+        pairs.add(pair);
+        void pair.closed.then(() => pairs.delete(pair));
+      });
+    },
+    async close() {
+      closing = true;
+      const all = [...pairs];
+      for (const pair of all) pair.shutdown();
+      await Promise.all(all.map((p) => p.closed));
+      wss.close();
+    },
+    get connectionCount() {
+      return pairs.size;
+    },
+  };
+}

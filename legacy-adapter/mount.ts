@@ -1,0 +1,44 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import type { GatewayOptions } from '../src/config.js';
+import { createLegacyAdapter, type LegacyAdapter, type LegacyAdapterOptions } from './adapter.js';
+
+/** What mounting needs from a gateway (the shape of `createGateway(...)`'s result). */
+export interface MountableGateway {
+  url(path: string): string;
+  readonly options: GatewayOptions;
+  readonly logger: Logger;
+  mountUpgrade(path: string, handler: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): void;
+}
+
+/**
+ * Seconds between the adapter's own pings on the v2 legs when the gateway's transport pings are
+ * disabled (`ping_interval` 0): a v2 browser behind nginx still needs traffic within
+ * `proxy_read_timeout` (60 s by default), and v2 has no other way to learn its client is gone. Default 10.
+ */
+export const DEFAULT_V2_PING_INTERVAL = 10;
+
+/**
+ * Mount a legacy adapter at `/ws` of a gateway. Its upstream is the gateway's own `/api/ws`; ping
+ * interval/timeout and the frame limit follow the gateway's options unless `overrides` says otherwise.
+ * Returns the adapter (close it before or with the gateway).
+ */
+export function mountLegacyAdapter(gateway: MountableGateway, overrides: Partial<LegacyAdapterOptions> = {}): LegacyAdapter {
+  const o = gateway.options;
+  const pingsOn = o.pingInterval > 0;
+  const adapter = createLegacyAdapter({
+    // Asked per client, so mounting before `listen()` has picked the port still works.
+    upstream: () => gateway.url('/api/ws'),
+    pingInterval: pingsOn ? o.pingInterval : DEFAULT_V2_PING_INTERVAL,
+    pingTimeout: pingsOn || o.pingTimeout > 0 ? o.pingTimeout : DEFAULT_V2_PING_INTERVAL,
+    maxPayload: o.maxPayload,
+    maxBuffered: o.maxBuffered,
+    logger: gateway.logger.child({ component: 'legacy-adapter' }),
+    // The adapter talks to its own process over loopback: the certificate names the public host, not 127.0.0.1.
+    rejectUnauthorized: false,
+    ...overrides,
+  });
+  gateway.mountUpgrade('/ws', (req, socket, head) => adapter.handleUpgrade(req, socket, head));
+  return adapter;
+}

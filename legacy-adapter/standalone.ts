@@ -1,0 +1,79 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createLegacyAdapter, type LegacyAdapterOptions } from './adapter.js';
+
+/** Options of the standalone adapter process: the adapter's own plus where to listen. */
+export interface LegacyServerOptions extends LegacyAdapterOptions {
+  /** TCP port; 0 picks a free one. */
+  port: number;
+  /** Address to bind. Default `0.0.0.0`. */
+  host?: string;
+  /** Allowed `Origin` values for upgrades (exact, or `*`). Empty: the Origin's hostname must equal the Host header's. */
+  allowedOrigins?: string[];
+}
+
+/** A listening standalone adapter. */
+export interface LegacyServer {
+  readonly port: number;
+  readonly host: string;
+  readonly connectionCount: number;
+  /** Close every v2 client (1001) and stop listening. */
+  close(): Promise<void>;
+}
+
+const hostnameOf = (hostHeader: string): string => {
+  try {
+    return new URL(`http://${hostHeader}`).hostname;
+  } catch {
+    return '';
+  }
+};
+
+/** The gateway's upgrade Origin rule (PROTOCOL.md §1), applied by the standalone adapter to its own `/ws`. */
+export function originAllowed(req: IncomingMessage, allowed: readonly string[]): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true; // not a browser
+  if (allowed.length > 0) return allowed.includes('*') || allowed.includes(origin);
+  try {
+    return new URL(origin).hostname === hostnameOf(req.headers.host ?? '');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Run the adapter as its own HTTP server in front of a remote gateway: `/ws` upgrades become v2
+ * clients of `upstream`; `GET /healthz` answers 200; everything else 404.
+ */
+export async function startLegacyServer(options: LegacyServerOptions): Promise<LegacyServer> {
+  const adapter = createLegacyAdapter(options);
+  const allowed = options.allowedOrigins ?? [];
+  const server = createServer((req, res) => {
+    const ok = req.method === 'GET' && req.url === '/healthz';
+    res.writeHead(ok ? 200 : 404, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not found\n');
+  });
+  server.on('upgrade', (req, socket, head) => {
+    const path = new URL(req.url ?? '/', 'http://v2.invalid').pathname;
+    const status = path !== '/ws' ? '404 Not Found' : !originAllowed(req, allowed) ? '403 Forbidden' : '';
+    if (status) return void socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    adapter.handleUpgrade(req, socket, head);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    port: address.port,
+    host: address.address,
+    get connectionCount() {
+      return adapter.connectionCount;
+    },
+    async close() {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      await adapter.close();
+      server.closeAllConnections();
+      await stopped;
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import { ErrorCode, isObject } from '../src/protocol/index.js';
+
+/**
+ * A v2 frame (PROTOCOL.md §7): one flat JSON object, `{"event": "...", ...fields}`.
+ * There is no `payload` wrapper, no `seq` and no `id` in v2.
+ */
+export interface V2Frame {
+  event: string;
+  [field: string]: unknown;
+}
+
+/** The result of decoding one v2 text frame: a frame, or the v2 error to answer with. */
+export type V2DecodeResult = { ok: true; frame: V2Frame } | { ok: false; error: V2Frame };
+
+/** v2 event names the adapter itself produces. */
+export const V2Event = {
+  Init: 'system/init',
+  Error: 'system/error',
+  Disconnect: 'system/disconnect',
+  MemberList: 'member/list',
+  MemberConnected: 'member/connected',
+  MemberDisconnected: 'member/disconnected',
+  ChatMessage: 'chat/message',
+  ChatEmote: 'chat/emote',
+  Heartbeat: 'client/heartbeat',
+} as const;
+
+/** A v2 `system/error {title, message}`. `title` carries what v3 calls `code`. */
+export function v2Error(title: string, message: string): V2Frame {
+  return { event: V2Event.Error, title, message };
+}
+
+/** A v2 `system/disconnect {title, message}`. `title` carries what v3 calls `reason`. */
+export function v2Disconnect(title: string, message: string): V2Frame {
+  return { event: V2Event.Disconnect, title, message };
+}
+
+/**
+ * Decode one v2 text frame. Anything that is not a JSON object with a non-empty string `event`
+ * yields the v2 `system/error {title:"bad_message", message}` to send back (the connection stays open).
+ */
+export function decodeV2(text: string): V2DecodeResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, error: v2Error(ErrorCode.BadMessage, 'frame is not valid JSON') };
+  }
+  if (!isObject(value)) return { ok: false, error: v2Error(ErrorCode.BadMessage, 'frame must be a JSON object') };
+  if (typeof value.event !== 'string' || value.event.length === 0) {
+    return { ok: false, error: v2Error(ErrorCode.BadMessage, 'frame needs a non-empty string "event"') };
+  }
+  return { ok: true, frame: value as V2Frame };
+}
+
+/** Encode a v2 frame as wire text, `event` first. */
+export function encodeV2(frame: V2Frame): string {
+  const { event, ...fields } = frame;
+  return JSON.stringify({ event, ...fields });
+}

@@ -1,0 +1,85 @@
+import type { Clock, TimerHandle } from '../src/liveness/clock.js';
+
+/** The payload of the adapter's own pings. `:` never occurs in the gateway's (base-36) ping payloads. */
+export const ADAPTER_PING_PAYLOAD: Buffer = Buffer.from('wsgate:legacy');
+
+/**
+ * After a relayed upstream ping the upstream is expected to ping again one interval later; allow
+ * this share of an interval for its timer jitter before stepping in, so both sides do not ping
+ * on the same beat (PROTOCOL.md §7 point 2 then still holds: the upstream's pings keep the leg busy).
+ */
+export const UPSTREAM_GRACE = 0.25;
+
+/** What the pinger needs from the v2 leg. */
+export interface V2PingTarget {
+  ping(data: Buffer): void;
+  /** One of the adapter's pings went unanswered for `timeoutMs`. */
+  onPingTimeout(): void;
+}
+
+/**
+ * Keeps the v2 leg from going silent (PROTOCOL.md §7 points 2 and 4): when no ping has crossed
+ * the leg for `intervalMs` — the upstream sends none, or stopped — the adapter pings the v2 client
+ * itself, and a pong echoing its payload must come back within `timeoutMs`.
+ * Its pongs are answered to the adapter and never relayed upstream.
+ */
+export class V2Pinger {
+  private silenceTimer: TimerHandle | undefined;
+  private pongTimer: TimerHandle | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly clock: Clock,
+    /** Longest silence on the v2 leg, ms; 0 disables the adapter's own pings. */
+    private readonly intervalMs: number,
+    /** Wait for the pong to an own ping, ms. */
+    private readonly timeoutMs: number,
+    private readonly target: V2PingTarget,
+  ) {}
+
+  /** Start watching the leg's silence (cancels first, so calling it twice never leaks a timer). */
+  start(): void {
+    this.stop();
+    this.stopped = false;
+    this.armSilence(this.intervalMs);
+  }
+
+  /** An upstream ping was relayed to the v2 client: the leg is busy, wait for the next one. */
+  upstreamPinged(): void {
+    this.armSilence(this.intervalMs * (1 + UPSTREAM_GRACE));
+  }
+
+  /** A pong from the v2 client. True when it answers the adapter's own ping (do not relay it). */
+  pong(data: Buffer): boolean {
+    if (!data.equals(ADAPTER_PING_PAYLOAD)) return false;
+    if (this.pongTimer !== undefined) this.clock.clearTimeout(this.pongTimer);
+    this.pongTimer = undefined;
+    return true;
+  }
+
+  /** Clear every timer. */
+  stop(): void {
+    this.stopped = true;
+    if (this.silenceTimer !== undefined) this.clock.clearTimeout(this.silenceTimer);
+    if (this.pongTimer !== undefined) this.clock.clearTimeout(this.pongTimer);
+    this.silenceTimer = this.pongTimer = undefined;
+  }
+
+  private armSilence(ms: number): void {
+    if (this.stopped || this.intervalMs <= 0) return;
+    if (this.silenceTimer !== undefined) this.clock.clearTimeout(this.silenceTimer);
+    this.silenceTimer = this.clock.setTimeout(() => this.silent(), ms);
+  }
+
+  private silent(): void {
+    this.silenceTimer = undefined;
+    // The first unanswered ping starts the deadline; later ones (interval < timeout) do not move it.
+    this.pongTimer ??= this.clock.setTimeout(() => {
+      this.pongTimer = undefined;
+      this.stop();
+      this.target.onPingTimeout();
+    }, this.timeoutMs);
+    this.target.ping(ADAPTER_PING_PAYLOAD);
+    this.armSilence(this.intervalMs);
+  }
+}
