@@ -13,6 +13,7 @@ import { GatewayMetrics } from './metrics.js';
 import { CloseCode } from './protocol/codes.js';
 import type { StreamPosition } from './protocol/events.js';
 import type { Authenticate, EventHandler, GatewayCore } from './server/core.js';
+import { mountApi } from './server/api.js';
 import { V3Endpoint } from './server/endpoint.js';
 import { HttpFront, sendJson, type RouteHandler, type UpgradeHandler } from './server/http-front.js';
 import { SessionRegistry } from './session/registry.js';
@@ -97,6 +98,7 @@ export class Gateway {
     this.server.on('upgrade', this.front.onUpgrade);
     this.server.on('clientError', (_err, socket) => socket.destroy());
     this.addBuiltinRoutes();
+    mountApi(this);
   }
 
   /** Start listening on `options.port`/`options.host` (unless the attached server already listens). */

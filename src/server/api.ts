@@ -1,0 +1,166 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { ChannelHub } from '../channels/channel-hub.js';
+import type { GatewayOptions } from '../config.js';
+import type { StreamPosition } from '../protocol/events.js';
+import type { SessionRegistry } from '../session/registry.js';
+import type { Session } from '../session/session.js';
+import { ApiError, bearerMatches, isLoopback, readJsonObject } from './http-body.js';
+import { sendJson, type RouteHandler } from './http-front.js';
+import { IdempotencyCache } from './idempotency.js';
+
+/** Largest accepted API request body, bytes (1 MiB; bigger → 413). */
+export const API_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * Event namespaces the gateway itself speaks. The backend may not send them through
+ * `/api/sessions/{id}/send`: a forged `system/disconnect`, `session/left` or `channel/message`
+ * would lie to the client SDK about its own connection, the room or a channel's offsets.
+ */
+export const RESERVED_EVENT_PREFIXES = ['system/', 'client/', 'session/', 'channel/', 'send/'] as const;
+
+const EVENT_NAME = /^[\x21-\x7e]{1,128}$/;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,256}$/;
+
+/** The parts of a gateway the HTTP API drives (the Gateway class satisfies it). */
+export interface ApiHost {
+  readonly options: GatewayOptions;
+  readonly logger: Logger;
+  readonly registry: SessionRegistry;
+  publish(channel: string, data: unknown): Promise<StreamPosition>;
+  endSession(sessionId: string): boolean;
+  route(method: string, path: string, handler: RouteHandler, opts?: { prefix?: boolean }): void;
+}
+
+/** One entry of `GET /api/sessions`. */
+export interface SessionListing {
+  id: string;
+  room: string;
+  profile: Record<string, unknown>;
+  is_connected: boolean;
+  /** Last seq sent to the session. */
+  seq: number;
+  /** Un-acked messages held for replay, and their bytes. */
+  buffered: number;
+  buffered_bytes: number;
+  subscriptions: string[];
+  /** ISO-8601. */
+  created_at: string;
+  /** ISO-8601, null while connected. */
+  disconnected_at: string | null;
+}
+
+/**
+ * Register the backend HTTP API of PROTOCOL.md §1 on `host`: publish (with idempotency keys),
+ * send to one session, list sessions, end one. Every route checks the bearer key first.
+ */
+export function mountApi(host: ApiHost): void {
+  const idempotency = new IdempotencyCache<StreamPosition>();
+  const guard = (handler: RouteHandler): RouteHandler => async (req, res, url) => {
+    try {
+      authorize(req, host.options.apiKey);
+      await handler(req, res, url);
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      if (err.status === 401) res.setHeader('www-authenticate', 'Bearer realm="wsgate"');
+      if (err.status === 413) res.setHeader('connection', 'close');
+      host.logger.debug({ path: url.pathname, status: err.status, error: err.message }, 'api request refused');
+      sendJson(res, err.status, err.toJSON());
+    }
+  };
+  host.route('POST', '/api/publish', guard((req, res) => publish(host, idempotency, req, res)));
+  host.route('GET', '/api/sessions', guard((_req, res, url) => listSessions(host, res, url)));
+  host.route('POST', '/api/sessions/', guard((req, res, url) => sendToSession(host, req, res, url)), { prefix: true });
+  host.route('DELETE', '/api/sessions/', guard((_req, res, url) => endSession(host, res, url)), { prefix: true });
+}
+
+/** With a key: the bearer must match (401). Without one: loopback peers only (403). */
+function authorize(req: IncomingMessage, apiKey: string): void {
+  if (apiKey) {
+    if (!bearerMatches(req.headers.authorization, apiKey)) throw new ApiError(401, 'missing or wrong API key (Authorization: Bearer <key>)');
+    return;
+  }
+  if (!isLoopback(req.socket.remoteAddress)) throw new ApiError(403, 'no API key is configured: the API answers loopback peers only');
+}
+
+async function publish(host: ApiHost, cache: IdempotencyCache<StreamPosition>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = await readJsonObject(req, API_BODY_LIMIT);
+  if (body.channel === undefined) throw new ApiError(400, 'channel is required', 'channel');
+  let channel: string;
+  try {
+    channel = ChannelHub.check(body.channel);
+  } catch {
+    throw new ApiError(400, 'channel must match ^[A-Za-z0-9_\\-:./]{1,128}$', 'channel');
+  }
+  if (!('data' in body)) throw new ApiError(400, 'data is required', 'data');
+  const key = body.idempotency_key;
+  if (key === undefined || key === null) {
+    sendJson(res, 200, await host.publish(channel, body.data));
+    return;
+  }
+  if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
+    throw new ApiError(400, 'idempotency_key must be 1-256 printable ASCII characters', 'idempotency_key');
+  }
+  const fingerprint = createHash('sha256').update(channel).update('\0').update(JSON.stringify(body.data)).digest('base64');
+  const outcome = await cache.run(key, fingerprint, () => host.publish(channel, body.data));
+  if (outcome === 'conflict') throw new ApiError(422, 'idempotency_key was already used for a different channel or data', 'idempotency_key');
+  if (outcome.replayed) res.setHeader('idempotent-replayed', 'true');
+  sendJson(res, 200, outcome.value);
+}
+
+function listSessions(host: ApiHost, res: ServerResponse, url: URL): void {
+  const room = url.searchParams.get('room');
+  const sessions: SessionListing[] = [];
+  for (const s of host.registry.all()) if (room === null || s.room === room) sessions.push(listing(s));
+  sendJson(res, 200, { sessions });
+}
+
+function listing(s: Session): SessionListing {
+  return {
+    id: s.id,
+    room: s.room,
+    profile: s.profile,
+    is_connected: s.isConnected,
+    seq: s.seq,
+    buffered: s.buffer.length,
+    buffered_bytes: s.buffer.size,
+    subscriptions: [...s.subscriptions],
+    created_at: new Date(s.createdAt).toISOString(),
+    disconnected_at: s.isConnected || !s.disconnectedAt ? null : new Date(s.disconnectedAt).toISOString(),
+  };
+}
+
+/** `POST /api/sessions/{id}/send {event, payload}` → 202 `{seq, connected}`: queued, and replayed on resume if need be. */
+async function sendToSession(host: ApiHost, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const m = /^\/api\/sessions\/([^/]+)\/send$/.exec(url.pathname);
+  if (!m) throw new ApiError(404, 'not found');
+  const session = host.registry.get(pathId(m[1]!));
+  const body = await readJsonObject(req, API_BODY_LIMIT);
+  const event = body.event;
+  if (typeof event !== 'string' || !EVENT_NAME.test(event)) throw new ApiError(400, 'event must be a string of 1-128 printable ASCII characters', 'event');
+  if (RESERVED_EVENT_PREFIXES.some((p) => event.startsWith(p))) {
+    throw new ApiError(400, `event may not use the gateway's own namespaces (${RESERVED_EVENT_PREFIXES.join(', ')})`, 'event');
+  }
+  if (!session) throw new ApiError(404, 'unknown session', 'id');
+  const seq = session.send(event, body.payload);
+  sendJson(res, 202, { seq, connected: session.isConnected });
+}
+
+/** `DELETE /api/sessions/{id}` → 204; the client gets `system/disconnect` and close 4003. */
+function endSession(host: ApiHost, res: ServerResponse, url: URL): void {
+  const m = /^\/api\/sessions\/([^/]+)$/.exec(url.pathname);
+  if (!m) throw new ApiError(404, 'not found');
+  if (!host.endSession(pathId(m[1]!))) throw new ApiError(404, 'unknown session', 'id');
+  res.writeHead(204);
+  res.end();
+}
+
+/** A session id from the path; a malformed %-escape cannot name a session. */
+function pathId(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ApiError(404, 'unknown session', 'id');
+  }
+}

@@ -1,0 +1,60 @@
+/** One remembered request: what it asked for (to spot a reused key) and its (pending) result. */
+interface Entry<T> {
+  fingerprint: string;
+  result: Promise<T>;
+  expires: number;
+}
+
+/**
+ * Remembers results by idempotency key for `ttlMs` (default 5 min), at most `max` keys (oldest
+ * dropped first). The result is stored as a promise, so a repeat that arrives while the first
+ * call is still running waits for it instead of running twice. A failed call is forgotten, so
+ * the client may retry with the same key.
+ */
+export class IdempotencyCache<T> {
+  private readonly entries = new Map<string, Entry<T>>();
+
+  constructor(
+    /** Milliseconds a key is remembered. Default 5 minutes. */
+    private readonly ttlMs = 5 * 60_000,
+    /** Keys remembered at most. Default 100,000. */
+    private readonly max = 100_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * Run `fn` once per key. Returns its result and whether it was replayed; `conflict` when the
+   * key was used before for a different request (different fingerprint).
+   */
+  async run(key: string, fingerprint: string, fn: () => Promise<T>): Promise<{ value: T; replayed: boolean } | 'conflict'> {
+    this.sweep();
+    const known = this.entries.get(key);
+    if (known) {
+      if (known.fingerprint !== fingerprint) return 'conflict';
+      return { value: await known.result, replayed: true };
+    }
+    const result = fn();
+    this.entries.set(key, { fingerprint, result, expires: this.now() + this.ttlMs });
+    if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value as string);
+    try {
+      return { value: await result, replayed: false };
+    } catch (err) {
+      if (this.entries.get(key)?.result === result) this.entries.delete(key);
+      throw err;
+    }
+  }
+
+  /** Keys currently remembered. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Map iteration is insertion order and every entry has the same ttl: expired ones are at the front. */
+  private sweep(): void {
+    const now = this.now();
+    for (const [key, entry] of this.entries) {
+      if (entry.expires > now) break;
+      this.entries.delete(key);
+    }
+  }
+}
