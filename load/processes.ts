@@ -1,0 +1,80 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { GatewayOptions } from '../src/config.js';
+import type { GatewayReady } from './gateway-child.js';
+import type { FromWorker, ToWorker } from './types.js';
+
+/** A sibling module of this file (works from dist/load/ and from a bundle with the same entry names). */
+function sibling(name: string): string {
+  return fileURLToPath(new URL(`./${name}.js`, import.meta.url));
+}
+
+/** Stop a child: SIGTERM, then SIGKILL after `graceMs`. Resolves when it has exited. */
+export function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** The gateway under test, running in its own process. */
+export interface GatewayChild {
+  child: ChildProcess;
+  port: number;
+  options: GatewayOptions;
+  /** What it wrote to stderr/stdout (warnings and errors only: it logs at warn). */
+  output(): string;
+}
+
+/** Fork load/gateway-child.js with these options and wait for its port. */
+export function startGatewayChild(options: Partial<GatewayOptions>, timeoutMs = 20_000): Promise<GatewayChild> {
+  const child = fork(sibling('gateway-child'), [], {
+    env: { ...process.env, WSGATE_LOAD_OPTIONS: JSON.stringify(options) },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  let out = '';
+  const keep = (d: Buffer): void => {
+    out = (out + d.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`gateway did not start within ${timeoutMs} ms\n${out}`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      reject(new Error(`gateway exited (${code}) during start\n${out}`));
+    });
+    child.on('message', (m: GatewayReady) => {
+      if (m.type !== 'ready') return;
+      clearTimeout(t);
+      resolve({ child, port: m.port, options: m.options as unknown as GatewayOptions, output: () => out });
+    });
+  });
+}
+
+/** A forked client worker. */
+export interface WorkerChild {
+  child: ChildProcess;
+  send(msg: ToWorker): void;
+}
+
+/** Fork one client worker; `onMessage` gets everything it reports. */
+export function startWorker(onMessage: (m: FromWorker) => void): WorkerChild {
+  // A few thousand sockets each: a bigger heap than the default is not needed, but old-space head room helps.
+  const child = fork(sibling('worker'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  child.on('message', (m: FromWorker) => onMessage(m));
+  return {
+    child,
+    send: (msg) => {
+      if (child.connected) child.send(msg);
+    },
+  };
+}

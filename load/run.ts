@@ -1,0 +1,220 @@
+import type { LoadArgs } from './args.js';
+import { startNginx, nginxSizing, type NginxHandle } from './nginx.js';
+import { startGatewayChild, startWorker, stopChild, type GatewayChild, type WorkerChild } from './processes.js';
+import { ProcSampler } from './proc-stats.js';
+import { liveView, type LiveView } from './progress.js';
+import { Publisher } from './publisher.js';
+import { buildReport, machineInfo, type Report, type RunSetup } from './report.js';
+import { SCENARIOS, type Scenario } from './scenarios.js';
+import { mergeStats } from './stats.js';
+import type { FromWorker, Progress, WorkerConfig, WorkerStats } from './types.js';
+
+/** Clients per worker process by default: well under the per-process open-file limit, and spreads CPU. */
+const CLIENTS_PER_WORKER = 2500;
+/** Clients per source address (each 127.0.0.x has its own ~28k ephemeral ports). */
+const CLIENTS_PER_ADDRESS = 5000;
+const STORM_CHANNEL = 'load-storm';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Everything a run started, so it can all be stopped — at the end, on failure and on Ctrl-C. */
+export class Resources {
+  gateway?: GatewayChild;
+  sampler?: ProcSampler;
+  nginx?: NginxHandle;
+  workers: WorkerChild[] = [];
+  publisher?: Publisher;
+  view?: LiveView;
+
+  /** Stop everything; safe to call more than once. */
+  async stopAll(): Promise<void> {
+    this.view?.stop();
+    this.publisher?.stop();
+    this.sampler?.stop();
+    await Promise.all(this.workers.map((w) => stopChild(w.child, 2000)));
+    await this.nginx?.stop();
+    if (this.gateway) await stopChild(this.gateway.child);
+  }
+}
+
+/** Where clients connect, and what the report says about the path. */
+interface Endpoints {
+  v3Url: string;
+  v2Url: string;
+  httpBase: string;
+  setup: Pick<RunSetup, 'via' | 'target' | 'gateway' | 'nginx'>;
+}
+
+async function startTargets(args: LoadArgs, sc: Scenario, res: Resources): Promise<Endpoints> {
+  if (args.target) {
+    const httpBase = args.target.replace(/^ws/, 'http');
+    return { v3Url: `${args.target}/api/ws`, v2Url: `${args.target}/ws`, httpBase, setup: { via: 'target', target: args.target } };
+  }
+  res.gateway = await startGatewayChild(sc.gateway);
+  res.sampler = new ProcSampler(res.gateway.child.pid ?? 0);
+  const o = res.gateway.options;
+  const gateway = { pingInterval: o.pingInterval, pingTimeout: o.pingTimeout, heartbeatInterval: o.heartbeatInterval };
+  if (args.via === 'direct') {
+    const base = `ws://127.0.0.1:${res.gateway.port}`;
+    return { v3Url: `${base}/api/ws`, v2Url: `${base}/ws`, httpBase: base.replace('ws', 'http'), setup: { via: 'direct', target: '', gateway } };
+  }
+  const sizing = nginxSizing(args.clients);
+  res.nginx = await startNginx({ upstreamPort: res.gateway.port, ...sizing });
+  const n = res.nginx;
+  return {
+    v3Url: `${n.url}/api/ws`,
+    v2Url: `${n.url}/ws`,
+    httpBase: n.httpUrl,
+    setup: { via: 'nginx', target: '', gateway, nginx: { proxyReadTimeout: n.proxyReadTimeout, ...sizing } },
+  };
+}
+
+function sourceAddresses(args: LoadArgs): string[] {
+  const host = args.target ? new URL(args.target).hostname : '127.0.0.1';
+  if (!/^127\.|^localhost$/.test(host)) return [];
+  const n = Math.min(250, Math.ceil(args.clients / CLIENTS_PER_ADDRESS));
+  return Array.from({ length: n }, (_, i) => `127.0.0.${i + 2}`);
+}
+
+/** Split N clients (and their v2 share) over the workers. */
+function workerConfigs(args: LoadArgs, sc: Scenario, ep: Endpoints, addrs: string[]): WorkerConfig[] {
+  const workers = args.workers || Math.max(1, Math.ceil(args.clients / CLIENTS_PER_WORKER));
+  const v2Total = Math.round(args.clients * args.v2Share);
+  const out: WorkerConfig[] = [];
+  let first = 0;
+  let v2Given = 0;
+  for (let w = 0; w < workers; w++) {
+    const count = Math.floor(((w + 1) * args.clients) / workers) - first;
+    const v2 = Math.round(((first + count) * v2Total) / args.clients) - v2Given;
+    out.push({
+      workerId: w,
+      v3Url: ep.v3Url,
+      v2Url: ep.v2Url,
+      firstIndex: first,
+      v3Count: count - v2,
+      v2Count: v2,
+      localAddresses: addrs,
+      connectRate: args.connectRate / workers,
+      roomSize: args.roomSize,
+      room: sc.mode === 'chat' ? 'main' : undefined,
+      mode: sc.mode,
+      msgRate: args.rate,
+      channel: STORM_CHANNEL,
+      password: args.password,
+    });
+    first += count;
+    v2Given += v2;
+  }
+  return out;
+}
+
+/** Collects what the workers report and lets the run wait for "all workers said X". */
+class WorkerBoard {
+  readonly progress = new Map<number, Progress>();
+  readonly finals = new Map<number, WorkerStats>();
+  readonly sent: Record<string, number> = {};
+  ramped = new Set<number>();
+  sentFrom = new Set<number>();
+
+  onMessage = (m: FromWorker): void => {
+    if (m.type === 'progress') this.progress.set(m.workerId, m.progress);
+    else if (m.type === 'ramped') this.ramped.add(m.workerId);
+    else if (m.type === 'sent') {
+      Object.assign(this.sent, m.sentBySender);
+      this.sentFrom.add(m.workerId);
+    } else if (m.type === 'final') this.finals.set(m.workerId, m.stats);
+  };
+
+  total(): Progress {
+    const t: Progress = { opened: 0, failed: 0, open: 0, unexpectedCloses: 0, received: 0, sent: 0, resumed: 0 };
+    for (const p of this.progress.values()) for (const k of Object.keys(t) as (keyof Progress)[]) t[k] += p[k];
+    return t;
+  }
+}
+
+async function waitFor(cond: () => boolean, timeoutMs: number, tick?: () => void): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) return false;
+    tick?.();
+    await sleep(250);
+  }
+  return true;
+}
+
+/** Wait `seconds`, updating the view; stop early when `until` says so. */
+async function phase(view: LiveView, board: WorkerBoard, name: string, seconds: number, until?: () => boolean): Promise<void> {
+  const start = Date.now();
+  view.phase(name, Math.ceil(seconds));
+  await waitFor(() => Date.now() - start >= seconds * 1000 || (until?.() ?? false), seconds * 1000 + 1000, () =>
+    view.update(Math.floor((Date.now() - start) / 1000), board.total()),
+  );
+}
+
+/** The middle of the run: what the clients do once they are all up. */
+async function measure(args: LoadArgs, sc: Scenario, res: Resources, board: WorkerBoard, httpBase: string): Promise<number> {
+  const view = res.view!;
+  if (sc.mode === 'chat') {
+    res.workers.forEach((w) => w.send({ type: 'traffic', on: true }));
+    await phase(view, board, 'chat', args.duration);
+    res.workers.forEach((w) => w.send({ type: 'traffic', on: false }));
+    await waitFor(() => board.sentFrom.size === res.workers.length, 10_000);
+    await phase(view, board, 'drain', 2);
+    return 0;
+  }
+  if (sc.mode === 'storm') {
+    await sleep(1000); // let every channel/subscribe land before the first publish
+    res.publisher = new Publisher(httpBase, STORM_CHANNEL, args.publishRate, args.apiKey);
+    await phase(view, board, 'steady', args.duration * 0.3);
+    res.workers.forEach((w) => w.send({ type: 'drop', share: args.dropShare }));
+    await phase(view, board, 'storm', args.duration * 0.7);
+    const lastOffset = await res.publisher.stop();
+    await phase(view, board, 'drain', 2);
+    return lastOffset;
+  }
+  const until = sc.endWhenAllClosed ? () => board.total().open === 0 && board.progress.size === res.workers.length : undefined;
+  await phase(view, board, 'idle', args.duration, until);
+  return 0;
+}
+
+/** Run one scenario end to end and return its report (the caller prints it and picks the exit code). */
+export async function runScenario(args: LoadArgs, res: Resources, argv: string[]): Promise<Report> {
+  const sc = SCENARIOS[args.scenario];
+  const startedAt = new Date();
+  const machine = machineInfo();
+  const ep = await startTargets(args, sc, res);
+  const addrs = sourceAddresses(args);
+  const configs = workerConfigs(args, sc, ep, addrs);
+  const board = new WorkerBoard();
+  res.view = liveView();
+  res.workers = configs.map((config) => {
+    const w = startWorker(board.onMessage);
+    w.send({ type: 'start', config });
+    return w;
+  });
+  res.view.phase('connect', args.clients);
+  const rampMs = (args.clients / args.connectRate) * 1000 + 60_000;
+  await waitFor(() => board.ramped.size === configs.length, rampMs, () => {
+    const t = board.total();
+    res.view!.update(t.opened + t.failed, t);
+  });
+  const lastOffset = await measure(args, sc, res, board, ep.httpBase);
+  res.view.stop();
+  res.workers.forEach((w) => w.send({ type: 'finish', lastOffset, sentBySender: board.sent }));
+  await waitFor(() => board.finals.size === configs.length, 30_000);
+  const gateway = res.sampler?.stop() ?? null;
+  const setup: RunSetup = {
+    ...ep.setup,
+    clients: { total: args.clients, v3: configs.reduce((a, c) => a + c.v3Count, 0), v2: configs.reduce((a, c) => a + c.v2Count, 0) },
+    workers: configs.length,
+    sourceAddresses: addrs,
+    idleSeconds: args.duration,
+  };
+  const wallSeconds = Math.round((Date.now() - startedAt.getTime()) / 100) / 10;
+  const base = { scenario: sc.name, command: `npm run load -- ${argv.join(' ')}`, startedAt: startedAt.toISOString(), wallSeconds, machine, setup };
+  const report = buildReport(base, mergeStats([...board.finals.values()]), gateway);
+  if (board.finals.size < configs.length) report.errors.missing_worker_reports = configs.length - board.finals.size;
+  report.checks = sc.checks(report);
+  report.pass = report.checks.every((c) => c.ok) && board.finals.size === configs.length;
+  return report;
+}
