@@ -14,6 +14,7 @@ import { CloseCode } from './protocol/codes.js';
 import type { StreamPosition } from './protocol/events.js';
 import type { Authenticate, EventHandler, GatewayCore } from './server/core.js';
 import { mountApi } from './server/api.js';
+import { drainConnections, type DrainResult } from './server/drain.js';
 import { V3Endpoint } from './server/endpoint.js';
 import { HttpFront, sendJson, type RouteHandler, type UpgradeHandler } from './server/http-front.js';
 import { SessionRegistry } from './session/registry.js';
@@ -60,6 +61,7 @@ export class Gateway {
   private readonly wss: WebSocketServer;
   private readonly handlers = new Map<string, EventHandler>();
   private closing: Promise<void> | undefined;
+  private draining: Promise<DrainResult> | undefined;
 
   constructor(init: GatewayInit) {
     const partial: Partial<GatewayOptions> = { ...init };
@@ -175,6 +177,19 @@ export class Gateway {
   /** Live sessions of this process. */
   sessions(): Session[] {
     return [...this.registry.all()];
+  }
+
+  /**
+   * Graceful shutdown (SIGTERM): readiness false, no new upgrades, every client gets close 1012 in
+   * batches within `drainTimeout` (1012 tells them to reconnect at once and resume), then `close()`.
+   * Idempotent.
+   */
+  drain(): Promise<DrainResult> {
+    this.draining ??= drainConnections(this).then(async (result) => {
+      await this.close();
+      return result;
+    });
+    return this.draining;
   }
 
   /** Stop: close every connection (1001), end every session, close the server and the broker. Idempotent. */
