@@ -6,6 +6,7 @@
 import { parseCli } from '../src/cli.js';
 import { ConfigError } from '../src/config.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
+import { installSignalHandlers } from '../src/server/signals.js';
 import { mountLegacyAdapter } from '../legacy-adapter/index.js';
 import { runLegacyCli } from '../legacy-adapter/cli.js';
 
@@ -22,12 +23,8 @@ async function main(argv: string[]): Promise<number | undefined> {
   const gateway: Gateway = createGateway(req.options);
   await gateway.listen();
   if (req.options.legacy) mountLegacyAdapter(gateway);
-  const stop = (signal: string): void => {
-    gateway.logger.info({ signal }, 'stopping');
-    void gateway.close().then(() => process.exit(0));
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  // SIGTERM/SIGINT: graceful drain (close 1012 in batches) then exit 0; SIGHUP: reload TLS files.
+  installSignalHandlers(gateway);
   process.on('unhandledRejection', (err) => gateway.logger.error({ err }, 'unhandled rejection'));
   return undefined;
 }
