@@ -1,0 +1,85 @@
+import { existsSync, readFileSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Gateway } from '../gateway.js';
+import { startDemoPublisher } from './demo-publisher.js';
+
+/** Options of {@link mountDemo}. */
+export interface DemoOptions {
+  /** Publish fake log tails to `logs:*` every `publishPeriodMs`. Default true. */
+  publisher?: boolean;
+  /** Default 300 ms. */
+  publishPeriodMs?: number;
+}
+
+const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', map: 'application/json' };
+const STATIC_FILES = new Set(['index.html', 'demo.js', 'demo.css']);
+const BUNDLE_FILES = new Set(['wsgate-client.js', 'wsgate-client.js.map']);
+
+/** The package root (where package.json is), from this module's directory: works from src/ (tests) and dist/src/ (built). */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    dir = dirname(dir);
+  }
+  throw new Error('mountDemo: package root not found');
+}
+
+function serveFile(res: ServerResponse, path: string, name: string): void {
+  if (!existsSync(path)) {
+    res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end(`${name} is missing: build it with \`node scripts/build-client.mjs\`\n`);
+    return;
+  }
+  const body = readFileSync(path);
+  const type = TYPES[name.split('.').pop() ?? ''] ?? 'application/octet-stream';
+  res.writeHead(200, { 'content-type': type, 'content-length': body.length, 'cache-control': 'no-cache' });
+  res.end(body);
+}
+
+/**
+ * Serve the demo page at `/demo/` on `gateway`: several `logs:*` channels over one connection,
+ * each pausable, with the connection state and heartbeat counters. Also `POST /demo/drop?session=ID`,
+ * which cuts that session's TCP socket (no close frame) so the page can show a resume.
+ * Starts the fake log publisher unless `publisher: false`; it stops when the gateway's server closes.
+ */
+export function mountDemo(gateway: Gateway, options: DemoOptions = {}): { stop(): void } {
+  const root = packageRoot();
+  const staticDir = join(root, 'src', 'demo', 'static');
+  const bundleDir = join(root, 'dist', 'client');
+  gateway.route(
+    'GET',
+    '/demo',
+    (_req, res, url) => {
+      if (url.pathname === '/demo') {
+        res.writeHead(301, { location: '/demo/' });
+        res.end();
+        return;
+      }
+      const name = url.pathname === '/demo/' ? 'index.html' : url.pathname.slice('/demo/'.length);
+      if (STATIC_FILES.has(name)) return serveFile(res, join(staticDir, name), name);
+      if (BUNDLE_FILES.has(name)) return serveFile(res, join(bundleDir, name), name);
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found\n');
+    },
+    { prefix: true },
+  );
+  gateway.route('POST', '/demo/drop', (_req, res, url) => {
+    const id = url.searchParams.get('session');
+    let dropped = false;
+    for (const conn of gateway.endpoint.connections) {
+      if (id && conn.session?.id === id) {
+        conn.terminate();
+        dropped = true;
+      }
+    }
+    res.writeHead(dropped ? 204 : 404);
+    res.end();
+  });
+  const publisher = options.publisher === false ? undefined : startDemoPublisher((ch, data) => gateway.publish(ch, data), options.publishPeriodMs);
+  const stop = (): void => publisher?.stop();
+  gateway.server.once('close', stop);
+  return { stop };
+}

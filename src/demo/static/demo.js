@@ -1,0 +1,110 @@
+// The wsgate demo page: one WsgateClient, several channels, each pausable. Everything the page
+// received is also kept on `window.demo` so tests (and curious people) can inspect it.
+import { WsgateClient } from './wsgate-client.js';
+
+const params = new URLSearchParams(location.search);
+const channels = (params.get('channels') || 'logs:api,logs:auth,logs:billing,logs:worker').split(',').filter(Boolean);
+const autoPause = params.get('pauseWhenHidden') !== '0';
+const $ = (id) => document.getElementById(id);
+const MAX_LINES = 200;
+
+const client = new WsgateClient({ pauseWhenHidden: autoPause, profile: { name: params.get('name') || 'demo page' } });
+const demo = (window.demo = { client, received: {}, events: [], subscriptions: {} });
+
+function logEvent(text) {
+  demo.events.push(text);
+  const line = document.createElement('div');
+  line.textContent = `${new Date().toLocaleTimeString()}  ${text}`;
+  $('events').prepend(line);
+  while ($('events').childNodes.length > 50) $('events').lastChild.remove();
+}
+
+function renderStatus() {
+  const s = client.stats;
+  $('state').textContent = client.state;
+  $('state').className = `badge ${client.state}`;
+  $('session').textContent = client.sessionId || '–';
+  $('seq').textContent = String(client.seq);
+  $('hb-in').textContent = String(s.heartbeatsReceived);
+  $('hb-out').textContent = String(s.heartbeatsSent);
+  $('reconnects').textContent = String(s.reconnects);
+  $('resumes').textContent = String(s.resumes);
+  $('dups').textContent = String(s.duplicatesDropped);
+  if (client.init) {
+    $('hb-interval').textContent = String(client.init.heartbeat_interval);
+    $('ping').textContent = String(client.init.ping_interval);
+  }
+}
+
+function formatData(data) {
+  if (data && typeof data === 'object' && 'text' in data) return { level: data.level || 'INFO', text: data.text };
+  return { level: 'INFO', text: JSON.stringify(data) };
+}
+
+function mountChannel(name) {
+  const box = document.createElement('section');
+  box.className = 'channel';
+  box.dataset.channel = name;
+  box.innerHTML = '<div class="head"><span class="name"></span><span class="sstate"></span><button class="toggle">pause</button><span class="info"></span></div><ol></ol>';
+  box.querySelector('.name').textContent = name;
+  $('channels').append(box);
+  const list = box.querySelector('ol');
+  const received = (demo.received[name] = []);
+  const sub = client.subscribe(name, (m) => {
+    received.push(m.offset);
+    const { level, text } = formatData(m.data);
+    const li = document.createElement('li');
+    li.className = level;
+    li.dataset.offset = String(m.offset);
+    li.innerHTML = '<span class="off"></span><span class="lvl"></span> <span class="txt"></span>';
+    li.querySelector('.off').textContent = `#${m.offset}`;
+    li.querySelector('.lvl').textContent = level;
+    li.querySelector('.txt').textContent = text;
+    list.append(li);
+    while (list.childElementCount > MAX_LINES) list.firstElementChild.remove();
+    list.scrollTop = list.scrollHeight;
+    box.querySelector('.info').textContent = `${received.length} received · offset ${m.offset}`;
+  });
+  demo.subscriptions[name] = sub;
+  const note = (text) => {
+    const li = document.createElement('li');
+    li.className = 'note';
+    li.textContent = text;
+    list.append(li);
+  };
+  sub.on('state', (state) => {
+    box.querySelector('.sstate').textContent = state;
+    box.classList.toggle('paused', state === 'paused');
+    box.querySelector('.toggle').textContent = sub.paused ? 'resume' : 'pause';
+  });
+  sub.on('subscribed', (e) => {
+    if (e.since && e.recovered) note(`— resumed from #${e.since.offset}: missed messages follow —`);
+  });
+  sub.on('missed', (e) => {
+    note(`— could not recover ${e.missed ?? 'some'} messages after #${e.since.offset}; continuing at #${e.offset} —`);
+    logEvent(`${name}: recovered:false (missed ${e.missed ?? '?'})`);
+  });
+  sub.on('error', (err) => note(`subscription failed: ${err.code} ${err.message}`));
+  box.querySelector('.toggle').addEventListener('click', () => (sub.paused ? sub.resume() : sub.pause()));
+  box.querySelector('.sstate').textContent = sub.state;
+}
+
+client.on('state', ({ state, previous }) => {
+  logEvent(`state ${previous} → ${state}`);
+  renderStatus();
+});
+client.on('connected', (e) => logEvent(e.resumed ? `resumed session ${e.sessionId} (${e.replayed} replayed)` : `new session ${e.sessionId}${e.resumeError ? ` (resume failed: ${e.resumeError})` : ''}`));
+client.on('disconnected', (e) => logEvent(`disconnected ${e.code} ${e.reason}${e.willReconnect ? `, retry in ${e.delay} ms` : ''}`));
+client.on('failed', (e) => logEvent(`stopped: ${e.code} ${e.reason}`));
+client.on('heartbeat', renderStatus);
+client.on('error', (err) => logEvent(`error ${err.code}: ${err.message}`));
+
+$('auto-pause').checked = autoPause;
+$('auto-pause').disabled = true;
+$('auto-pause').title = 'set with ?pauseWhenHidden=0 in the URL';
+$('drop').addEventListener('click', () => {
+  if (client.sessionId) fetch(`drop?session=${encodeURIComponent(client.sessionId)}`, { method: 'POST' });
+});
+for (const name of channels) mountChannel(name);
+setInterval(renderStatus, 500);
+renderStatus();
