@@ -86,6 +86,13 @@ const processIo: LegacyCliIo = { out: (t) => process.stdout.write(t), err: (t) =
  * `--help` or a clean stop (SIGINT/SIGTERM), 2 for a bad option (the message names it), 1 if it cannot listen.
  */
 export async function runLegacyCli(argv: readonly string[], io: LegacyCliIo = processIo): Promise<number> {
+  const code = await run(argv, io);
+  // Run as the process's own command: the code is the process's exit code too.
+  if (io === processIo) process.exitCode = code;
+  return code;
+}
+
+async function run(argv: readonly string[], io: LegacyCliIo): Promise<number> {
   let options: LegacyServerOptions;
   try {
     const parsed = parseLegacyArgs(argv[0] === 'legacy' ? argv.slice(1) : argv);

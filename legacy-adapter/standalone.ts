@@ -1,5 +1,6 @@
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { originAllowed } from '../src/server/origin.js';
 import { createLegacyAdapter, type LegacyAdapterOptions } from './adapter.js';
 
 /** Options of the standalone adapter process: the adapter's own plus where to listen. */
@@ -8,7 +9,7 @@ export interface LegacyServerOptions extends LegacyAdapterOptions {
   port: number;
   /** Address to bind. Default `0.0.0.0`. */
   host?: string;
-  /** Allowed `Origin` values for upgrades (exact, or `*`). Empty: the Origin's hostname must equal the Host header's. */
+  /** Allowed `Origin` values for `/ws` upgrades (exact, or `*`). Empty: the Origin's hostname must equal the Host header's (the gateway's rule, PROTOCOL.md §1). */
   allowedOrigins?: string[];
 }
 
@@ -19,26 +20,6 @@ export interface LegacyServer {
   readonly connectionCount: number;
   /** Close every v2 client (1001) and stop listening. */
   close(): Promise<void>;
-}
-
-const hostnameOf = (hostHeader: string): string => {
-  try {
-    return new URL(`http://${hostHeader}`).hostname;
-  } catch {
-    return '';
-  }
-};
-
-/** The gateway's upgrade Origin rule (PROTOCOL.md §1), applied by the standalone adapter to its own `/ws`. */
-export function originAllowed(req: IncomingMessage, allowed: readonly string[]): boolean {
-  const origin = req.headers.origin;
-  if (origin === undefined) return true; // not a browser
-  if (allowed.length > 0) return allowed.includes('*') || allowed.includes(origin);
-  try {
-    return new URL(origin).hostname === hostnameOf(req.headers.host ?? '');
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -1,0 +1,263 @@
+/**
+ * The legacy adapter mounted in a real gateway at /ws, real `ws` clients on both sides, shrunken timers.
+ * Each test asserts what a v2 user (or a v3 user in the same room) would notice.
+ */
+import WebSocket from 'ws';
+import type { Gateway, GatewayInit } from '../../src/index.js';
+import { mountLegacyAdapter, type LegacyAdapter, type LegacyAdapterOptions } from '../../legacy-adapter/index.js';
+import { ADAPTER_PING_PAYLOAD } from '../../legacy-adapter/v2-pinger.js';
+import { connect, startGateway } from '../support/gateway.js';
+import { sleep, TestClient } from '../support/ws-client.js';
+import { flat, v2Join, wsBase } from '../support/conformance-drivers.js';
+
+const PING = 0.3; // s, gateway ping_interval = ping_timeout in these tests
+let gw: Gateway;
+let adapter: LegacyAdapter;
+const clients: TestClient[] = [];
+
+async function setup(init: GatewayInit = {}, overrides: Partial<LegacyAdapterOptions> = {}): Promise<void> {
+  gw = await startGateway({ pingInterval: PING, pingTimeout: PING, heartbeatInterval: 0, sessionTtl: 30, ...init });
+  adapter = mountLegacyAdapter(gw, overrides);
+}
+
+/** A v2 client that the suite closes afterwards. */
+async function v2(name: string, opts: { password?: string; answerPings?: boolean } = {}) {
+  const joined = await v2Join(wsBase(gw), name, opts);
+  clients.push(joined.client);
+  return joined;
+}
+
+async function v3(name: string) {
+  const r = await connect(gw, { profile: { name } });
+  clients.push(r.client);
+  return { client: r.client, id: r.init.session_id as string, init: r.init };
+}
+
+/** The gateway's end of the adapter's upstream connection for one session. */
+function upstreamSocketOf(sessionId: string): WebSocket {
+  const conn = [...gw.endpoint.connections].find((c) => c.session?.id === sessionId);
+  if (!conn) throw new Error(`no upstream connection for ${sessionId}`);
+  return conn.socket;
+}
+
+async function closesWithCode(code: string): Promise<number> {
+  const metric = await gw.metrics.closes.get();
+  return metric.values.find((v) => v.labels.code === code)?.value ?? 0;
+}
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.kill();
+  await adapter?.close();
+  await gw?.close();
+});
+
+describe('legacy adapter: one room, v2 and v3 together', () => {
+  it('a v2 and v3 clients see each other join and leave, and chat both ways', async () => {
+    await setup();
+    const bob = await v2('Bob');
+    expect(bob.members).toEqual([{ id: bob.id, displayname: 'Bob' }]);
+
+    const vera = await v3('Vera');
+    expect(vera.init.sessions).toContainEqual({ id: bob.id, profile: { name: 'Bob' }, is_connected: true });
+    expect(flat(await bob.client.next('member/connected'))).toMatchObject({ id: vera.id, displayname: 'Vera' });
+    const carl = await v3('Carl');
+    expect(flat(await bob.client.next('member/connected'))).toMatchObject({ id: carl.id, displayname: 'Carl' });
+
+    bob.client.raw(JSON.stringify({ event: 'chat/message', content: 'hello from v2' }));
+    expect((await vera.client.next('send/broadcast')).payload).toEqual({ sender: bob.id, subject: 'chat/message', body: { text: 'hello from v2' } });
+    bob.client.raw(JSON.stringify({ event: 'chat/emote', emote: 'wave' }));
+    expect((await vera.client.next('send/broadcast')).payload).toEqual({ sender: bob.id, subject: 'chat/emote', body: { emote: 'wave' } });
+
+    vera.client.send('send/broadcast', { subject: 'chat/message', body: { text: 'hi v2' } });
+    expect(flat(await bob.client.next('chat/message'))).toMatchObject({ event: 'chat/message', id: vera.id, content: 'hi v2' });
+    vera.client.send('send/broadcast', { subject: 'chat/emote', body: { emote: 'clap' } });
+    expect(flat(await bob.client.next('chat/emote'))).toMatchObject({ id: vera.id, emote: 'clap' });
+
+    carl.client.close(1000);
+    expect(flat(await bob.client.next('member/disconnected'))).toMatchObject({ id: carl.id });
+    expect((await vera.client.next('session/left')).payload).toMatchObject({ id: carl.id });
+    bob.client.close(1000);
+    expect((await vera.client.next('session/left')).payload).toMatchObject({ id: bob.id });
+    // Nothing v2 has no words for leaked through.
+    const events = new Set(bob.client.frames.map((f) => f.event));
+    for (const e of ['session/joined', 'session/left', 'session/state', 'send/broadcast', 'system/ack', 'system/heartbeat']) expect(events.has(e)).toBe(false);
+  });
+
+  it('frames a v2 client sends before its upstream is ready are queued, in order, not lost', async () => {
+    await setup();
+    const vera = await v3('Vera');
+    const early = new TestClient(`${wsBase(gw)}/ws?username=Early&password=pw`);
+    clients.push(early);
+    const pong = new Promise<Buffer>((resolve) => early.ws.once('pong', resolve));
+    await early.open();
+    // The upstream connection is still being opened: these go out at once.
+    early.ws.ping(Buffer.from('early-ping'));
+    for (const text of ['one', 'two', 'three']) early.raw(JSON.stringify({ event: 'chat/message', content: text }));
+    const seen: string[] = [];
+    for (let i = 0; i < 3; i++) seen.push(((await vera.client.next('send/broadcast')).payload as { body: { text: string } }).body.text);
+    expect(seen).toEqual(['one', 'two', 'three']);
+    expect((await pong).toString()).toBe('early-ping');
+  });
+
+  it('bad v2 input gets v2 system/error and the connection stays; unknown events get the gateway\'s error', async () => {
+    await setup();
+    const bob = await v2('Bob');
+    bob.client.raw('not json');
+    expect(flat(await bob.client.next('system/error'))).toEqual(expect.objectContaining({ title: 'bad_message', message: 'frame is not valid JSON' }));
+    bob.client.raw('{"content":"no event"}');
+    expect(flat(await bob.client.next('system/error')).title).toBe('bad_message');
+    bob.client.raw('{"event":"nobody/handles"}');
+    expect(flat(await bob.client.next('system/error'))).toMatchObject({ title: 'unknown_event' });
+    expect(bob.client.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('a binary frame from a v2 client: system/disconnect, close 1003, and its session ends', async () => {
+    await setup();
+    const vera = await v3('Vera');
+    const bob = await v2('Bob');
+    bob.client.ws.send(Buffer.from([1, 2, 3]));
+    expect(flat(await bob.client.next('system/disconnect')).title).toBe('unsupported_data');
+    expect((await bob.client.closed).code).toBe(1003);
+    expect((await vera.client.next('session/left')).payload).toMatchObject({ id: bob.id });
+  });
+
+  it('refused credentials reach the v2 client as system/disconnect {title:"unauthorized"} and 4001', async () => {
+    await setup({ authenticate: (hello) => hello.token === 'letmein' });
+    const ok = await v2('Ann', { password: 'letmein' });
+    expect(ok.id).toEqual(expect.any(String));
+    const bad = new TestClient(`${wsBase(gw)}/ws?username=Mallory&password=nope`);
+    clients.push(bad);
+    expect(flat(await bad.next('system/disconnect'))).toMatchObject({ title: 'unauthorized' });
+    expect((await bad.closed).code).toBe(4001);
+  });
+
+  it('the gateway shutting down reaches v2 clients as system/disconnect + 1001', async () => {
+    await setup();
+    const bob = await v2('Bob');
+    await gw.close();
+    expect(flat(await bob.client.next('system/disconnect'))).toMatchObject({ title: 'going_away' });
+    expect((await bob.client.closed).code).toBe(1001);
+  });
+});
+
+describe('legacy adapter: liveness across both legs', () => {
+  it('gateway pings reach the v2 client with their payload and its pongs go back with the same payload', async () => {
+    await setup();
+    const bob = await v2('Bob');
+    const sent: string[] = [];
+    const ponged: string[] = [];
+    const up = upstreamSocketOf(bob.id);
+    const realPing = up.ping.bind(up);
+    up.ping = (data?: unknown, mask?: boolean, cb?: (err?: Error) => void) => {
+      sent.push(String(data));
+      realPing(data, mask, cb);
+    };
+    up.on('pong', (data) => ponged.push(data.toString()));
+    await sleep(5 * PING * 1000);
+    const relayed = bob.client.pings.map(String).filter((p) => p !== ADAPTER_PING_PAYLOAD.toString());
+    expect(sent.length).toBeGreaterThanOrEqual(3);
+    expect(relayed).toEqual(expect.arrayContaining(sent));
+    // The gateway heard back each payload it sent (the last pong may still be on its way).
+    expect(ponged).toEqual(expect.arrayContaining(sent.slice(0, -1)));
+    expect(bob.client.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('pings from a v2 client are relayed upstream and the gateway\'s pongs come back', async () => {
+    await setup();
+    const bob = await v2('Bob');
+    const heardUpstream: string[] = [];
+    upstreamSocketOf(bob.id).on('ping', (data) => heardUpstream.push(data.toString()));
+    const pong = new Promise<Buffer>((resolve) => bob.client.ws.once('pong', resolve));
+    bob.client.ws.ping(Buffer.from('v2-ping-7'));
+    expect((await pong).toString()).toBe('v2-ping-7');
+    expect(heardUpstream).toEqual(['v2-ping-7']);
+  });
+
+  it('a v2 client that stops answering pings is terminated by the gateway within ping_interval + ping_timeout; the adapter then closes it', async () => {
+    // The adapter's own pinger is pushed out of the way so that what is measured is the gateway's layer, end to end.
+    await setup({}, { pingInterval: 30, pingTimeout: 30 });
+    const vera = await v3('Vera');
+    const mute = await v2('Mute', { answerPings: false });
+    const joinedAt = Date.now();
+    const left = await vera.client.next((f) => f.event === 'session/left', 3000);
+    expect(left.payload).toMatchObject({ id: mute.id });
+    expect(left.at - joinedAt).toBeLessThan((PING + PING) * 1000 + 400);
+    expect(mute.client.pings.length).toBeGreaterThanOrEqual(1);
+    expect(flat(await mute.client.next('system/disconnect'))).toMatchObject({ title: 'upstream_lost' });
+    const closed = await mute.client.closed;
+    expect(closed.code).toBe(1014);
+    expect(closed.at - left.at).toBeLessThan(300);
+    expect((await gw.metrics.pingTimeouts.get()).values[0]?.value).toBe(1);
+  });
+
+  it('with the gateway\'s pings disabled the adapter pings the v2 leg itself, at least every interval', async () => {
+    const interval = 0.2;
+    await setup({ pingInterval: 0 }, { pingInterval: interval, pingTimeout: interval });
+    const bob = await v2('Bob');
+    const direct = await v3('Vera');
+    const times: number[] = [];
+    const start = Date.now();
+    bob.client.ws.on('ping', () => times.push(Date.now()));
+    await sleep(1500);
+    expect(times.length).toBeGreaterThanOrEqual(5);
+    const gaps = [times[0]! - start, ...times.slice(1).map((t, i) => t - times[i]!)];
+    expect(Math.max(...gaps)).toBeLessThan(interval * 1000 + 150);
+    expect(bob.client.pings.every((p) => p.equals(ADAPTER_PING_PAYLOAD))).toBe(true);
+    // The control: the gateway itself sends no pings, and the v2 client, answering, stays.
+    expect(direct.client.pings).toEqual([]);
+    expect(bob.client.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('a v2 client that leaves the adapter\'s ping unanswered is closed (system/disconnect, 1001) and its session ends', async () => {
+    const interval = 0.2;
+    await setup({ pingInterval: 0 }, { pingInterval: interval, pingTimeout: interval });
+    const vera = await v3('Vera');
+    const mute = await v2('Mute', { answerPings: false });
+    const joinedAt = Date.now();
+    expect(flat(await mute.client.next('system/disconnect'))).toMatchObject({ title: 'ping_timeout' });
+    const closed = await mute.client.closed;
+    expect(closed.code).toBe(1001);
+    expect(closed.at - joinedAt).toBeLessThan(2 * interval * 1000 + 400);
+    expect((await vera.client.next('session/left')).payload).toMatchObject({ id: mute.id });
+  });
+
+  it('a v2 client that only sends client/heartbeat is never closed for heartbeat_timeout; one that stops is', async () => {
+    const hb = 0.3;
+    await setup({ pingInterval: 0, heartbeatInterval: hb }, { pingInterval: 30, pingTimeout: 30 });
+    const alive = await v2('Alive');
+    const quiet = await v2('Quiet');
+    expect(alive.heartbeatInterval).toBe(hb);
+    const beat = setInterval(() => alive.client.raw('{"event":"client/heartbeat"}'), 150);
+    try {
+      const quietAt = Date.now();
+      expect(flat(await quiet.client.next('system/disconnect', 3000))).toMatchObject({ title: 'heartbeat_timeout' });
+      const closed = await quiet.client.closed;
+      expect(closed.code).toBe(4100);
+      expect(closed.at - quietAt).toBeLessThan(2 * hb * 1000 + 500);
+      await sleep(6 * hb * 1000);
+      expect(alive.client.ws.readyState).toBe(WebSocket.OPEN);
+      expect(alive.client.all('system/disconnect')).toEqual([]);
+      // The gateway's system/heartbeat has no v2 counterpart.
+      expect(alive.client.all('system/heartbeat')).toEqual([]);
+    } finally {
+      clearInterval(beat);
+    }
+  });
+
+  it('a v2 client that vanishes closes its upstream with 1000: the session ends at once', async () => {
+    await setup();
+    const vera = await v3('Vera');
+    const watcher = await v2('Watcher');
+    const gone = await v2('Gone');
+    await watcher.client.next('member/connected');
+    const killedAt = Date.now();
+    gone.client.kill(); // no close frame: TCP just goes away
+    const left = await vera.client.next('session/left', 2000);
+    expect(left.payload).toMatchObject({ id: gone.id });
+    expect(left.at - killedAt).toBeLessThan(500); // session_ttl is 30 s: only an ended session is reported this fast
+    expect(vera.client.all('session/state')).toEqual([]);
+    expect(flat(await watcher.client.next('member/disconnected'))).toMatchObject({ id: gone.id });
+    expect(await closesWithCode('1000')).toBe(1);
+    expect(adapter.connectionCount).toBe(1);
+  });
+});
