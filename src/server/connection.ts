@@ -34,6 +34,7 @@ export class Connection implements SessionLink {
   session: Session | undefined;
   readonly remote: string;
   private errorTimes: number[] = [];
+  private replaying = false;
   private serverCloseCode = 0;
   private graceTimer: NodeJS.Timeout | undefined;
   private tokens: number;
@@ -56,10 +57,57 @@ export class Connection implements SessionLink {
     return this.socket.readyState === WebSocket.OPEN && this.state !== 'closing' && this.state !== 'closed';
   }
 
-  /** Write one encoded frame. Closes 4102 when the peer does not read fast enough. */
+  /** Write one encoded transient frame (no seq). */
   sendText(text: string): void {
     if (!this.isOpen) return;
     this.socket.send(text);
+    this.checkBacklog();
+  }
+
+  /** Write one stream frame; while a replay runs, the replay pump sends it in its turn instead. */
+  sendStream(_seq: number, text: string): void {
+    if (this.replaying) return;
+    this.sendText(text);
+  }
+
+  /**
+   * Send the session's buffered frames from `fromSeq` on, in order, a batch at a time, waiting for
+   * each batch to reach the kernel so a long backlog never trips `max_buffered`. Messages that
+   * arrive meanwhile are in the buffer too and go out in their turn. Resolves with the count sent.
+   */
+  async replay(session: Session, fromSeq: number): Promise<number> {
+    this.replaying = true;
+    let next = fromSeq;
+    let sent = 0;
+    try {
+      for (;;) {
+        if (!this.isOpen) return sent;
+        const batch = session.buffer.from(next, 256);
+        if (batch.length === 0) return sent;
+        if (batch[0]!.seq !== next) {
+          this.close(CloseCode.SlowConsumer, 'replay buffer overflowed during replay');
+          return sent;
+        }
+        // A batch is at most half of max_buffered; the next waits until this one reached the kernel
+        // (the callback of a batch's last frame fires when it and everything before it are written).
+        let bytes = 0;
+        let count = 0;
+        while (count < batch.length && (count === 0 || bytes + batch[count]!.text.length <= this.limits.maxBuffered / 2)) {
+          bytes += batch[count]!.text.length;
+          count++;
+        }
+        for (let i = 0; i < count - 1; i++) this.socket.send(batch[i]!.text);
+        await new Promise<void>((resolve) => this.socket.send(batch[count - 1]!.text, () => resolve()));
+        next = batch[count - 1]!.seq + 1;
+        sent += count;
+      }
+    } finally {
+      this.replaying = false;
+    }
+  }
+
+  private checkBacklog(): void {
+    if (this.state === 'closing' || this.replaying) return;
     if (this.socket.bufferedAmount > this.limits.maxBuffered) {
       this.log.info({ buffered: this.socket.bufferedAmount }, 'slow consumer');
       // The close frame would queue behind the backlog the peer is not reading: drop the socket.

@@ -88,8 +88,10 @@ export async function acceptHello(core: GatewayCore, conn: Connection, frame: Fr
       payload: { session_id: session.id, resume_token: session.resumeToken, room: session.room, ...init, sessions: registry.roster(session.room) },
     }),
   );
-  for (const f of replay) conn.sendText(f.text);
-  metrics.replayed.inc(replay.length);
+  if (replay.length > 0) {
+    metrics.replayed.inc(replay.length);
+    conn.replay(session, replay[0]!.seq).catch((err: unknown) => conn.log.warn({ err }, 'replay failed'));
+  }
   return session;
 }
 

@@ -62,6 +62,17 @@ export class ReplayBuffer {
     return out;
   }
 
+  /**
+   * Up to `limit` frames starting at `seq` (contiguous), for a replay pump. Empty when `seq` is
+   * past the newest; starts later than `seq` when it was dropped (the caller treats that as a gap).
+   */
+  from(seq: number, limit: number): BufferedFrame[] {
+    if (this.length === 0) return [];
+    const first = this.frames[this.head]!.seq;
+    const start = this.head + Math.max(0, seq - first);
+    return this.frames.slice(start, Math.min(this.frames.length, start + limit));
+  }
+
   /** Messages held. */
   get length(): number {
     return this.frames.length - this.head;

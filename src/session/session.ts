@@ -5,8 +5,10 @@ import { ReplayBuffer } from './replay-buffer.js';
 
 /** The narrow view of a live connection a session needs. */
 export interface SessionLink {
-  /** Write an encoded frame to the socket (no-op when it is closing). */
+  /** Write an encoded transient frame to the socket (no-op when it is closing). */
   sendText(text: string): void;
+  /** Write an encoded stream frame (it is already in the replay buffer). */
+  sendStream(seq: number, text: string): void;
   /** Close the connection (after `system/disconnect`). */
   close(code: number, message: string): void;
 }
@@ -69,7 +71,7 @@ export class Session {
     const seq = ++this.seq;
     const text = encodeFrame({ event, seq, id, payload });
     this.buffer.push(seq, text);
-    this.link?.sendText(text);
+    this.link?.sendStream(seq, text);
     this.onSend?.(event);
     return seq;
   }

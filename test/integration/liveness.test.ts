@@ -1,0 +1,97 @@
+import type { Gateway } from '../../src/index.js';
+import { connect, startGateway } from '../support/gateway.js';
+import { sleep, TestClient } from '../support/ws-client.js';
+
+let gw: Gateway | undefined;
+const clients: TestClient[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.kill();
+  await gw?.close();
+  gw = undefined;
+});
+async function client(hello: Record<string, unknown> = {}, opts?: { answerPings?: boolean }) {
+  const c = await connect(gw!, hello, opts);
+  clients.push(c.client);
+  return c;
+}
+
+test('a client that stops answering pings is terminated within ping_interval + ping_timeout; its session stays resumable', async () => {
+  gw = await startGateway({ pingInterval: 0.4, pingTimeout: 0.3, heartbeatInterval: 0 });
+  const { client: watcher } = await client({ room: 'p' });
+  const { client: dead, init } = await client({ room: 'p' }, { answerPings: false });
+  const start = Date.now();
+  const closed = await dead.closed;
+  expect(closed.code).toBe(1006); // terminated: no close frame
+  expect(closed.at - start).toBeLessThanOrEqual(400 + 300 + 200);
+  expect(dead.pings.length).toBeGreaterThanOrEqual(1);
+  expect((await watcher.next('session/state')).payload).toEqual({ id: init.session_id, is_connected: false });
+  const { init: r } = await client({ room: 'p', resume: { session_id: init.session_id, resume_token: init.resume_token, last_seq: dead.lastSeq } });
+  expect(r.resumed).toBe(true);
+});
+
+test('a client that answers pings but sends nothing is closed 4100 after heartbeat_timeout, and can resume', async () => {
+  gw = await startGateway({ pingInterval: 0.2, pingTimeout: 0.2, heartbeatInterval: 0.4, heartbeatTimeout: 0.8 });
+  const { client: quiet, init } = await client();
+  const start = Date.now();
+  const d = await quiet.next('system/disconnect', 3000);
+  expect(d.payload).toMatchObject({ code: 4100, reason: 'heartbeat_timeout' });
+  const closed = await quiet.closed;
+  expect(closed.code).toBe(4100);
+  expect(closed.at - start).toBeGreaterThanOrEqual(700);
+  expect(quiet.pings.length).toBeGreaterThanOrEqual(2);
+  expect(quiet.all('system/heartbeat').length).toBeGreaterThanOrEqual(1);
+  expect(quiet.all('system/heartbeat').every((f) => f.seq === undefined)).toBe(true);
+  const { init: r } = await client({ resume: { session_id: init.session_id, resume_token: init.resume_token, last_seq: quiet.lastSeq } });
+  expect(r.resumed).toBe(true);
+});
+
+test('an idle, healthy client (answers pings, sends heartbeats) is never closed', async () => {
+  gw = await startGateway({ pingInterval: 0.2, pingTimeout: 0.2, heartbeatInterval: 0.3, heartbeatTimeout: 0.6 });
+  const { client: c } = await client();
+  const beat = setInterval(() => c.send('client/heartbeat'), 250);
+  await sleep(2500);
+  clearInterval(beat);
+  expect(c.ws.readyState).toBe(c.ws.OPEN);
+  expect(c.pings.length).toBeGreaterThanOrEqual(8);
+  expect(c.all('system/heartbeat').length).toBeGreaterThanOrEqual(5);
+  expect(c.all('system/disconnect')).toHaveLength(0);
+});
+
+test('pings disabled: the heartbeat layer alone still closes a silent client and never pings', async () => {
+  gw = await startGateway({ pingInterval: 0, heartbeatInterval: 0.3, heartbeatTimeout: 0.6 });
+  const { client: c } = await client({}, { answerPings: false });
+  expect((await c.closed).code).toBe(4100);
+  expect(c.pings).toHaveLength(0);
+});
+
+test('heartbeat disabled: the ping layer alone still finds a dead peer and leaves a quiet live one alone', async () => {
+  gw = await startGateway({ pingInterval: 0.2, pingTimeout: 0.2, heartbeatInterval: 0 });
+  const { client: live } = await client();
+  const { client: dead } = await client({}, { answerPings: false });
+  expect((await dead.closed).code).toBe(1006);
+  await sleep(1200);
+  expect(live.ws.readyState).toBe(live.ws.OPEN);
+  expect(live.all('system/heartbeat')).toHaveLength(0);
+});
+
+test('a client that stops reading is closed 4102 slow_consumer and can resume without loss', async () => {
+  gw = await startGateway({ maxBuffered: 64 * 1024, pingInterval: 0, heartbeatInterval: 0, bufferMaxBytes: 32 * 1024 * 1024, bufferMaxMessages: 100_000 });
+  const { client: slow, init } = await client();
+  const sock = (slow.ws as unknown as { _socket: { pause(): void } })._socket;
+  sock.pause();
+  const big = 'x'.repeat(8 * 1024);
+  const total = 2000; // 16 MB: more than loopback's kernel buffers absorb
+  for (let i = 0; i < total; i++) {
+    gw!.sendTo(String(init.session_id), 'app/blob', { i, big });
+    if (i % 100 === 0) await sleep(2);
+  }
+  await sleep(500);
+  const closes = await gw!.metrics.closes.get();
+  expect(closes.values.find((v) => v.labels.code === '4102')?.value).toBe(1);
+  expect(gw!.sessions().find((x) => x.id === init.session_id)!.isConnected).toBe(false);
+  const { client: again, init: r } = await client({ resume: { session_id: init.session_id, resume_token: init.resume_token, last_seq: 0 } });
+  expect(r.resumed).toBe(true);
+  await again.next((f) => (f.payload as { i?: number })?.i === total - 1, 10_000);
+  const got = again.all('app/blob').map((f) => (f.payload as { i: number }).i);
+  expect(got).toEqual(Array.from({ length: total }, (_, i) => i));
+});

@@ -1,0 +1,146 @@
+import { AppHeartbeat } from '../../src/liveness/app-heartbeat.js';
+import { ManualClock } from '../../src/liveness/clock.js';
+import { TimerWheel } from '../../src/liveness/timer-wheel.js';
+import { TransportPinger } from '../../src/liveness/transport-pinger.js';
+
+function peer() {
+  const p = { pings: [] as { at: number; data: Buffer }[], terminatedAt: -1, clock: undefined as unknown as ManualClock };
+  return {
+    p,
+    target: {
+      ping: (data: Buffer) => p.pings.push({ at: p.clock.now(), data }),
+      terminate: () => (p.terminatedAt = p.clock.now()),
+    },
+  };
+}
+
+describe('TimerWheel', () => {
+  test('fires items in deadline order with one timer, re-scheduling replaces', () => {
+    const clock = new ManualClock();
+    const fired: string[] = [];
+    const wheel = new TimerWheel<string>(clock, 10, (x) => fired.push(`${x}@${clock.now()}`));
+    wheel.schedule('b', 200);
+    wheel.schedule('a', 100);
+    wheel.schedule('c', 300);
+    wheel.schedule('c', 50);
+    expect(clock.pending).toBe(1);
+    clock.advance(1000);
+    expect(fired).toEqual(['c@50', 'a@100', 'b@200']);
+    expect(wheel.size).toBe(0);
+    expect(clock.pending).toBe(0);
+  });
+
+  test('cancel forgets an item', () => {
+    const clock = new ManualClock();
+    const fired: string[] = [];
+    const wheel = new TimerWheel<string>(clock, 10, (x) => fired.push(x));
+    wheel.schedule('a', 100);
+    wheel.cancel('a');
+    clock.advance(1000);
+    expect(fired).toEqual([]);
+  });
+});
+
+describe('TransportPinger', () => {
+  test('pings every interval, spread over the interval, and keeps an answering peer', () => {
+    const clock = new ManualClock();
+    let r = 0;
+    const pinger = new TransportPinger(clock, 10_000, 10_000, {}, () => (r++ % 10) / 10);
+    const peers = Array.from({ length: 10 }, () => peer());
+    for (const { p, target } of peers) {
+      p.clock = clock;
+      pinger.add(target);
+    }
+    // Answer every ping at once.
+    for (let t = 0; t < 60_000; t += 100) {
+      clock.advance(100);
+      for (const { p, target } of peers) for (const ping of p.pings.splice(0)) pinger.pong(target, ping.data), (p as { n?: number }).n = ((p as { n?: number }).n ?? 0) + 1;
+    }
+    for (const { p } of peers) {
+      expect(p.terminatedAt).toBe(-1);
+      expect((p as { n?: number }).n).toBeGreaterThanOrEqual(5);
+    }
+    expect(pinger.size).toBe(10);
+  });
+
+  test('first pings land at different times (spread), not in one tick', () => {
+    const clock = new ManualClock();
+    const pinger = new TransportPinger(clock, 10_000, 10_000);
+    const peers = Array.from({ length: 50 }, () => peer());
+    for (const { p, target } of peers) {
+      p.clock = clock;
+      pinger.add(target);
+    }
+    clock.advance(10_000);
+    const times = new Set(peers.map(({ p }) => p.pings[0]!.at));
+    expect(times.size).toBeGreaterThan(10);
+  });
+
+  test('a silent peer is terminated within interval + timeout', () => {
+    const clock = new ManualClock();
+    const pinger = new TransportPinger(clock, 10_000, 5_000, {}, () => 0.999);
+    const { p, target } = peer();
+    p.clock = clock;
+    pinger.add(target);
+    clock.advance(30_000);
+    expect(p.pings).toHaveLength(1);
+    expect(p.terminatedAt).toBeGreaterThan(0);
+    expect(p.terminatedAt).toBeLessThanOrEqual(10_000 + 5_000 + 250);
+    expect(pinger.size).toBe(0);
+  });
+
+  test('a pong with another payload does not count', () => {
+    const clock = new ManualClock();
+    const pinger = new TransportPinger(clock, 1_000, 1_000, {}, () => 0);
+    const { p, target } = peer();
+    p.clock = clock;
+    pinger.add(target);
+    clock.advance(10);
+    pinger.pong(target, Buffer.from('not-it'));
+    clock.advance(1_500);
+    expect(p.terminatedAt).toBeGreaterThan(0);
+  });
+});
+
+describe('AppHeartbeat', () => {
+  function watched(clock: ManualClock) {
+    const s = { sent: [] as number[], timedOutAt: -1 };
+    return { s, target: { sendHeartbeat: () => s.sent.push(clock.now()), timedOut: () => (s.timedOutAt = clock.now()) } };
+  }
+
+  test('sends a heartbeat each interval and closes after the timeout without client messages', () => {
+    const clock = new ManualClock();
+    const hb = new AppHeartbeat(clock, 60_000, 120_000, {}, () => 1);
+    const { s, target } = watched(clock);
+    hb.add(target);
+    clock.advance(119_000);
+    expect(s.sent).toEqual([60_000]);
+    expect(s.timedOutAt).toBe(-1);
+    clock.advance(2_000);
+    expect(s.timedOutAt).toBeGreaterThanOrEqual(120_000);
+    expect(s.timedOutAt).toBeLessThanOrEqual(121_000);
+  });
+
+  test('any client message keeps it alive indefinitely', () => {
+    const clock = new ManualClock();
+    const hb = new AppHeartbeat(clock, 60_000, 120_000);
+    const { s, target } = watched(clock);
+    hb.add(target);
+    for (let i = 0; i < 20; i++) {
+      clock.advance(60_000);
+      hb.heard(target);
+    }
+    expect(s.timedOutAt).toBe(-1);
+    expect(s.sent.length).toBeGreaterThanOrEqual(19);
+  });
+
+  test('remove stops everything: no timer leaks', () => {
+    const clock = new ManualClock();
+    const hb = new AppHeartbeat(clock, 1_000, 2_000);
+    const { target } = watched(clock);
+    hb.add(target);
+    hb.remove(target);
+    clock.advance(10_000);
+    expect(clock.pending).toBe(0);
+  });
+});
