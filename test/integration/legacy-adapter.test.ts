@@ -148,7 +148,7 @@ describe('legacy adapter: liveness across both legs', () => {
     const ponged: string[] = [];
     const up = upstreamSocketOf(bob.id);
     const realPing = up.ping.bind(up);
-    up.ping = (data?: unknown, mask?: boolean, cb?: (err?: Error) => void) => {
+    up.ping = (data?: unknown, mask?: boolean, cb?: (err: Error) => void) => {
       sent.push(String(data));
       realPing(data, mask, cb);
     };
