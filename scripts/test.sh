@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# `npm test [-- jest args]`: everything the suite needs, then the whole suite.
+# Installs from Debian's packages what is missing (nginx, chromium, openssl), the node modules,
+# builds (the bin and the browser bundle are tested as built), type-checks, and runs jest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "test.sh: installing from Debian: ${need[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+bash scripts/ensure-deps.sh
+npx tsc -p tsconfig.json --noEmit
+node --experimental-vm-modules --disable-warning=ExperimentalWarning node_modules/jest/bin/jest.js "$@"
