@@ -94,7 +94,7 @@ client.on('state', ({ state, previous }) => {
   renderStatus();
 });
 client.on('connected', (e) => logEvent(e.resumed ? `resumed session ${e.sessionId} (${e.replayed} replayed)` : `new session ${e.sessionId}${e.resumeError ? ` (resume failed: ${e.resumeError})` : ''}`));
-client.on('disconnected', (e) => logEvent(`disconnected ${e.code} ${e.reason}${e.willReconnect ? `, retry in ${e.delay} ms` : ''}`));
+client.on('disconnected', (e) => logEvent(`disconnected ${e.code} ${e.reason || '(abnormal: no close frame)'}${e.willReconnect ? `, retry in ${e.delay} ms` : ''}`));
 client.on('failed', (e) => logEvent(`stopped: ${e.code} ${e.reason}`));
 client.on('heartbeat', renderStatus);
 client.on('error', (err) => logEvent(`error ${err.code}: ${err.message}`));

@@ -1,0 +1,61 @@
+import { join } from 'node:path';
+import type { BrowserContext } from 'playwright-core';
+import { eventually, startBrowserStack, view, type BrowserStack } from './browser-support.js';
+
+let stack: BrowserStack;
+let context: BrowserContext | undefined;
+
+beforeAll(async () => {
+  // The demo's own fake log publisher this time (logs:api, logs:auth, logs:billing, logs:worker).
+  stack = await startBrowserStack({}, { publisher: true, publishPeriodMs: 100 });
+}, 60_000);
+afterAll(async () => {
+  await context?.close();
+  await stack?.stop();
+});
+
+const CHANNELS = ['logs:api', 'logs:auth', 'logs:billing', 'logs:worker'];
+
+describe('the demo page', () => {
+  it('shows four live log tails over one connection, each pausable, with state and heartbeat counters', async () => {
+    context = await stack.browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1400, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${stack.origin}/demo/`);
+    const lines = (ch: string): Promise<number> => page.locator(`[data-channel="${ch}"] li[data-offset]`).count();
+    await eventually(async () => (await Promise.all(CHANNELS.map(lines))).every((n) => n >= 3), 20_000, 'lines in every panel');
+    expect(stack.gw.sessions().filter((s) => s.isConnected)).toHaveLength(1); // one connection carries all four
+
+    // Pause one channel from its button: it stops growing while the others go on.
+    await page.locator('[data-channel="logs:billing"] button.toggle').click();
+    await eventually(async () => (await view(page)).subStates['logs:billing'] === 'paused', 5_000, 'billing paused');
+    const billingBefore = await lines('logs:billing');
+    const apiBefore = await lines('logs:api');
+    await eventually(async () => (await lines('logs:api')) >= apiBefore + 3, 10_000, 'api to keep going');
+    expect(await lines('logs:billing')).toBe(billingBefore);
+
+    // Cut the socket from the server side: the page shows a reconnect and a resume.
+    await page.locator('#drop').click();
+    await eventually(async () => {
+      const v = await view(page);
+      return v.state === 'connected' && v.stats.resumes >= 1;
+    }, 15_000, 'resume after the cut');
+    expect(await page.locator('#state').textContent()).toBe('connected');
+    expect(await page.locator('#events').textContent()).toContain('resumed session');
+
+    // Heartbeat counters move (heartbeat_interval is 1 s here) and the ping interval is shown.
+    await eventually(async () => Number(await page.locator('#hb-in').textContent()) >= 2, 10_000, 'server heartbeats seen');
+    expect(await page.locator('#ping').textContent()).toBe('1');
+
+    // No offset shown twice or out of order in any running panel.
+    for (const ch of CHANNELS) {
+      const offsets = await page.$$eval(`[data-channel="${ch}"] li[data-offset]`, (els) => els.map((e) => Number((e as HTMLElement).dataset.offset)));
+      for (let i = 1; i < offsets.length; i++) expect(offsets[i]).toBe(offsets[i - 1]! + 1);
+    }
+
+    if (process.env.WSGATE_SCREENSHOT) {
+      // docs/demo.png: let the tails fill up a little first.
+      await new Promise((r) => setTimeout(r, 2500));
+      await page.screenshot({ path: join(process.cwd(), 'docs', 'demo.png') });
+    }
+  });
+});
