@@ -214,6 +214,11 @@ export async function runScenario(args: LoadArgs, res: Resources, argv: string[]
   const base = { scenario: sc.name, command: `npm run load -- ${argv.join(' ')}`, startedAt: startedAt.toISOString(), wallSeconds, machine, setup };
   const report = buildReport(base, mergeStats([...board.finals.values()]), gateway);
   if (board.finals.size < configs.length) report.errors.missing_worker_reports = configs.length - board.finals.size;
+  if (res.publisher) {
+    // In the storm the backend is the sender: what it published is what "sent" means.
+    report.messages.sent = res.publisher.published;
+    for (const [k, v] of Object.entries(res.publisher.failures)) report.errors[`publish: ${k}`] = v;
+  }
   report.checks = sc.checks(report);
   report.pass = report.checks.every((c) => c.ok) && board.finals.size === configs.length;
   return report;
