@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
 import { ChannelHub } from '../channels/channel-hub.js';
 import type { GatewayOptions } from '../config.js';
 import type { StreamPosition } from '../protocol/events.js';
@@ -28,6 +29,7 @@ export interface ApiHost {
   readonly options: GatewayOptions;
   readonly logger: Logger;
   readonly registry: SessionRegistry;
+  readonly metrics: { readonly registry: Registry };
   publish(channel: string, data: unknown): Promise<StreamPosition>;
   endSession(sessionId: string): boolean;
   route(method: string, path: string, handler: RouteHandler, opts?: { prefix?: boolean }): void;
@@ -57,7 +59,14 @@ export interface SessionListing {
  */
 export function mountApi(host: ApiHost): void {
   const idempotency = new IdempotencyCache<StreamPosition>();
-  const guard = (handler: RouteHandler): RouteHandler => async (req, res, url) => {
+  const requests = new Counter({
+    name: 'wsgate_api_requests_total',
+    help: 'Backend HTTP API requests by route and status',
+    labelNames: ['route', 'status'],
+    registers: [host.metrics.registry],
+  });
+  const guard = (route: string, handler: RouteHandler): RouteHandler => async (req, res, url) => {
+    res.once('finish', () => requests.inc({ route, status: String(res.statusCode) }));
     try {
       authorize(req, host.options.apiKey);
       await handler(req, res, url);
@@ -69,10 +78,10 @@ export function mountApi(host: ApiHost): void {
       sendJson(res, err.status, err.toJSON());
     }
   };
-  host.route('POST', '/api/publish', guard((req, res) => publish(host, idempotency, req, res)));
-  host.route('GET', '/api/sessions', guard((_req, res, url) => listSessions(host, res, url)));
-  host.route('POST', '/api/sessions/', guard((req, res, url) => sendToSession(host, req, res, url)), { prefix: true });
-  host.route('DELETE', '/api/sessions/', guard((_req, res, url) => endSession(host, res, url)), { prefix: true });
+  host.route('POST', '/api/publish', guard('publish', (req, res) => publish(host, idempotency, req, res)));
+  host.route('GET', '/api/sessions', guard('list', (_req, res, url) => listSessions(host, res, url)));
+  host.route('POST', '/api/sessions/', guard('send', (req, res, url) => sendToSession(host, req, res, url)), { prefix: true });
+  host.route('DELETE', '/api/sessions/', guard('end', (_req, res, url) => endSession(host, res, url)), { prefix: true });
 }
 
 /** With a key: the bearer must match (401). Without one: loopback peers only (403). */
