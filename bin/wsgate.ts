@@ -7,6 +7,7 @@ import { parseCli } from '../src/cli.js';
 import { ConfigError } from '../src/config.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
 import { installSignalHandlers } from '../src/server/signals.js';
+import { mountDemo } from '../src/demo/mount-demo.js';
 import { mountLegacyAdapter } from '../legacy-adapter/index.js';
 import { runLegacyCli } from '../legacy-adapter/cli.js';
 
@@ -23,6 +24,10 @@ async function main(argv: string[]): Promise<number | undefined> {
   const gateway: Gateway = createGateway(req.options);
   await gateway.listen();
   if (req.options.legacy) mountLegacyAdapter(gateway);
+  if (req.options.demo) {
+    mountDemo(gateway);
+    gateway.logger.info({ url: gateway.url('/demo/') }, 'demo page');
+  }
   // SIGTERM/SIGINT: graceful drain (close 1012 in batches) then exit 0; SIGHUP: reload TLS files.
   installSignalHandlers(gateway);
   process.on('unhandledRejection', (err) => gateway.logger.error({ err }, 'unhandled rejection'));
