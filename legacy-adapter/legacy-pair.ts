@@ -1,4 +1,4 @@
-import WebSocket, { type RawData } from 'ws';
+import WebSocket from 'ws';
 import type { Logger } from 'pino';
 import { ClientEvent, CloseCode, CloseReason, RESERVED_CLOSE_CODES, ServerEvent, decodeFrame, encodeFrame } from '../src/protocol/index.js';
 import type { Clock, TimerHandle } from '../src/liveness/clock.js';
@@ -33,9 +33,6 @@ export interface V2Peer {
 
 type State = 'connecting' | 'ready' | 'closing' | 'closed';
 type Queued = { kind: 'text' | 'ping'; data: string | Buffer };
-
-const rawText = (data: RawData): string =>
-  Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
 
 /**
  * One v2 client and its own upstream v3 connection (PROTOCOL.md §7). Translates frames both ways and
@@ -91,7 +88,7 @@ export class LegacyPair {
       this.up.send(encodeFrame({ event: ClientEvent.Hello, payload: hello }));
     });
     this.up.on('message', (data, isBinary) => {
-      if (!isBinary) this.fromUpstream(rawText(data));
+      if (!isBinary) this.fromUpstream(data.toString());
     });
     this.up.on('ping', (data) => {
       if (this.v2.readyState !== WebSocket.OPEN) return;
@@ -108,7 +105,7 @@ export class LegacyPair {
   private wireV2(): void {
     this.v2.on('message', (data, isBinary) => {
       if (isBinary) this.fail(CloseCode.Unsupported, CloseReason[CloseCode.Unsupported], 'binary frames are not supported');
-      else this.fromV2(rawText(data));
+      else this.fromV2(data.toString());
     });
     this.v2.on('ping', (data) => this.toUpstream({ kind: 'ping', data }));
     this.v2.on('pong', (data) => {
