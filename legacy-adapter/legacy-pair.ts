@@ -97,8 +97,11 @@ export class LegacyPair {
     });
     // The answer to a ping the v2 client sent upstream.
     this.up.on('pong', (data) => this.v2.readyState === WebSocket.OPEN && this.v2.pong(data));
-    // Not reaching the gateway at all is the operator's business; an error on a live leg is routine.
-    this.up.on('error', (err) => this.log[this.upOpened ? 'debug' : 'warn']({ err: err.message, upstream: this.s.upstream }, 'legacy upstream error'));
+    // Not reaching the gateway at all is the operator's business; an error on a live or abandoned leg is routine.
+    this.up.on('error', (err) => {
+      const level = this.upOpened || this.state === 'closing' ? 'debug' : 'warn';
+      this.log[level]({ err: err.message, upstream: this.s.upstream }, 'legacy upstream error');
+    });
     this.up.on('close', (code, reason) => this.upstreamClosed(code, reason.toString()));
   }
 
