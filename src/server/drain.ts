@@ -58,10 +58,7 @@ export async function drainConnections(host: DrainHost): Promise<DrainResult> {
       gone.push(closedPromise(conn));
     }
   }
-  const timer = { id: undefined as NodeJS.Timeout | undefined };
-  const timedOut = new Promise<'timeout'>((resolve) => (timer.id = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now()))));
-  await Promise.race([Promise.all(gone), timedOut]);
-  clearTimeout(timer.id);
+  await settledBy(gone, deadline);
   let forced = 0;
   for (const conn of host.endpoint.connections) {
     forced++;
@@ -71,6 +68,14 @@ export async function drainConnections(host: DrainHost): Promise<DrainResult> {
   if (forced > 0) host.logger.warn(result, 'drain timeout: remaining connections dropped');
   else host.logger.info(result, 'drained');
   return result;
+}
+
+/** Wait for every promise, or until `deadline` (epoch ms), whichever comes first. */
+async function settledBy(promises: Promise<void>[], deadline: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))));
+  await Promise.race([Promise.all(promises), timeout]);
+  clearTimeout(timer);
 }
 
 function restart(conn: Connection): number {
