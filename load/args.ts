@@ -55,7 +55,7 @@ Options:
   --json FILE          also write the report as JSON
   --workers N          client worker processes (default: one per 2,500 clients)
   --connect-rate R     new connections per second (default 1000)
-  --room-size N        v3 clients per room (default 10)
+  --room-size N        v3 clients per room (default 10; control: 1)
   --rate R             chat: messages per second per client (default 0.5)
   --drop-share F       reconnect-storm: share of clients dropped at once (default 0.5)
   --publish-rate R     reconnect-storm: channel messages per second (default 10)
@@ -133,7 +133,7 @@ function defaultsFor(name: ScenarioName): LoadArgs {
     json: '',
     workers: 0,
     connectRate: 1000,
-    roomSize: 10,
+    roomSize: s.defaults.roomSize,
     rate: 0.5,
     dropShare: 0.5,
     publishRate: 10,

@@ -23,6 +23,8 @@ export interface RunSetup {
   target: string;
   clients: { total: number; v3: number; v2: number };
   workers: number;
+  /** v3 clients per room (v2 clients all share the adapter's default room). */
+  roomSize: number;
   sourceAddresses: string[];
   /** Seconds of the measured phase (idle, chat traffic, storm). */
   idleSeconds: number;
@@ -153,7 +155,7 @@ export function renderTable(r: Report): string {
     ['nginx proxy_read_timeout', st.nginx ? st.nginx.proxyReadTimeout : st.via === 'target' ? 'unknown (external target)' : 'n/a (direct)'],
     ['nginx workers × connections', st.nginx ? `${st.nginx.workerProcesses} × ${st.nginx.workerConnections} (rlimit ${st.nginx.workerRlimitNofile})` : '-'],
     ['gateway liveness', st.gateway ? `ping ${st.gateway.pingInterval} s / timeout ${st.gateway.pingTimeout} s, heartbeat ${st.gateway.heartbeatInterval} s` : 'unknown (external target)'],
-    ['clients', `${st.clients.total} (v3 ${st.clients.v3}, v2 ${st.clients.v2}) in ${st.workers} workers from ${st.sourceAddresses.length} source addresses`],
+    ['clients', `${st.clients.total} (v3 ${st.clients.v3} in rooms of ${st.roomSize}, v2 ${st.clients.v2}) in ${st.workers} workers from ${st.sourceAddresses.length || 'default'} source addresses`],
     ['measured phase', `${st.idleSeconds} s (wall ${r.wallSeconds} s)`],
     ['connections opened / failed', `${r.connections.opened} / ${r.connections.failed}${r.connections.failed ? ` (${kv(r.connections.failReasons)})` : ''}`],
     ['closes expected / unexpected', `${r.closes.expected} / ${r.closes.unexpected}`],

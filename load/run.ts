@@ -207,6 +207,7 @@ export async function runScenario(args: LoadArgs, res: Resources, argv: string[]
     ...ep.setup,
     clients: { total: args.clients, v3: configs.reduce((a, c) => a + c.v3Count, 0), v2: configs.reduce((a, c) => a + c.v2Count, 0) },
     workers: configs.length,
+    roomSize: args.roomSize,
     sourceAddresses: addrs,
     idleSeconds: args.duration,
   };

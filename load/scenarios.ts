@@ -16,7 +16,7 @@ export interface Check {
 export interface Scenario {
   name: ScenarioName;
   summary: string;
-  defaults: { clients: number; v2Share: number; duration: number };
+  defaults: { clients: number; v2Share: number; duration: number; roomSize: number };
   /** Options for the gateway the driver starts (ignored with --target). */
   gateway: Partial<GatewayOptions>;
   mode: ClientMode;
@@ -114,7 +114,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
   idle: {
     name: 'idle',
     summary: 'connect v3 + v2 clients, stay idle past 60 s; pass = no unexpected close',
-    defaults: { clients: 200, v2Share: 0.25, duration: 75 },
+    defaults: { clients: 200, v2Share: 0.25, duration: 75, roomSize: 10 },
     gateway: {},
     mode: 'idle',
     endWhenAllClosed: false,
@@ -123,7 +123,9 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
   control: {
     name: 'control',
     summary: 'gateway pings off, heartbeat 130 s; pass = nginx cuts every connection at 60 s ± 2 s',
-    defaults: { clients: 100, v2Share: 0, duration: 66 },
+    // One client per room: presence events (a roommate cut → session/state) would be traffic that restarts
+    // nginx's timer for the others, and so would the client/ack they answer with.
+    defaults: { clients: 100, v2Share: 0, duration: 66, roomSize: 1 },
     // The gateway sends its first system/heartbeat at 0.5–1 × the interval: 130 s keeps it after nginx's 60 s cut.
     gateway: { pingInterval: 0, heartbeatInterval: 130 },
     mode: 'idle',
@@ -133,7 +135,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
   'legacy-idle': {
     name: 'legacy-idle',
     summary: 'like idle, with v2 clients only (through the adapter at /ws)',
-    defaults: { clients: 100, v2Share: 1, duration: 75 },
+    defaults: { clients: 100, v2Share: 1, duration: 75, roomSize: 10 },
     gateway: {},
     mode: 'idle',
     endWhenAllClosed: false,
@@ -142,7 +144,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
   chat: {
     name: 'chat',
     summary: 'v2 + v3 clients in one room chatting at --rate; delivery latency, loss, duplicates',
-    defaults: { clients: 100, v2Share: 0.5, duration: 30 },
+    defaults: { clients: 100, v2Share: 0.5, duration: 30, roomSize: 10 },
     gateway: {},
     mode: 'chat',
     endWhenAllClosed: false,
@@ -151,7 +153,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
   'reconnect-storm': {
     name: 'reconnect-storm',
     summary: 'drop --drop-share of the clients at once; all resume with last_seq; count replayed/lost/duplicated',
-    defaults: { clients: 1000, v2Share: 0, duration: 20 },
+    defaults: { clients: 1000, v2Share: 0, duration: 20, roomSize: 10 },
     gateway: {},
     mode: 'storm',
     endWhenAllClosed: false,

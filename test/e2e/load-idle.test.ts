@@ -5,8 +5,6 @@
  */
 import { bundleDriver, runDriver, type DriverRun } from '../../load/testing.js';
 
-jest.setTimeout(150_000);
-
 let bundle: Awaited<ReturnType<typeof bundleDriver>>;
 let run: DriverRun;
 
