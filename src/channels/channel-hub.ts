@@ -1,6 +1,6 @@
 import type { Broker, BrokerListener, ChannelMessage } from '../broker/broker.js';
 import { ErrorCode } from '../protocol/codes.js';
-import { CHANNEL_NAME } from '../protocol/codec.js';
+import { CHANNEL_NAME, EncodedPayload } from '../protocol/codec.js';
 import { ProtocolError } from '../protocol/errors.js';
 import type { StreamPosition } from '../protocol/events.js';
 import type { Session } from '../session/session.js';
@@ -115,15 +115,23 @@ export class ChannelHub {
   }
 
   private fanOut(message: ChannelMessage): void {
+    const subs = this.subscribers.get(message.channel);
+    if (!subs) return;
     const waiting = this.pending.get(message.channel);
-    for (const session of this.subscribers.get(message.channel) ?? []) {
+    const encoded = encode(message);
+    for (const session of subs) {
       const pend = waiting?.get(session);
       if (pend) pend.queue.push(message);
-      else this.deliver(session, message);
+      else session.send('channel/message', encoded);
     }
   }
 
   private deliver(session: Session, m: ChannelMessage): void {
-    session.send('channel/message', { channel: m.channel, offset: m.offset, epoch: m.epoch, data: m.data });
+    session.send('channel/message', encode(m));
   }
+}
+
+/** The `channel/message` payload, encoded once for every subscriber. */
+function encode(m: ChannelMessage): EncodedPayload {
+  return new EncodedPayload({ channel: m.channel, offset: m.offset, epoch: m.epoch, data: m.data });
 }

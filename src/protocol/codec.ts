@@ -48,6 +48,26 @@ export function encodeFrame(frame: Frame): string {
   return JSON.stringify(out);
 }
 
+/**
+ * A payload encoded once for a fan-out: every recipient's frame differs only in `seq`, so the
+ * payload's JSON is made once and spliced into each frame (same text as encodeFrame would make).
+ */
+export class EncodedPayload {
+  readonly json: string;
+  constructor(payload: unknown) {
+    this.json = JSON.stringify(payload);
+  }
+}
+
+/** Encode a frame whose payload is already JSON text. */
+export function encodeFrameRaw(event: string, seq: number | undefined, id: string | undefined, payloadJson: string | undefined): string {
+  let out = `{"event":${JSON.stringify(event)}`;
+  if (seq !== undefined) out += `,"seq":${seq}`;
+  if (id !== undefined) out += `,"id":${JSON.stringify(id)}`;
+  if (payloadJson !== undefined) out += `,"payload":${payloadJson}`;
+  return `${out}}`;
+}
+
 /** Is `value` a plain JSON object (not null, not an array)? */
 export function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);

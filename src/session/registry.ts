@@ -1,5 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { nanoid } from 'nanoid';
+import { EncodedPayload } from '../protocol/codec.js';
 import type { Profile, SessionInfo } from '../protocol/events.js';
 import type { ResumeError } from '../protocol/codes.js';
 import { Session, type SessionLimits } from './session.js';
@@ -118,7 +119,10 @@ export class SessionRegistry {
 
   /** Send a stream message to every other session of `session`'s room (connected or not: buffered). */
   toOthers(session: Session, event: string, payload: unknown): void {
-    for (const other of this.rooms.get(session.room) ?? []) if (other !== session) other.send(event, payload);
+    const members = this.rooms.get(session.room);
+    if (!members || members.size === 0 || (members.size === 1 && members.has(session))) return;
+    const encoded = new EncodedPayload(payload);
+    for (const other of this.rooms.get(session.room) ?? []) if (other !== session) other.send(event, encoded);
   }
 
   /** Drop every session at shutdown, without telling each room about each leaver (O(n²) otherwise). */

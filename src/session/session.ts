@@ -1,4 +1,4 @@
-import { encodeFrame } from '../protocol/codec.js';
+import { EncodedPayload, encodeFrame, encodeFrameRaw } from '../protocol/codec.js';
 import type { Profile } from '../protocol/events.js';
 import { DedupWindow } from './dedup-window.js';
 import { ReplayBuffer } from './replay-buffer.js';
@@ -64,12 +64,14 @@ export class Session {
 
   /**
    * Send a stream message: it gets the next seq, is kept for replay until acked, and is written
-   * now if connected (buffered otherwise). Returns the seq. Does nothing once the session ended.
+   * now if connected (buffered otherwise). Returns the seq. Pass an EncodedPayload when the same
+   * payload goes to many sessions. Does nothing once the session ended.
    */
   send(event: string, payload?: unknown, id?: string): number {
     if (this.state === 'ended') return -1;
     const seq = ++this.seq;
-    const text = encodeFrame({ event, seq, id, payload });
+    const text =
+      payload instanceof EncodedPayload ? encodeFrameRaw(event, seq, id, payload.json) : encodeFrame({ event, seq, id, payload });
     this.buffer.push(seq, text);
     this.link?.sendStream(seq, text);
     this.onSend?.(event);

@@ -6,7 +6,7 @@ import { TestClient } from '../support/ws-client.js';
 test('attaches to an existing http server: its own routes keep working next to /api/ws', async () => {
   const server = http.createServer();
   const gw = createGateway({ server, logLevel: 'silent', processMetrics: false });
-  gw.route('GET', '/app/hello', (_req, res) => res.end('from the app'));
+  gw.route('GET', '/app/hello', (_req, res) => void res.end('from the app'));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   expect(await (await fetch(`http://127.0.0.1:${port}/app/hello`)).text()).toBe('from the app');

@@ -96,3 +96,11 @@ describe('configuration', () => {
     }
   });
 });
+
+test('a payload encoded once for a fan-out gives the same frame text as encoding it per recipient', async () => {
+  const { EncodedPayload, encodeFrameRaw } = await import('../../src/protocol/codec.js');
+  const payload = { channel: 'c', offset: 3, epoch: 'e', data: { text: 'hé "q"', n: [1, null] } };
+  const once = new EncodedPayload(payload);
+  expect(encodeFrameRaw('channel/message', 7, undefined, once.json)).toBe(encodeFrame({ event: 'channel/message', seq: 7, payload }));
+  expect(encodeFrameRaw('system/ack', 2, 'id"1', undefined)).toBe(encodeFrame({ event: 'system/ack', seq: 2, id: 'id"1' }));
+});
