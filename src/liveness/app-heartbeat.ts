@@ -1,5 +1,5 @@
 import type { Clock } from './clock.js';
-import { TimerWheel } from './timer-wheel.js';
+import { WheelLayer } from './wheel-layer.js';
 
 /** What the application layer needs from a connection. */
 export interface HeartbeatTarget {
@@ -27,12 +27,9 @@ interface Entry {
  * transport pinger on purpose: pongs come from the peer's network stack (or a proxy), only
  * messages prove the client application runs.
  */
-export class AppHeartbeat {
-  private readonly entries = new Map<HeartbeatTarget, Entry>();
-  private readonly wheel: TimerWheel<Entry>;
-
+export class AppHeartbeat extends WheelLayer<HeartbeatTarget, Entry> {
   constructor(
-    private readonly clock: Clock,
+    clock: Clock,
     /** Heartbeat period, ms (> 0). */
     private readonly intervalMs: number,
     /** Silence allowed, ms (≥ interval). */
@@ -40,24 +37,14 @@ export class AppHeartbeat {
     private readonly hooks: HeartbeatHooks = {},
     private readonly random: () => number = Math.random,
   ) {
-    const resolution = Math.max(5, Math.min(500, Math.floor(intervalMs / 20)));
-    this.wheel = new TimerWheel(clock, resolution, (e) => this.due(e));
+    super(clock, Math.max(5, Math.min(500, Math.floor(intervalMs / 20))));
   }
 
   /** Start watching `target`; counts as having just heard from it. */
   add(target: HeartbeatTarget): void {
-    this.remove(target);
     const now = this.clock.now();
     const entry: Entry = { target, nextSendAt: now + (0.5 + 0.5 * this.random()) * this.intervalMs, lastHeardAt: now };
-    this.entries.set(target, entry);
-    this.wheel.schedule(entry, Math.min(entry.nextSendAt, now + this.timeoutMs));
-  }
-
-  remove(target: HeartbeatTarget): void {
-    const entry = this.entries.get(target);
-    if (!entry) return;
-    this.entries.delete(target);
-    this.wheel.cancel(entry);
+    this.track(entry, Math.min(entry.nextSendAt, now + this.timeoutMs));
   }
 
   /** Any client message arrived. Cheap on purpose (hot path): no re-scheduling here. */
@@ -66,16 +53,7 @@ export class AppHeartbeat {
     if (entry) entry.lastHeardAt = this.clock.now();
   }
 
-  get size(): number {
-    return this.entries.size;
-  }
-
-  stop(): void {
-    this.wheel.stop();
-    this.entries.clear();
-  }
-
-  private due(entry: Entry): void {
+  protected due(entry: Entry): void {
     const now = this.clock.now();
     if (now - entry.lastHeardAt >= this.timeoutMs) {
       this.remove(entry.target);

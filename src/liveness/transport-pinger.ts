@@ -1,5 +1,5 @@
 import type { Clock } from './clock.js';
-import { TimerWheel } from './timer-wheel.js';
+import { WheelLayer } from './wheel-layer.js';
 
 /** What the transport layer needs from a connection: send a ping frame, kill the socket. */
 export interface PingTarget {
@@ -29,13 +29,11 @@ interface Entry {
  * `intervalMs`, each connection on its own phase (the first ping lands at a random point of the
  * interval, so pings are spread rather than sent in one tick); no pong within `timeoutMs` → terminate.
  */
-export class TransportPinger {
-  private readonly entries = new Map<PingTarget, Entry>();
-  private readonly wheel: TimerWheel<Entry>;
+export class TransportPinger extends WheelLayer<PingTarget, Entry> {
   private counter = 0;
 
   constructor(
-    private readonly clock: Clock,
+    clock: Clock,
     /** Ping period, ms; must be > 0 (a disabled layer is simply not constructed). */
     private readonly intervalMs: number,
     /** Pong wait, ms. */
@@ -43,24 +41,13 @@ export class TransportPinger {
     private readonly hooks: PingerHooks = {},
     private readonly random: () => number = Math.random,
   ) {
-    const resolution = Math.max(5, Math.min(250, Math.floor(Math.min(intervalMs, timeoutMs) / 20)));
-    this.wheel = new TimerWheel(clock, resolution, (e) => this.due(e));
+    super(clock, Math.max(5, Math.min(250, Math.floor(Math.min(intervalMs, timeoutMs) / 20))));
   }
 
   /** Start pinging `target`. Adding it twice restarts it. */
   add(target: PingTarget): void {
-    this.remove(target);
     const entry: Entry = { target, nextPingAt: this.clock.now() + this.random() * this.intervalMs, awaitingSince: -1, payload: undefined };
-    this.entries.set(target, entry);
-    this.wheel.schedule(entry, entry.nextPingAt);
-  }
-
-  /** Stop pinging `target` (its connection closed). */
-  remove(target: PingTarget): void {
-    const entry = this.entries.get(target);
-    if (!entry) return;
-    this.entries.delete(target);
-    this.wheel.cancel(entry);
+    this.track(entry, entry.nextPingAt);
   }
 
   /** A pong arrived for `target`. Only a pong echoing the outstanding ping's payload counts. */
@@ -72,17 +59,7 @@ export class TransportPinger {
     entry.awaitingSince = -1;
   }
 
-  /** Connections being pinged. */
-  get size(): number {
-    return this.entries.size;
-  }
-
-  stop(): void {
-    this.wheel.stop();
-    this.entries.clear();
-  }
-
-  private due(entry: Entry): void {
+  protected due(entry: Entry): void {
     const now = this.clock.now();
     if (entry.awaitingSince >= 0 && now - entry.awaitingSince >= this.timeoutMs) {
       this.remove(entry.target);

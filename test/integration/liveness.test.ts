@@ -1,19 +1,15 @@
 import type { Gateway } from '../../src/index.js';
-import { connect, startGateway } from '../support/gateway.js';
+import { ClientPool, connect, startGateway } from '../support/gateway.js';
 import { sleep, TestClient } from '../support/ws-client.js';
 
 let gw: Gateway | undefined;
-const clients: TestClient[] = [];
+const pool = new ClientPool();
 afterEach(async () => {
-  for (const c of clients.splice(0)) c.kill();
+  pool.killAll();
   await gw?.close();
   gw = undefined;
 });
-async function client(hello: Record<string, unknown> = {}, opts?: { answerPings?: boolean }) {
-  const c = await connect(gw!, hello, opts);
-  clients.push(c.client);
-  return c;
-}
+const client = (hello: Record<string, unknown> = {}, opts?: { answerPings?: boolean }) => pool.connect(gw!, hello, opts);
 
 test('a client that stops answering pings is terminated within ping_interval + ping_timeout; its session stays resumable', async () => {
   gw = await startGateway({ pingInterval: 0.4, pingTimeout: 0.3, heartbeatInterval: 0 });

@@ -1,13 +1,13 @@
 import type { Gateway } from '../../src/index.js';
 import { api, metric, until } from '../support/http-api.js';
-import { connect, startGateway } from '../support/gateway.js';
+import { ClientPool, connect, startGateway } from '../support/gateway.js';
 import { sleep, TestClient } from '../support/ws-client.js';
 
 let gw: Gateway | undefined;
-const clients: TestClient[] = [];
+const pool = new ClientPool();
 
 afterEach(async () => {
-  for (const c of clients.splice(0)) c.kill();
+  pool.killAll();
   await gw?.close();
   gw = undefined;
 });
@@ -21,7 +21,7 @@ async function scrape(g: Gateway): Promise<string> {
 
 async function open(g: Gateway, hello: Record<string, unknown> = {}, opts?: { answerPings?: boolean }) {
   const c = await connect(g, hello, opts);
-  clients.push(c.client);
+  pool.track(c.client);
   return c;
 }
 
@@ -80,10 +80,10 @@ test('messages in/out by event, resumes by outcome, replayed, buffered bytes and
   expect(metric(away, 'wsgate_replay_buffer_bytes')).toBeGreaterThan(1000);
 
   const back = new TestClient(gw.url('/api/ws'));
-  clients.push(back);
+  pool.track(back);
   await back.hello({ resume: { session_id: init.session_id, resume_token: init.resume_token, last_seq: lastSeq } });
   const bad = new TestClient(gw.url('/api/ws'));
-  clients.push(bad);
+  pool.track(bad);
   await bad.hello({ resume: { session_id: init.session_id, resume_token: 'wrong', last_seq: 0 } });
   const text = await scrape(gw);
   expect(metric(text, 'wsgate_messages_in_total', { event: 'client/hello' })).toBe(3);

@@ -1,27 +1,23 @@
 import type { Gateway } from '../../src/index.js';
 import { ProtocolError } from '../../src/index.js';
-import { connect, startGateway } from '../support/gateway.js';
+import { ClientPool, connect, startGateway } from '../support/gateway.js';
 import { TestClient } from '../support/ws-client.js';
 
 let gw: Gateway;
-const clients: TestClient[] = [];
-async function client(hello: Record<string, unknown> = {}) {
-  const c = await connect(gw, hello);
-  clients.push(c.client);
-  return c;
-}
+const pool = new ClientPool();
+const client = (hello: Record<string, unknown> = {}, opts?: { answerPings?: boolean }) => pool.connect(gw, hello, opts);
 beforeEach(async () => {
   gw = await startGateway({ helloTimeout: 0.3, maxErrors: 3 });
 });
 afterEach(async () => {
-  for (const c of clients.splice(0)) c.kill();
+  pool.killAll();
   await gw.close();
 });
 
 describe('hello', () => {
   test('no hello within hello_timeout: system/disconnect then close 4101', async () => {
     const c = new TestClient(gw.url());
-    clients.push(c);
+    pool.track(c);
     await c.open();
     const d = await c.next('system/disconnect', 2000);
     expect(d.payload).toMatchObject({ code: 4101, reason: 'hello_timeout' });
@@ -31,7 +27,7 @@ describe('hello', () => {
 
   test('a first message other than hello closes 4000; so does a second hello', async () => {
     const c = new TestClient(gw.url());
-    clients.push(c);
+    pool.track(c);
     await c.open();
     c.send('client/heartbeat');
     expect((await c.closed).code).toBe(4000);
@@ -60,7 +56,7 @@ describe('hello', () => {
     const ok = await client({ token: 'good' });
     expect(ok.init.resumed).toBe(false);
     const c = new TestClient(gw.url());
-    clients.push(c);
+    pool.track(c);
     await c.open();
     c.send('client/hello', { token: 'bad' });
     expect((await c.closed).code).toBe(4001);
@@ -120,7 +116,7 @@ describe('bad input', () => {
     const bad = new TestClient(gw.url(), { origin: 'https://evil.example' });
     await expect(bad.open()).rejects.toThrow('403');
     const good = new TestClient(gw.url(), { origin: 'http://127.0.0.1:1234' });
-    clients.push(good);
+    pool.track(good);
     await good.open();
   });
 });

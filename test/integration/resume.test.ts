@@ -1,19 +1,15 @@
 import type { Gateway } from '../../src/index.js';
-import { connect, startGateway } from '../support/gateway.js';
+import { ClientPool, connect, startGateway } from '../support/gateway.js';
 import { sleep, TestClient } from '../support/ws-client.js';
 
 let gw: Gateway;
-const clients: TestClient[] = [];
-async function client(hello: Record<string, unknown> = {}) {
-  const c = await connect(gw, hello);
-  clients.push(c.client);
-  return c;
-}
+const pool = new ClientPool();
+const client = (hello: Record<string, unknown> = {}, opts?: { answerPings?: boolean }) => pool.connect(gw, hello, opts);
 beforeEach(async () => {
   gw = await startGateway({ sessionTtl: 1 });
 });
 afterEach(async () => {
-  for (const c of clients.splice(0)) c.kill();
+  pool.killAll();
   await gw.close();
 });
 

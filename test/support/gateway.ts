@@ -14,3 +14,25 @@ export async function connect(gw: Gateway, hello: Record<string, unknown> = {}, 
   const init = await client.hello(hello);
   return { client, init };
 }
+
+/** The clients a test opened, all killed after it (so a failing test leaks no socket). */
+export class ClientPool {
+  private readonly open: TestClient[] = [];
+
+  /** Connect to `gw` and complete the hello. */
+  async connect(gw: Gateway, hello: Record<string, unknown> = {}, opts?: ConstructorParameters<typeof TestClient>[1]): Promise<{ client: TestClient; init: Record<string, unknown> }> {
+    const c = await connect(gw, hello, opts);
+    this.open.push(c.client);
+    return c;
+  }
+
+  /** Kill `client` with the others after the test. */
+  track(client: TestClient): TestClient {
+    this.open.push(client);
+    return client;
+  }
+
+  killAll(): void {
+    for (const c of this.open.splice(0)) c.kill();
+  }
+}
