@@ -42,6 +42,8 @@ export interface NginxHandle {
   proxyReadTimeout: string;
   /** The config text, for reports. */
   config: string;
+  /** nginx's error log so far ('' once stopped): what nginx says about refused upstreams, fd limits… */
+  errorLog(): string;
   /** Stop nginx (SIGTERM, then SIGKILL after 5 s) and remove its temp dir. Idempotent. */
   stop(): Promise<void>;
 }
@@ -137,6 +139,14 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
+function readLog(dir: string): string {
+  try {
+    return readFileSync(join(dir, 'error.log'), 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 async function startOnce(o: NginxOptions): Promise<NginxHandle> {
   const dir = mkdtempSync(join(tmpdir(), 'wsgate-nginx-'));
   chmodSync(dir, 0o755);
@@ -156,12 +166,7 @@ async function startOnce(o: NginxOptions): Promise<NginxHandle> {
   try {
     await waitListening(port, child, 10_000);
   } catch (err) {
-    let log = '';
-    try {
-      log = readFileSync(join(dir, 'error.log'), 'utf8');
-    } catch {
-      /* no log yet */
-    }
+    const log = readLog(dir);
     await stop();
     throw new Error(`${(err as Error).message}\n${stderr}${log}`);
   }
@@ -174,6 +179,7 @@ async function startOnce(o: NginxOptions): Promise<NginxHandle> {
     confPath,
     proxyReadTimeout: '60s (nginx default, not set)',
     config,
+    errorLog: () => readLog(dir),
     stop,
   };
 }

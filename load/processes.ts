@@ -27,8 +27,28 @@ export interface GatewayChild {
   child: ChildProcess;
   port: number;
   options: GatewayOptions;
-  /** What it wrote to stderr/stdout (warnings and errors only: it logs at warn). */
+  /** What it wrote to stderr/stdout (warnings and errors only: it logs at warn), last 20 kB. */
   output(): string;
+  /** Its warn/error log lines, counted by level and message. */
+  logCounts: Record<string, number>;
+}
+
+const PINO_LEVELS: Record<number, string> = { 40: 'warn', 50: 'error', 60: 'fatal' };
+
+/** Count pino JSON lines at warn or worse by `level msg`; other text counts as `stderr`. */
+function countLogLines(chunk: string, into: Record<string, number>): void {
+  for (const line of chunk.split('\n')) {
+    if (!line.trim()) continue;
+    let key = 'stderr';
+    try {
+      const rec = JSON.parse(line) as { level?: number; msg?: string };
+      if ((rec.level ?? 0) < 40) continue;
+      key = `${PINO_LEVELS[rec.level ?? 0] ?? rec.level} ${rec.msg ?? ''}`;
+    } catch {
+      /* not JSON: a crash trace or similar */
+    }
+    into[key] = (into[key] ?? 0) + 1;
+  }
 }
 
 /** Fork load/gateway-child.js with these options and wait for its port. */
@@ -38,8 +58,14 @@ export function startGatewayChild(options: Partial<GatewayOptions>, timeoutMs = 
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let out = '';
+  let partial = '';
+  const logCounts: Record<string, number> = {};
   const keep = (d: Buffer): void => {
     out = (out + d.toString()).slice(-20_000);
+    const text = partial + d.toString();
+    const cut = text.lastIndexOf('\n');
+    partial = text.slice(cut + 1);
+    countLogLines(text.slice(0, cut + 1), logCounts);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
@@ -55,7 +81,7 @@ export function startGatewayChild(options: Partial<GatewayOptions>, timeoutMs = 
     child.on('message', (m: GatewayReady) => {
       if (m.type !== 'ready') return;
       clearTimeout(t);
-      resolve({ child, port: m.port, options: m.options as unknown as GatewayOptions, output: () => out });
+      resolve({ child, port: m.port, options: m.options as unknown as GatewayOptions, output: () => out, logCounts });
     });
   });
 }

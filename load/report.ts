@@ -174,7 +174,7 @@ export function renderTable(r: Report): string {
     ['resumes', `${kv(r.resumes)}; replayed ${r.replayed}`],
     ['gateway RSS now / peak', r.gateway ? `${r.gateway.rssMiB} / ${r.gateway.peakRssMiB} MiB` : '-'],
     ['gateway CPU avg / peak', r.gateway ? `${r.gateway.avgCpuPct} % / ${r.gateway.peakCpuPct} % of one core` : '-'],
-    ['client-side errors', kv(r.errors)],
+    ['errors (clients, nginx, gateway log)', kv(r.errors)],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
   const lines = rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`);

@@ -177,6 +177,18 @@ async function measure(args: LoadArgs, sc: Scenario, res: Resources, board: Work
   return 0;
 }
 
+/** nginx error-log lines at [error] or worse, grouped by message with addresses and numbers masked. */
+function summarizeNginxLog(log: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of log.split('\n')) {
+    const m = /\[(error|crit|alert|emerg)\] \d+#\d+: (?:\*\d+ )?([^,]*)/.exec(line);
+    if (!m) continue;
+    const key = `${m[1]} ${m[2]!.replace(/\d+(\.\d+)*(:\d+)?/g, 'N')}`.slice(0, 100);
+    out[key] = (out[key] ?? 0) + 1;
+  }
+  return out;
+}
+
 /** Run one scenario end to end and return its report (the caller prints it and picks the exit code). */
 export async function runScenario(args: LoadArgs, res: Resources, argv: string[]): Promise<Report> {
   const sc = SCENARIOS[args.scenario];
@@ -203,6 +215,7 @@ export async function runScenario(args: LoadArgs, res: Resources, argv: string[]
   res.workers.forEach((w) => w.send({ type: 'finish', lastOffset, sentBySender: board.sent }));
   await waitFor(() => board.finals.size === configs.length, 30_000);
   const gateway = res.sampler?.stop() ?? null;
+  const nginxErrors = summarizeNginxLog(res.nginx?.errorLog() ?? '');
   const setup: RunSetup = {
     ...ep.setup,
     clients: { total: args.clients, v3: configs.reduce((a, c) => a + c.v3Count, 0), v2: configs.reduce((a, c) => a + c.v2Count, 0) },
@@ -215,6 +228,8 @@ export async function runScenario(args: LoadArgs, res: Resources, argv: string[]
   const base = { scenario: sc.name, command: `npm run load -- ${argv.join(' ')}`, startedAt: startedAt.toISOString(), wallSeconds, machine, setup };
   const report = buildReport(base, mergeStats([...board.finals.values()]), gateway);
   if (board.finals.size < configs.length) report.errors.missing_worker_reports = configs.length - board.finals.size;
+  for (const [k, v] of Object.entries(nginxErrors)) report.errors[`nginx: ${k}`] = v;
+  for (const [k, v] of Object.entries(res.gateway?.logCounts ?? {})) report.errors[`gateway log: ${k}`] = v;
   if (res.publisher) {
     // In the storm the backend is the sender: what it published is what "sent" means.
     report.messages.sent = res.publisher.published;
