@@ -84,7 +84,7 @@ http {
   map $http_upgrade $connection_upgrade { default upgrade; '' close; }
   upstream wsgate_upstream { server ${upstream}; }
   server {
-    listen 127.0.0.1:${port}${o.tls ? ' ssl' : ''}${workers > 1 ? ' reuseport' : ''};
+    listen 127.0.0.1:${port}${o.tls ? ' ssl' : ''}${workers > 1 ? ' reuseport' : ''} backlog=4096;
     ${ssl}
     location /api/ws {
       ${proxy}

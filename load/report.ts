@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type hdr from 'hdr-histogram-js';
 import type { ProcSummary } from './proc-stats.js';
@@ -45,7 +46,15 @@ export interface Report {
   wallSeconds: number;
   machine: MachineInfo;
   setup: RunSetup;
-  connections: { opened: number; failed: number; failReasons: Record<string, number> };
+  connections: {
+    opened: number;
+    /** Failed attempts, retries included. */
+    failed: number;
+    neverConnected: number;
+    failReasons: Record<string, number>;
+    /** Machine-wide TCP listen-queue overflows during the run (TcpExt ListenOverflows): SYNs a full accept queue dropped. */
+    listenOverflows: number;
+  };
   closes: {
     expected: number;
     unexpected: number;
@@ -89,6 +98,21 @@ function minMax(h: hdr.Histogram): { min: number; p50: number; max: number } {
   return h.totalCount ? { min: h.minNonZeroValue, p50: pct(h, 50), max: h.maxValue } : { min: 0, p50: 0, max: 0 };
 }
 
+/** TcpExt ListenOverflows from /proc/net/netstat (machine-wide), or 0 where unavailable. */
+export function listenOverflows(): number {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+    for (let i = 0; i + 1 < lines.length; i += 2) {
+      const names = lines[i]!.split(/\s+/);
+      const at = names.indexOf('ListenOverflows');
+      if (at > 0) return Number(lines[i + 1]!.split(/\s+/)[at]);
+    }
+  } catch {
+    /* not Linux */
+  }
+  return 0;
+}
+
 /** Describe this machine (what `nproc`, `free -h` and `node -v` say). */
 export function machineInfo(): MachineInfo {
   let freeH = '';
@@ -120,7 +144,7 @@ export function buildReport(base: Pick<Report, 'scenario' | 'command' | 'started
     ...base,
     pass: false,
     checks: [],
-    connections: { opened: s.opened, failed: s.failed, failReasons: s.failReasons },
+    connections: { opened: s.opened, failed: s.failed, neverConnected: s.neverConnected, failReasons: s.failReasons, listenOverflows: 0 },
     closes: {
       expected: s.expectedCloses,
       unexpected: s.unexpectedCloses,
@@ -157,7 +181,9 @@ export function renderTable(r: Report): string {
     ['gateway liveness', st.gateway ? `ping ${st.gateway.pingInterval} s / timeout ${st.gateway.pingTimeout} s, heartbeat ${st.gateway.heartbeatInterval} s` : 'unknown (external target)'],
     ['clients', `${st.clients.total} (v3 ${st.clients.v3} in rooms of ${st.roomSize}, v2 ${st.clients.v2}) in ${st.workers} workers from ${st.sourceAddresses.length || 'default'} source addresses`],
     ['measured phase', `${st.idleSeconds} s (wall ${r.wallSeconds} s)`],
-    ['connections opened / failed', `${r.connections.opened} / ${r.connections.failed}${r.connections.failed ? ` (${kv(r.connections.failReasons)})` : ''}`],
+    ['connections opened / failed attempts', `${r.connections.opened} / ${r.connections.failed}${r.connections.failed ? ` (${kv(r.connections.failReasons)})` : ''}`],
+    ['clients never connected', String(r.connections.neverConnected)],
+    ['TCP listen overflows (machine)', String(r.connections.listenOverflows)],
     ['closes expected / unexpected', `${r.closes.expected} / ${r.closes.unexpected}`],
     ['unexpected closes by code', kv(r.closes.byCode)],
     ['unexpected closes by time since open', kv(r.closes.bySinceOpen)],

@@ -4,7 +4,7 @@ import { startGatewayChild, startWorker, stopChild, type GatewayChild, type Work
 import { ProcSampler } from './proc-stats.js';
 import { liveView, type LiveView } from './progress.js';
 import { Publisher } from './publisher.js';
-import { buildReport, machineInfo, type Report, type RunSetup } from './report.js';
+import { buildReport, listenOverflows, machineInfo, type Report, type RunSetup } from './report.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
 import { mergeStats } from './stats.js';
 import type { FromWorker, Progress, WorkerConfig, WorkerStats } from './types.js';
@@ -194,6 +194,7 @@ export async function runScenario(args: LoadArgs, res: Resources, argv: string[]
   const sc = SCENARIOS[args.scenario];
   const startedAt = new Date();
   const machine = machineInfo();
+  const overflowsBefore = listenOverflows();
   const ep = await startTargets(args, sc, res);
   const addrs = sourceAddresses(args);
   const configs = workerConfigs(args, sc, ep, addrs);
@@ -235,6 +236,7 @@ export async function runScenario(args: LoadArgs, res: Resources, argv: string[]
     report.messages.sent = res.publisher.published;
     for (const [k, v] of Object.entries(res.publisher.failures)) report.errors[`publish: ${k}`] = v;
   }
+  report.connections.listenOverflows = listenOverflows() - overflowsBefore;
   report.checks = sc.checks(report);
   report.pass = report.checks.every((c) => c.ok) && board.finals.size === configs.length;
   return report;

@@ -71,8 +71,11 @@ export interface Spread {
 /** Everything a worker counted. Merged by the parent with mergeStats(). */
 export interface WorkerStats {
   opened: number;
+  /** Failed connection attempts (first connects are retried up to 3 times, reconnects up to 6). */
   failed: number;
   failReasons: Record<string, number>;
+  /** Clients that never got a connection open, after their retries. */
+  neverConnected: number;
   expectedCloses: number;
   unexpectedCloses: number;
   closesByCode: Record<string, number>;

@@ -108,6 +108,7 @@ async function finish(lastOffset: number, sentBySender: Record<string, number>):
   for (const cl of clients) cl.finish(lastOffset, sentBySender);
   c.stopping = true;
   await Promise.all(clients.map((cl) => cl.close()));
+  c.stats.neverConnected = clients.filter((cl) => !cl.opened).length;
   for (const cl of clients) if (cl.opened) addToSpread(cl.version === 3 ? c.stats.pingsV3 : c.stats.pingsV2, cl.pings);
   c.stats.latencyHist = encodeHist(c.latency);
   c.stats.closeSinceOpenHist = encodeHist(c.closeSinceOpen);

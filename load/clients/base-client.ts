@@ -4,6 +4,9 @@ import { bump, sinceOpenBucket } from '../stats.js';
 import type { WorkerConfig, WorkerStats } from '../types.js';
 import { ChatTracker, OffsetTracker, nowMs } from './trackers.js';
 
+/** Attempts at the first connection before a client counts as never connected. */
+const FIRST_CONNECT_ATTEMPTS = 3;
+
 /** What every client of one worker shares: the config, the counters and the worker's callbacks. */
 export interface ClientContext {
   config: WorkerConfig;
@@ -41,6 +44,7 @@ export abstract class BaseClient {
   protected readonly chat = new ChatTracker();
   protected readonly offsets = new OffsetTracker();
   private heartbeat: NodeJS.Timeout | undefined;
+  private connectAttempts = 0;
 
   constructor(
     protected readonly ctx: ClientContext,
@@ -105,6 +109,12 @@ export abstract class BaseClient {
   protected onConnectFailed(reason: string): void {
     this.ctx.stats.failed++;
     bump(this.ctx.stats.failReasons, reason.replace(/\d+\.\d+\.\d+\.\d+:\d+/g, 'ADDR').slice(0, 80));
+    // Like a real client, retry a failed first connect a few times (jittered, growing pause); every failed
+    // attempt stays counted in `failed`, and a client that never got in counts in `neverConnected`.
+    if (!this.everOpened && !this.ctx.stopping && ++this.connectAttempts < FIRST_CONNECT_ATTEMPTS) {
+      setTimeout(() => this.connect(), (0.5 + Math.random()) * 1000 * 2 ** this.connectAttempts);
+      return;
+    }
     this.settle();
   }
 
