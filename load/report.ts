@@ -27,7 +27,7 @@ export interface RunSetup {
   /** v3 clients per room (v2 clients all share the adapter's default room). */
   roomSize: number;
   sourceAddresses: string[];
-  /** Seconds of the measured phase (idle, chat traffic, storm). */
+  /** Seconds the measured phase really lasted (idle, chat traffic + drain, storm + drain; control ends early). */
   idleSeconds: number;
   /** Our gateway's liveness settings; undefined with --target. */
   gateway?: { pingInterval: number; pingTimeout: number; heartbeatInterval: number };

@@ -211,7 +211,9 @@ export async function runScenario(args: LoadArgs, res: Resources, argv: string[]
     const t = board.total();
     res.view!.update(t.opened + t.failed, t);
   });
+  const measureStart = Date.now();
   const lastOffset = await measure(args, sc, res, board, ep.httpBase);
+  const measuredSeconds = Math.round((Date.now() - measureStart) / 100) / 10;
   res.view.stop();
   res.workers.forEach((w) => w.send({ type: 'finish', lastOffset, sentBySender: board.sent }));
   await waitFor(() => board.finals.size === configs.length, 30_000);
@@ -223,7 +225,7 @@ export async function runScenario(args: LoadArgs, res: Resources, argv: string[]
     workers: configs.length,
     roomSize: args.roomSize,
     sourceAddresses: addrs,
-    idleSeconds: args.duration,
+    idleSeconds: measuredSeconds,
   };
   const wallSeconds = Math.round((Date.now() - startedAt.getTime()) / 100) / 10;
   const base = { scenario: sc.name, command: `npm run load -- ${argv.join(' ')}`, startedAt: startedAt.toISOString(), wallSeconds, machine, setup };

@@ -1,0 +1,48 @@
+/**
+ * The other scenarios, small and short (the driver bundled from source, a real gateway; ~25 s in all):
+ * chat delivery accounting across v2 and v3, a reconnect storm whose clients all resume, and the CLI's contract.
+ */
+import { bundleDriver, runDriver } from '../../load/testing.js';
+
+let bundle: Awaited<ReturnType<typeof bundleDriver>>;
+
+beforeAll(async () => {
+  bundle = await bundleDriver();
+}, 60_000);
+
+afterAll(() => bundle?.remove());
+
+test('chat: every line from v2 and v3 senders reaches every other client exactly once', async () => {
+  const run = await runDriver(bundle.dir, ['--scenario', 'chat', '--clients', '30', '--v2-share', '0.5', '--duration', '4', '--rate', '2']);
+  expect(run.report?.checks.filter((c) => !c.ok)).toEqual([]);
+  expect(run.code).toBe(0);
+  const m = run.report!.messages;
+  expect(m.sent).toBeGreaterThan(100);
+  expect(m.received).toBe(m.sent * 29); // one room of 30: each line goes to the 29 others
+  expect(m).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0, seqGaps: 0, seqDuplicates: 0 });
+  expect(run.report!.latencyMs.count).toBe(m.received);
+}, 60_000);
+
+test('reconnect-storm: dropped clients all resume with last_seq and miss nothing', async () => {
+  const run = await runDriver(bundle.dir, ['--scenario', 'reconnect-storm', '--clients', '100', '--duration', '6', '--publish-rate', '20']);
+  expect(run.report?.checks.filter((c) => !c.ok)).toEqual([]);
+  expect(run.code).toBe(0);
+  const r = run.report!;
+  expect(r.resumes).toEqual({ dropped: 50, resumed: 50 });
+  expect(r.connections.opened).toBe(150);
+  expect(r.messages.received).toBe(r.messages.sent * 100);
+  expect(r.messages).toMatchObject({ lost: 0, duplicated: 0, seqGaps: 0, seqDuplicates: 0 });
+}, 60_000);
+
+test('a failed expectation exits 1; bad usage exits 2; --help exits 0', async () => {
+  // 5 s idle cannot outlast nginx's 60 s timeout: the idle scenario must say FAIL, not pass vacuously.
+  const short = await runDriver(bundle.dir, ['--scenario', 'idle', '--clients', '10', '--duration', '1', '--via', 'direct']);
+  expect(short.code).toBe(1);
+  expect(short.stdout).toContain('FAIL  idle longer than nginx proxy_read_timeout');
+  const bad = await runDriver(bundle.dir, ['--scenario', 'nope']);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toContain('--scenario must be one of');
+  const help = await runDriver(bundle.dir, ['--help']);
+  expect(help.code).toBe(0);
+  expect(help.stdout).toContain('--target URL');
+}, 60_000);
