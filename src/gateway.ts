@@ -108,7 +108,8 @@ export class Gateway {
     if (!this.server.listening) {
       await new Promise<void>((resolve, reject) => {
         this.server.once('error', reject);
-        this.server.listen(this.options.port, this.options.host, () => {
+        // A reconnect storm arrives all at once: Node's default backlog (511) overflows; the kernel caps this at somaxconn.
+        this.server.listen({ port: this.options.port, host: this.options.host, backlog: 4096 }, () => {
           this.server.off('error', reject);
           resolve();
         });
