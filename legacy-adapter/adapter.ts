@@ -28,7 +28,7 @@ export interface LegacyAdapterOptions {
 
 /** A running legacy adapter: hand it `/ws` upgrades. */
 export interface LegacyAdapter {
-  /** Accept one v2 upgrade (`/ws?password=…&username=…`) and open its upstream v3 connection. */
+  /** Accept one v2 upgrade (`/ws?password=…&username=…[&room=…]`) and open its upstream v3 connection. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Close every pair (v2 clients get `system/disconnect` and 1001) and resolve once all sockets are closed. */
   close(): Promise<void>;
@@ -93,7 +93,7 @@ export function createLegacyAdapter(options: LegacyAdapterOptions): LegacyAdapte
       const query = new URL(req.url ?? '/', 'http://v2.invalid').searchParams;
       const forwarded = [req.headers['x-forwarded-for'], req.socket.remoteAddress].flat().filter(Boolean).join(', ');
       wss.handleUpgrade(req, socket, head, (ws) => {
-        const peer = { password: query.get('password') ?? undefined, username: query.get('username') ?? undefined, forwardedFor: forwarded };
+        const peer = { password: query.get('password') ?? undefined, username: query.get('username') ?? undefined, room: query.get('room') ?? undefined, forwardedFor: forwarded };
         const pair = new LegacyPair(ws, peer, { ...settings, upstream: upstream() });
         pairs.add(pair);
         void pair.closed.then(() => pairs.delete(pair));

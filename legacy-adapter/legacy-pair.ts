@@ -27,6 +27,8 @@ export interface PairSettings {
 export interface V2Peer {
   password?: string;
   username?: string;
+  /** Extension to §7: the v3 room to join (default `main`), so large v2 populations need not share one room. */
+  room?: string;
   /** Value for the upstream's X-Forwarded-For. */
   forwardedFor?: string;
 }
@@ -84,7 +86,7 @@ export class LegacyPair {
   private wireUpstream(peer: V2Peer): void {
     this.up.on('open', () => {
       this.upOpened = true;
-      const hello = { token: peer.password, profile: peer.username === undefined ? undefined : { name: peer.username }, resumable: false };
+      const hello = { token: peer.password, profile: peer.username === undefined ? undefined : { name: peer.username }, room: peer.room, resumable: false };
       this.up.send(encodeFrame({ event: ClientEvent.Hello, payload: hello }));
     });
     this.up.on('message', (data, isBinary) => {

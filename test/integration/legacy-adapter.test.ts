@@ -21,14 +21,14 @@ async function setup(init: GatewayInit = {}, overrides: Partial<LegacyAdapterOpt
 }
 
 /** A v2 client that the suite closes afterwards. */
-async function v2(name: string, opts: { password?: string; answerPings?: boolean } = {}) {
+async function v2(name: string, opts: { password?: string; answerPings?: boolean; room?: string } = {}) {
   const joined = await v2Join(wsBase(gw), name, opts);
   clients.push(joined.client);
   return joined;
 }
 
-async function v3(name: string) {
-  const r = await connect(gw, { profile: { name } });
+async function v3(name: string, room?: string) {
+  const r = await connect(gw, { profile: { name }, ...(room ? { room } : {}) });
   clients.push(r.client);
   return { client: r.client, id: r.init.session_id as string, init: r.init };
 }
@@ -52,6 +52,17 @@ afterEach(async () => {
 });
 
 describe('legacy adapter: one room, v2 and v3 together', () => {
+  it('?room= (an extension of §7) puts a v2 client in that v3 room instead of main', async () => {
+    await setup();
+    const inMain = await v3('Mia');
+    const inOps = await v3('Otto', 'ops');
+    const bob = await v2('Bob', { room: 'ops' });
+    expect(bob.members.map((m) => m.displayname).sort()).toEqual(['Bob', 'Otto']);
+    expect((await inOps.client.next('session/joined')).payload).toEqual({ id: bob.id, profile: { name: 'Bob' } });
+    await sleep(100);
+    expect(inMain.client.all('session/joined')).toHaveLength(0);
+  });
+
   it('a v2 and v3 clients see each other join and leave, and chat both ways', async () => {
     await setup();
     const bob = await v2('Bob');

@@ -19,8 +19,8 @@ export interface V2Joined {
 }
 
 /** Open a v2 client at the gateway's `/ws` and wait for `member/list` + `system/init`. */
-export async function v2Join(baseUrl: string, username: string, opts: { password?: string; answerPings?: boolean } = {}): Promise<V2Joined> {
-  const query = new URLSearchParams({ username, password: opts.password ?? 'pw' });
+export async function v2Join(baseUrl: string, username: string, opts: { password?: string; answerPings?: boolean; room?: string } = {}): Promise<V2Joined> {
+  const query = new URLSearchParams({ username, password: opts.password ?? 'pw', ...(opts.room ? { room: opts.room } : {}) });
   const client = new TestClient(`${baseUrl}/ws?${query}`, { answerPings: opts.answerPings });
   await client.open();
   const list = flat(await client.next('member/list'));
