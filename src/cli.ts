@@ -1,4 +1,4 @@
-import { ConfigError, DEFAULTS, OPTION_SPECS, optionKey, optionsHelp, parseOptionValue, readConfigFile, readEnv, resolveOptions, toKebab, type GatewayOptions } from './config.js';
+import { ConfigError, OPTION_SPECS, optionKey, optionsHelp, parseOptionValue, readConfigFile, readEnv, resolveOptions, toKebab, type GatewayOptions } from './config.js';
 
 /** What the command line asked for. */
 export type CliRequest = { kind: 'help'; text: string } | { kind: 'run'; options: GatewayOptions };
@@ -70,4 +70,3 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
   return { kind: 'run', options: resolveOptions({ ...fromFile, ...readEnv(env), ...flags.options }) };
 }
 
-export { DEFAULTS };

@@ -7,7 +7,6 @@ import { TransportPinger } from '../liveness/transport-pinger.js';
 import { CloseCode, closeEndsSession, ErrorCode } from '../protocol/codes.js';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
 import { CloseError } from '../protocol/errors.js';
-import type { Frame } from '../protocol/events.js';
 import { Connection } from './connection.js';
 import type { GatewayCore } from './core.js';
 import { dispatch } from './dispatch.js';

@@ -1,6 +1,6 @@
 import type { Gateway } from '../../src/index.js';
 import { ProtocolError } from '../../src/index.js';
-import { ClientPool, connect, startGateway } from '../support/gateway.js';
+import { ClientPool, startGateway } from '../support/gateway.js';
 import { TestClient } from '../support/ws-client.js';
 
 let gw: Gateway;
