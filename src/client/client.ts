@@ -179,8 +179,9 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
     try {
       sock = new this.WS(this.url);
     } catch (err) {
+      // A bad URL or a blocked port: retrying cannot help, so give up at once and say why.
       this.debug('WebSocket constructor threw', { err: String(err) });
-      this.onClosed(1006, 'constructor_failed', false);
+      this.giveUp(1006, `cannot open ${this.url}: ${err instanceof Error ? err.message : String(err)}`, true);
       return;
     }
     this.socket = sock;
@@ -350,18 +351,20 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
     const reason = (!local && sd && code === sd.code ? sd.reason : wireReason) || CloseReason[code] || '';
     const decision = reconnectDecision(code, this.attempt, this.backoff, this.random);
     this.debug('closed', { code, reason, decision: decision.action, kind: decision.kind });
-    if (decision.action === 'stop') {
-      this.setState('failed');
-      this.emit('disconnected', { code, reason, willReconnect: false, local });
-      this.emit('failed', { code, reason });
-      this.requests.rejectAll('closed', `connection closed with ${code} ${reason}: not reconnecting`);
-      return;
-    }
+    if (decision.action === 'stop') return this.giveUp(code, reason, local);
     this.attempt++;
     this.stats.reconnects++;
     this.setState('disconnected');
     this.emit('disconnected', { code, reason, willReconnect: true, delay: decision.delay, local });
     this.reconnectTimer.arm(decision.delay);
+  }
+
+  /** Stop for good: `failed`, and every pending request rejected. */
+  private giveUp(code: number, reason: string, local: boolean): void {
+    this.setState('failed');
+    this.emit('disconnected', { code, reason, willReconnect: false, local });
+    this.emit('failed', { code, reason });
+    this.requests.rejectAll('closed', `connection closed with ${code} ${reason}: not reconnecting`);
   }
 
   private watchEnvironment(): void {

@@ -281,3 +281,21 @@ describe('channels', () => {
     expect(sub.state).toBe('failed');
   });
 });
+
+describe('a URL the WebSocket constructor refuses', () => {
+  it('fails at once with the reason instead of retrying forever', async () => {
+    let attempts = 0;
+    class Refusing extends FakeSocket {
+      constructor(url: string) {
+        attempts++;
+        super(url);
+        throw new SyntaxError(`The URL '${url}' is invalid.`);
+      }
+    }
+    const c = make({ url: 'htp://nowhere', WebSocket: Refusing as unknown as typeof FakeSocket });
+    clock.advance(60_000);
+    expect(c.state).toBe('failed');
+    expect(attempts).toBe(1);
+    await expect(c.send('app/x', {})).rejects.toThrow('failed');
+  });
+});
