@@ -4,7 +4,7 @@ import { WebSocketServer } from 'ws';
 import { pino, type Logger } from 'pino';
 import { ConfigError } from '../src/config.js';
 import { systemClock, type Clock } from '../src/liveness/clock.js';
-import { LegacyPair, type PairSettings } from './legacy-pair.js';
+import { LegacyPair, type LegacyObserver, type PairSettings } from './legacy-pair.js';
 
 /** Options of one legacy adapter. Times are seconds, sizes bytes. */
 export interface LegacyAdapterOptions {
@@ -24,6 +24,8 @@ export interface LegacyAdapterOptions {
   rejectUnauthorized?: boolean;
   /** Time source for the adapter's own timers (tests). Default: the system clock. */
   clock?: Clock;
+  /** Metrics hooks (mountLegacyAdapter wires them to the gateway's /metrics). */
+  observer?: LegacyObserver;
 }
 
 /** A running legacy adapter: hand it `/ws` upgrades. */
@@ -71,6 +73,7 @@ export function createLegacyAdapter(options: LegacyAdapterOptions): LegacyAdapte
     rejectUnauthorized: options.rejectUnauthorized ?? true,
     clock: options.clock ?? systemClock,
     logger,
+    observer: options.observer,
   };
   const upstream = typeof options.upstream === 'function' ? options.upstream : () => options.upstream as string;
   // autoPong:false: a v2 client's pings are relayed upstream and answered by the gateway, not by us.

@@ -21,6 +21,23 @@ export interface PairSettings {
   rejectUnauthorized: boolean;
   clock: Clock;
   logger: Logger;
+  /** Metrics port (optional): what crosses the adapter and how v2 legs end. */
+  observer?: LegacyObserver;
+}
+
+/** Where a relayed control frame went. */
+export type RelayDirection = 'to_v2' | 'to_gateway';
+
+/** What the adapter reports for metrics; every hook optional. */
+export interface LegacyObserver {
+  /** A ping (`kind: 'ping'`) or pong relayed between the legs. */
+  relayed?(kind: 'ping' | 'pong', direction: RelayDirection): void;
+  /** The adapter pinged a silent v2 leg itself. */
+  adapterPing?(): void;
+  /** A v2 client left the adapter's own ping unanswered. */
+  adapterPingTimeout?(): void;
+  /** A v2 leg was closed with `code` (sent by the adapter). */
+  closed?(code: number): void;
 }
 
 /** The v2 client's credentials and address, from its upgrade request. */
@@ -68,8 +85,15 @@ export class LegacyPair {
       headers: peer.forwardedFor ? { 'x-forwarded-for': peer.forwardedFor } : undefined,
     });
     this.pinger = new V2Pinger(s.clock, s.pingIntervalMs, s.pingTimeoutMs, {
-      ping: (data) => this.v2.readyState === WebSocket.OPEN && this.v2.ping(data),
-      onPingTimeout: () => this.fail(CloseCode.GoingAway, 'ping_timeout', 'no pong within ping_timeout'),
+      ping: (data) => {
+        if (this.v2.readyState !== WebSocket.OPEN) return;
+        this.v2.ping(data);
+        s.observer?.adapterPing?.();
+      },
+      onPingTimeout: () => {
+        s.observer?.adapterPingTimeout?.();
+        this.fail(CloseCode.GoingAway, 'ping_timeout', 'no pong within ping_timeout');
+      },
     });
     const bothClosed = [once(this.up), once(v2)];
     this.closed = Promise.all(bothClosed).then(() => this.setState('closed'));
@@ -95,10 +119,15 @@ export class LegacyPair {
     this.up.on('ping', (data) => {
       if (this.v2.readyState !== WebSocket.OPEN) return;
       this.v2.ping(data);
+      this.s.observer?.relayed?.('ping', 'to_v2');
       this.pinger.upstreamPinged();
     });
     // The answer to a ping the v2 client sent upstream.
-    this.up.on('pong', (data) => this.v2.readyState === WebSocket.OPEN && this.v2.pong(data));
+    this.up.on('pong', (data) => {
+      if (this.v2.readyState !== WebSocket.OPEN) return;
+      this.v2.pong(data);
+      this.s.observer?.relayed?.('pong', 'to_v2');
+    });
     // Not reaching the gateway at all is the operator's business; an error on a live or abandoned leg is routine.
     this.up.on('error', (err) => {
       const level = this.upOpened || this.state === 'closing' ? 'debug' : 'warn';
@@ -114,7 +143,9 @@ export class LegacyPair {
     });
     this.v2.on('ping', (data) => this.toUpstream({ kind: 'ping', data }));
     this.v2.on('pong', (data) => {
-      if (!this.pinger.pong(data) && this.up.readyState === WebSocket.OPEN) this.up.pong(data);
+      if (this.pinger.pong(data) || this.up.readyState !== WebSocket.OPEN) return;
+      this.up.pong(data);
+      this.s.observer?.relayed?.('pong', 'to_gateway');
     });
     this.v2.on('error', (err) => this.log.debug({ err: err.message }, 'legacy v2 client error'));
     this.v2.on('close', (code) => {
@@ -164,8 +195,10 @@ export class LegacyPair {
   }
 
   private sendUp(item: Queued): void {
-    if (item.kind === 'ping') this.up.ping(item.data);
-    else this.up.send(item.data);
+    if (item.kind === 'ping') {
+      this.up.ping(item.data);
+      this.s.observer?.relayed?.('ping', 'to_gateway');
+    } else this.up.send(item.data);
   }
 
   private sendV2(frame: V2Frame): void {
@@ -200,6 +233,7 @@ export class LegacyPair {
     if (!this.disconnectSent) this.sendV2(v2Disconnect(title, message));
     this.disconnectSent = true;
     const wireCode = sendableCloseCode(code) ? code : CloseCode.InternalError;
+    this.s.observer?.closed?.(wireCode);
     this.v2.close(wireCode, (CloseReason[wireCode] ?? title).slice(0, 120));
     this.dropAfterGrace(this.v2);
   }

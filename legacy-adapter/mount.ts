@@ -1,8 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { GatewayOptions } from '../src/config.js';
 import { createLegacyAdapter, type LegacyAdapter, type LegacyAdapterOptions } from './adapter.js';
+import { legacyMetrics } from './metrics.js';
 
 /** What mounting needs from a gateway (the shape of `createGateway(...)`'s result). */
 export interface MountableGateway {
@@ -10,6 +12,8 @@ export interface MountableGateway {
   readonly options: GatewayOptions;
   readonly logger: Logger;
   mountUpgrade(path: string, handler: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): void;
+  /** When present, the adapter's `wsgate_legacy_*` series join this registry (the gateway's /metrics). */
+  readonly metrics?: { readonly registry: Registry };
 }
 
 /**
@@ -27,6 +31,10 @@ export const DEFAULT_V2_PING_INTERVAL = 10;
 export function mountLegacyAdapter(gateway: MountableGateway, overrides: Partial<LegacyAdapterOptions> = {}): LegacyAdapter {
   const o = gateway.options;
   const pingsOn = o.pingInterval > 0;
+  let count = (): number => 0;
+  // One set of series per gateway: a second adapter mounted on the same gateway reports nothing rather than clash.
+  const registry = gateway.metrics?.registry;
+  const observer = registry && !registry.getSingleMetric('wsgate_legacy_connections') ? legacyMetrics(registry, () => count()) : undefined;
   const adapter = createLegacyAdapter({
     // Asked per client, so mounting before `listen()` has picked the port still works.
     upstream: () => gateway.url('/api/ws'),
@@ -37,8 +45,10 @@ export function mountLegacyAdapter(gateway: MountableGateway, overrides: Partial
     logger: gateway.logger.child({ component: 'legacy-adapter' }),
     // The adapter talks to its own process over loopback: the certificate names the public host, not 127.0.0.1.
     rejectUnauthorized: false,
+    observer,
     ...overrides,
   });
+  count = () => adapter.connectionCount;
   gateway.mountUpgrade('/ws', (req, socket, head) => adapter.handleUpgrade(req, socket, head));
   return adapter;
 }

@@ -40,6 +40,14 @@ function upstreamSocketOf(sessionId: string): WebSocket {
   return conn.socket;
 }
 
+/** A value of one of the gateway's series (the adapter's `wsgate_legacy_*` ones included), 0 when absent. */
+async function metricValue(name: string, labels: Record<string, string> = {}): Promise<number> {
+  const metric = gw.metrics.registry.getSingleMetric(name);
+  if (!metric) throw new Error(`no metric ${name}`);
+  const { values } = await metric.get();
+  return values.find((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want))?.value ?? 0;
+}
+
 async function closesWithCode(code: string): Promise<number> {
   const metric = await gw.metrics.closes.get();
   return metric.values.find((v) => v.labels.code === code)?.value ?? 0;
@@ -171,6 +179,10 @@ describe('legacy adapter: liveness across both legs', () => {
     // The gateway heard back each payload it sent (the last pong may still be on its way).
     expect(ponged).toEqual(expect.arrayContaining(sent.slice(0, -1)));
     expect(bob.client.ws.readyState).toBe(WebSocket.OPEN);
+    // /metrics shows the forwarding: as many pings relayed to v2 as the gateway sent, and the pongs coming back.
+    expect(await metricValue('wsgate_legacy_relayed_total', { kind: 'ping', direction: 'to_v2' })).toBeGreaterThanOrEqual(sent.length);
+    expect(await metricValue('wsgate_legacy_relayed_total', { kind: 'pong', direction: 'to_gateway' })).toBeGreaterThanOrEqual(sent.length - 1);
+    expect(await metricValue('wsgate_legacy_connections')).toBe(1);
   });
 
   it('pings from a v2 client are relayed upstream and the gateway\'s pongs come back', async () => {
@@ -213,6 +225,8 @@ describe('legacy adapter: liveness across both legs', () => {
     expect(times.length).toBeGreaterThanOrEqual(5);
     const gaps = [times[0]! - start, ...times.slice(1).map((t, i) => t - times[i]!)];
     expect(Math.max(...gaps)).toBeLessThan(interval * 1000 + 150);
+    expect(await metricValue('wsgate_legacy_adapter_pings_total')).toBeGreaterThanOrEqual(5);
+    expect(await metricValue('wsgate_legacy_relayed_total', { kind: 'ping', direction: 'to_v2' })).toBe(0);
     expect(bob.client.pings.every((p) => p.equals(ADAPTER_PING_PAYLOAD))).toBe(true);
     // The control: the gateway itself sends no pings, and the v2 client, answering, stays.
     expect(direct.client.pings).toEqual([]);
