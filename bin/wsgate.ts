@@ -31,6 +31,12 @@ async function main(argv: string[]): Promise<number | undefined> {
   // SIGTERM/SIGINT: graceful drain (close 1012 in batches) then exit 0; SIGHUP: reload TLS files.
   installSignalHandlers(gateway);
   process.on('unhandledRejection', (err) => gateway.logger.error({ err }, 'unhandled rejection'));
+  // A bug that escaped every per-connection guard: state may be inconsistent, so log it as JSON and let the
+  // supervisor restart us (clients reconnect and resume against a shared broker, or start fresh).
+  process.on('uncaughtException', (err) => {
+    gateway.logger.fatal({ err }, 'uncaught exception; exiting');
+    process.exit(1);
+  });
   return undefined;
 }
 
