@@ -17,4 +17,11 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 bash scripts/ensure-deps.sh
 npx tsc -p tsconfig.json --noEmit
-node --experimental-vm-modules --disable-warning=ExperimentalWarning node_modules/jest/bin/jest.js "$@"
+results=$(mktemp)
+rc=0
+node --experimental-vm-modules --disable-warning=ExperimentalWarning node_modules/jest/bin/jest.js --json --outputFile="$results" "$@" || rc=$?
+# One plain closing line with the counts (jest's own summary is not a format every CI reader knows).
+node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests + r.numRuntimeErrorTestSuites} failed, ${r.numPendingTests} skipped`);' "$results" || true
+rm -f "$results"
+exit "$rc"
