@@ -1,27 +1,7 @@
-/**
- * The time source of the client. Injected so unit tests drive every timer by hand, including a
- * "throttled" clock that fires timers late the way a hidden browser tab does.
- */
-export interface Clock {
-  /** Wall-clock milliseconds. Wall clock on purpose: it keeps running while a laptop sleeps. */
-  now(): number;
-  /** Run `fn` after about `ms` milliseconds; may fire (much) later, never earlier. */
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+import type { Clock } from '../liveness/clock.js';
 
-/** The real clock: `Date.now` and the global timers; Node timers are unref'd so a client never holds a process open. */
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout(fn, ms) {
-    const handle = globalThis.setTimeout(fn, ms) as unknown as { unref?: () => void };
-    if (typeof handle === 'object' && handle !== null && typeof handle.unref === 'function') handle.unref();
-    return handle;
-  },
-  clearTimeout(handle) {
-    globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>);
-  },
-};
+// The client keeps time through the same port as the gateway's liveness layers.
+export { systemClock, type Clock } from '../liveness/clock.js';
 
 /**
  * One re-armable timer (engine.io style: re-arm, don't re-create). `arm(at)` replaces any pending

@@ -2,73 +2,26 @@
 export type TimerHandle = unknown;
 
 /**
- * The narrow time port the liveness layers use, so tests can drive them without waiting.
- * Times are milliseconds.
+ * The narrow time port of everything that keeps time — the two liveness layers, the legacy
+ * adapter's pinger and the client SDK — so tests drive them without waiting. Milliseconds,
+ * wall clock (it keeps running while a laptop sleeps). Browser-safe: no Node-only imports.
  */
 export interface Clock {
   now(): number;
+  /** Run `fn` after about `ms`; may fire (much) later, never earlier. */
   setTimeout(fn: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
 }
 
-/** The real clock. Timers are unref'd: liveness alone never keeps the process alive. */
+/** The real clock. In Node its timers are unref'd: keeping time never holds a process open. */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return t;
+  setTimeout(fn, ms) {
+    const handle = globalThis.setTimeout(fn, ms) as unknown as { unref?: () => void };
+    if (typeof handle === 'object' && handle !== null && typeof handle.unref === 'function') handle.unref();
+    return handle;
   },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  clearTimeout(handle) {
+    globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>);
+  },
 };
-
-/** A clock for tests: time moves only when `advance` is called, firing due timers in order. */
-export class ManualClock implements Clock {
-  private time = 0;
-  private nextId = 1;
-  private readonly timers = new Map<number, { at: number; fn: () => void }>();
-
-  constructor(start = 0) {
-    this.time = start;
-  }
-
-  now(): number {
-    return this.time;
-  }
-
-  setTimeout(fn: () => void, ms: number): TimerHandle {
-    const id = this.nextId++;
-    this.timers.set(id, { at: this.time + Math.max(0, ms), fn });
-    return id;
-  }
-
-  clearTimeout(handle: TimerHandle): void {
-    this.timers.delete(handle as number);
-  }
-
-  /** Move time forward by `ms`, running every timer that falls due, earliest first. */
-  advance(ms: number): void {
-    const end = this.time + ms;
-    for (;;) {
-      let nextId = -1;
-      let nextAt = Infinity;
-      for (const [id, t] of this.timers) {
-        if (t.at <= end && t.at < nextAt) {
-          nextAt = t.at;
-          nextId = id;
-        }
-      }
-      if (nextId < 0) break;
-      const timer = this.timers.get(nextId)!;
-      this.timers.delete(nextId);
-      this.time = Math.max(this.time, timer.at);
-      timer.fn();
-    }
-    this.time = end;
-  }
-
-  /** Timers still pending (tests use it to prove nothing leaks). */
-  get pending(): number {
-    return this.timers.size;
-  }
-}

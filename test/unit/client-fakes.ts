@@ -1,58 +1,11 @@
 /**
- * Test doubles for the client SDK's unit tests: a manual clock (optionally throttled like a hidden
+ * Test doubles for the client SDK's unit tests: the shared manual clock (it can throttle like a hidden
  * Chrome tab) and a scriptable WebSocket. No sockets, no real timers.
  */
-import type { Clock } from '../../src/client/clock.js';
 import type { NetworkSource, VisibilitySource, WebSocketLike } from '../../src/client/environment.js';
 import type { Frame } from '../../src/protocol/events.js';
 
-interface PendingTimer {
-  id: number;
-  at: number;
-  fn: () => void;
-}
-
-/** A clock moved by hand. `throttleMs` aligns every timer to the next multiple of it (Chrome's intensive throttling). */
-export class ManualClock implements Clock {
-  private timers: PendingTimer[] = [];
-  private nextId = 1;
-  throttleMs = 0;
-
-  constructor(public time = 1_000_000) {}
-
-  now(): number {
-    return this.time;
-  }
-
-  setTimeout(fn: () => void, ms: number): unknown {
-    let at = this.time + Math.max(0, ms);
-    if (this.throttleMs > 0) at = Math.ceil(at / this.throttleMs) * this.throttleMs;
-    const t = { id: this.nextId++, at, fn };
-    this.timers.push(t);
-    return t.id;
-  }
-
-  clearTimeout(handle: unknown): void {
-    this.timers = this.timers.filter((t) => t.id !== handle);
-  }
-
-  /** Move time forward by `ms`, firing due timers in order (each sees its own `now`). */
-  advance(ms: number): void {
-    const target = this.time + ms;
-    for (;;) {
-      const due = this.timers.filter((t) => t.at <= target).sort((a, b) => a.at - b.at || a.id - b.id)[0];
-      if (!due) break;
-      this.timers = this.timers.filter((t) => t !== due);
-      this.time = Math.max(this.time, due.at);
-      due.fn();
-    }
-    this.time = target;
-  }
-
-  get pending(): number {
-    return this.timers.length;
-  }
-}
+export { ManualClock } from '../support/manual-clock.js';
 
 /** A WebSocket driven by the test: `open()`, `receive(frame)`, `drop(code)`. */
 export class FakeSocket implements WebSocketLike {

@@ -31,7 +31,7 @@ function dropAndWait(c: WsgateClient, s: FakeSocket, code = 1006): number {
 }
 
 beforeEach(() => {
-  clock = new ManualClock();
+  clock = new ManualClock(1_000_000);
   FakeSocket.reset();
 });
 afterEach(() => {

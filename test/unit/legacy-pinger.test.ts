@@ -1,4 +1,4 @@
-import { ManualClock } from '../../src/liveness/clock.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { ADAPTER_PING_PAYLOAD, UPSTREAM_GRACE, V2Pinger } from '../../legacy-adapter/v2-pinger.js';
 
 function setup(intervalMs = 1000, timeoutMs = 500) {

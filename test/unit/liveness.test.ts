@@ -1,5 +1,5 @@
 import { AppHeartbeat } from '../../src/liveness/app-heartbeat.js';
-import { ManualClock } from '../../src/liveness/clock.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { TimerWheel } from '../../src/liveness/timer-wheel.js';
 import { TransportPinger } from '../../src/liveness/transport-pinger.js';
 
