@@ -24,6 +24,11 @@ export interface NginxOptions {
   workerConnections?: number;
   /** `worker_rlimit_nofile` per worker. Default: not set. */
   workerRlimitNofile?: number;
+  /**
+   * A config of the caller's own instead of the generated one (e.g. a shipped config under test),
+   * given the harness's temp dir and the port it picked; it must listen on that port.
+   */
+  config?: (dir: string, port: number) => string;
 }
 
 /** A running nginx started by {@link startNginx}. */
@@ -151,7 +156,7 @@ async function startOnce(o: NginxOptions): Promise<NginxHandle> {
   const dir = mkdtempSync(join(tmpdir(), 'wsgate-nginx-'));
   chmodSync(dir, 0o755);
   const port = await freePort();
-  const config = nginxConfig(dir, port, o);
+  const config = o.config ? o.config(dir, port) : nginxConfig(dir, port, o);
   const confPath = join(dir, 'nginx.conf');
   writeFileSync(confPath, config);
   // -e: nginx opens its compiled-in error log before reading the config; point it into the temp dir too.

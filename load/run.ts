@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadArgs } from './args.js';
 import { startNginx, nginxSizing, type NginxHandle } from './nginx.js';
 import { startGatewayChild, startWorker, stopChild, type GatewayChild, type WorkerChild } from './processes.js';
@@ -15,7 +16,6 @@ const CLIENTS_PER_WORKER = 2500;
 const CLIENTS_PER_ADDRESS = 5000;
 const STORM_CHANNEL = 'load-storm';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Everything a run started, so it can all be stopped — at the end, on failure and on Ctrl-C. */
 export class Resources {

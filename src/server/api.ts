@@ -99,8 +99,8 @@ async function publish(host: ApiHost, cache: IdempotencyCache<StreamPosition>, r
   let channel: string;
   try {
     channel = ChannelHub.check(body.channel);
-  } catch {
-    throw new ApiError(400, 'channel must match ^[A-Za-z0-9_\\-:./]{1,128}$', 'channel');
+  } catch (err) {
+    throw new ApiError(400, (err as Error).message, 'channel');
   }
   if (!('data' in body)) throw new ApiError(400, 'data is required', 'data');
   const key = body.idempotency_key;

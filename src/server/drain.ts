@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { GatewayOptions } from '../config.js';
 import { CloseCode } from '../protocol/codes.js';
@@ -24,8 +25,6 @@ export interface DrainResult {
 
 /** Closes are all started within this share of `drain_timeout`; the rest is left for the handshakes. */
 const SEND_SHARE = 0.5;
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Graceful drain (SIGTERM): readiness goes false and upgrades are refused (503), then every

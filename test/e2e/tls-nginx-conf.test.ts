@@ -1,14 +1,14 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import type { Gateway } from '../../src/index.js';
+import { freePort } from '../../load/free-port.js';
+import { startNginx, type NginxHandle } from '../support/nginx.js';
 import { startGateway } from '../support/gateway.js';
-import { until } from '../support/http-api.js';
 
 /**
  * docs/nginx-wss.conf as shipped — only the ports, certificate paths and upstream are substituted —
@@ -16,24 +16,13 @@ import { until } from '../support/http-api.js';
  * WSGATE_SLOW_TESTS=1) an idle connection outlives nginx's default 60 s proxy_read_timeout.
  */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const NGINX = process.env.WSGATE_NGINX ?? '/usr/sbin/nginx';
 const slow = process.env.WSGATE_SLOW_TESTS === '1';
 
 let dir: string;
 let gw: Gateway;
-let nginx: ChildProcess | undefined;
+let nginx: NginxHandle | undefined;
 let httpsPort: number;
 let ca: Buffer;
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => res(port));
-    });
-    s.on('error', rej);
-  });
-}
 
 function configFrom(doc: string, p: { http: number; https: number; upstream: number }): string {
   const site = doc
@@ -53,20 +42,14 @@ beforeAll(async () => {
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
   ca = readFileSync(join(dir, 'cert.pem'));
   gw = await startGateway({ heartbeatInterval: 0 });
-  httpsPort = await freePort();
-  const conf = configFrom(readFileSync(join(ROOT, 'docs/nginx-wss.conf'), 'utf8'), { http: await freePort(), https: httpsPort, upstream: gw.port });
-  writeFileSync(join(dir, 'nginx.conf'), conf);
-  execFileSync(NGINX, ['-t', '-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], { stdio: 'pipe' });
-  nginx = spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log'), '-g', 'daemon off;'], { stdio: 'ignore' });
-  await until(() => new Promise<boolean>((r) => net.connect(httpsPort, '127.0.0.1').once('connect', function (this: net.Socket) { this.destroy(); r(true); }).once('error', () => r(false))), 5000, 'nginx to listen');
+  const doc = readFileSync(join(ROOT, 'docs/nginx-wss.conf'), 'utf8');
+  const httpPort = await freePort();
+  nginx = await startNginx({ upstreamPort: gw.port, config: (_dir, port) => configFrom(doc, { http: httpPort, https: port, upstream: gw.port }) });
+  httpsPort = nginx.port;
 });
 
 afterAll(async () => {
-  if (nginx && nginx.exitCode === null) {
-    const gone = new Promise((r) => nginx!.once('exit', r));
-    nginx.kill('SIGQUIT');
-    await gone;
-  }
+  await nginx?.stop();
   await gw?.close();
   rmSync(dir, { recursive: true, force: true });
 });
