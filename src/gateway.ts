@@ -72,7 +72,7 @@ export class Gateway {
     this.metrics = new GatewayMetrics(init.processMetrics ?? true, () => this.sample());
     this.broker = init.broker ?? new MemoryBroker(o.historySize, o.historyTtl);
     this.hub = new ChannelHub(this.broker, o.maxSubscriptions);
-    const onSend = (event: string): void => this.metrics.messagesOut.inc({ event });
+    const onSend = (event: string): void => this.metrics.countOut(event);
     this.registry = new SessionRegistry({ ...o, onSend }, o.sessionTtl, {
       onEnded: (s, reason) => {
         this.hub.removeSession(s);

@@ -23,6 +23,10 @@ export class GatewayMetrics {
   readonly dedupHits: Counter;
   readonly errors: Counter<'code'>;
 
+  /** Labelled children cached per event: the per-message path does a map lookup, not a label hash. */
+  private readonly inByEvent = new Map<string, { inc(): void }>();
+  private readonly outByEvent = new Map<string, { inc(): void }>();
+
   constructor(
     /** Collect Node process and event-loop metrics too (off in tests that make many gateways). */
     defaults = true,
@@ -71,4 +75,20 @@ export class GatewayMetrics {
     this.errors = new Counter({ name: 'wsgate_errors_total', help: 'system/error sent, by code', labelNames: ['code'], registers: r });
     if (defaults) collectDefaultMetrics({ register: this.registry, prefix: 'wsgate_' });
   }
+
+  /** Count one client message of `event` (already reduced to a bounded label). */
+  countIn(event: string): void {
+    cached(this.inByEvent, this.messagesIn, event).inc();
+  }
+
+  /** Count one stream message produced for a session (called once per recipient). */
+  countOut(event: string): void {
+    cached(this.outByEvent, this.messagesOut, event).inc();
+  }
+}
+
+function cached(cache: Map<string, { inc(): void }>, counter: Counter<'event'>, event: string): { inc(): void } {
+  let child = cache.get(event);
+  if (!child) cache.set(event, (child = counter.labels(event)));
+  return child;
 }

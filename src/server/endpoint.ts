@@ -98,7 +98,7 @@ export class V3Endpoint {
       return;
     }
     const frame = decoded.frame;
-    this.core.metrics.messagesIn.inc({ event: metricEvent(frame.event) });
+    this.core.metrics.countIn(metricEvent(frame.event));
     if (conn.state === 'hello') {
       if (frame.event !== 'client/hello') throw new CloseError(CloseCode.ProtocolError, 'the first message must be client/hello');
       await acceptHello(this.core, conn, frame);
