@@ -7,6 +7,7 @@ import { TransportPinger } from '../liveness/transport-pinger.js';
 import { CloseCode, closeEndsSession, ErrorCode } from '../protocol/codes.js';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
 import { CloseError } from '../protocol/errors.js';
+import { ClientEvent } from '../protocol/events.js';
 import { Connection } from './connection.js';
 import type { GatewayCore } from './core.js';
 import { dispatch } from './dispatch.js';
@@ -157,7 +158,12 @@ export class V3Endpoint {
   }
 }
 
-/** Application event names are unbounded; keep metric labels to the protocol's own plus "other". */
+const KNOWN_CLIENT_EVENTS: ReadonlySet<string> = new Set(Object.values(ClientEvent));
+
+/**
+ * A client chooses its event names, so the label is the protocol's own name or "other": a prefix
+ * test would let a hostile client mint a new series per `client/<anything>`.
+ */
 function metricEvent(event: string): string {
-  return /^(client|channel|send)\//.test(event) ? event : 'other';
+  return KNOWN_CLIENT_EVENTS.has(event) ? event : 'other';
 }

@@ -107,3 +107,14 @@ test('Node process and event-loop metrics are exported with the wsgate_ prefix',
   }
   expect(text.split('\n').filter((l) => l && !l.startsWith('#') && !l.startsWith('wsgate_'))).toEqual([]);
 });
+
+test('client-chosen event names cannot mint new series: unknown ones are counted as "other"', async () => {
+  gw = await startGateway({ maxErrors: 100 });
+  const { client: c } = await pool.connect(gw);
+  for (const name of ['client/x1', 'client/x2', 'send/whatever', 'app/y']) c.send(name, {});
+  await c.next((f) => f.event === 'system/error' && (f.payload as { event?: string }).event === 'app/y');
+  const text = await scrape(gw);
+  expect(metric(text, 'wsgate_messages_in_total', { event: 'other' })).toBe(4);
+  expect(text).not.toContain('event="client/x1"');
+  expect(text).not.toContain('event="send/whatever"');
+});
