@@ -60,14 +60,14 @@ export async function acceptHello(core: GatewayCore, conn: Connection, frame: Fr
   const { registry, metrics } = core;
   let init: Omit<InitPayload, 'session_id' | 'resume_token' | 'room' | 'sessions'> = base(core, false);
   let session: Session | undefined;
-  let replay: { seq: number; text: string }[] = [];
+  let replayed = 0;
   if (hello.resume) {
     const result = registry.resume(hello.resume.session_id, hello.resume.resume_token, hello.resume.last_seq);
     metrics.resumes.inc({ outcome: result.ok ? 'resumed' : result.error });
     if (result.ok) {
       session = result.session;
-      replay = result.replay;
-      init = { ...base(core, true), replayed: replay.length };
+      replayed = result.replayed;
+      init = { ...base(core, true), replayed };
       if (session.link && session.link !== conn) session.link.close(CloseCode.Replaced, 'session resumed by another connection');
     } else {
       init = { ...init, resume_error: result.error };
@@ -88,9 +88,9 @@ export async function acceptHello(core: GatewayCore, conn: Connection, frame: Fr
       payload: { session_id: session.id, resume_token: session.resumeToken, room: session.room, ...init, sessions: registry.roster(session.room) },
     }),
   );
-  if (replay.length > 0) {
-    metrics.replayed.inc(replay.length);
-    conn.replay(session, replay[0]!.seq).catch((err: unknown) => conn.log.warn({ err }, 'replay failed'));
+  if (replayed > 0) {
+    metrics.replayed.inc(replayed);
+    conn.replay(session, hello.resume!.last_seq + 1).catch((err: unknown) => conn.log.warn({ err }, 'replay failed'));
   }
   return session;
 }

@@ -10,7 +10,7 @@ export type EndReason = 'closed' | 'expired' | 'kicked' | 'replaced' | 'gap' | '
 
 /** Outcome of a resume attempt. */
 export type ResumeResult =
-  | { ok: true; session: Session; replay: { seq: number; text: string }[] }
+  | { ok: true; session: Session; /** Messages after `last_seq`, to be replayed. */ replayed: number }
   | { ok: false; error: ResumeError; old?: Session };
 
 /** Hooks the registry calls; the channel hub and metrics plug in here. */
@@ -76,9 +76,9 @@ export class SessionRegistry {
     const session = this.sessions.get(sessionId);
     if (!session) return { ok: false, error: this.tombstones.has(sessionId) ? 'expired' : 'unknown_session' };
     if (!tokensEqual(session.resumeToken, token)) return { ok: false, error: 'bad_token' };
-    const replay = session.buffer.since(lastSeq, session.seq);
-    if (replay === 'gap') return { ok: false, error: 'gap', old: session };
-    return { ok: true, session, replay };
+    const replayed = session.buffer.missingAfter(lastSeq, session.seq);
+    if (replayed === 'gap') return { ok: false, error: 'gap', old: session };
+    return { ok: true, session, replayed };
   }
 
   /** The session's connection went away but the session is kept for `session_ttl`. */

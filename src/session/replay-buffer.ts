@@ -13,8 +13,6 @@ export class ReplayBuffer {
   private frames: BufferedFrame[] = [];
   private head = 0;
   private bytes = 0;
-  /** Highest seq ever dropped by overflow (not by ack); a resume from below it is a gap. */
-  private droppedUpTo = 0;
 
   constructor(
     /** Bound, messages. */
@@ -30,7 +28,6 @@ export class ReplayBuffer {
     while (this.length > this.maxMessages || (this.bytes > this.maxBytes && this.length > 1)) {
       const old = this.frames[this.head++]!;
       this.bytes -= old.text.length;
-      this.droppedUpTo = old.seq;
     }
     this.compact();
   }
@@ -45,21 +42,22 @@ export class ReplayBuffer {
   }
 
   /**
-   * Everything after `lastSeq`, in order — or `'gap'` when some of it was dropped by overflow.
-   * `currentSeq` is the session's last assigned seq.
+   * How many messages a resume from `lastSeq` replays — or `'gap'` when some of them are gone
+   * (dropped by overflow, or acked by a client now claiming it never got them). Frames are
+   * contiguous and the newest is `currentSeq` (every stream message is pushed), so the oldest held
+   * seq decides. `currentSeq` is the session's last assigned seq.
    */
-  since(lastSeq: number, currentSeq: number): BufferedFrame[] | 'gap' {
+  missingAfter(lastSeq: number, currentSeq: number): number | 'gap' {
     if (lastSeq < 0 || lastSeq > currentSeq) return 'gap';
-    if (lastSeq === currentSeq) return [];
-    if (lastSeq < this.droppedUpTo) return 'gap';
-    const out: BufferedFrame[] = [];
-    for (let i = this.head; i < this.frames.length; i++) {
-      const f = this.frames[i]!;
-      if (f.seq > lastSeq) out.push(f);
-    }
-    // Acked frames are gone on purpose: a client resuming from before its own ack lied; call it a gap.
-    if (out.length === 0 || out[0]!.seq !== lastSeq + 1) return 'gap';
-    return out;
+    if (lastSeq === currentSeq) return 0;
+    const oldest = this.length > 0 ? this.frames[this.head]!.seq : Infinity;
+    return oldest <= lastSeq + 1 ? currentSeq - lastSeq : 'gap';
+  }
+
+  /** The frames a resume from `lastSeq` replays, in order, or `'gap'`. */
+  since(lastSeq: number, currentSeq: number): BufferedFrame[] | 'gap' {
+    const missing = this.missingAfter(lastSeq, currentSeq);
+    return missing === 'gap' ? 'gap' : this.from(lastSeq + 1, missing);
   }
 
   /**
