@@ -35,6 +35,7 @@ export class Connection implements SessionLink {
   readonly remote: string;
   private errorTimes: number[] = [];
   private replaying = false;
+  private chain: Promise<void> = Promise.resolve();
   private serverCloseCode = 0;
   private graceTimer: NodeJS.Timeout | undefined;
   private tokens: number;
@@ -55,6 +56,11 @@ export class Connection implements SessionLink {
 
   get isOpen(): boolean {
     return this.socket.readyState === WebSocket.OPEN && this.state !== 'closing' && this.state !== 'closed';
+  }
+
+  /** Run `task` after every task queued before it (a connection's messages are handled in order, async ones too). */
+  enqueue(task: () => Promise<void>, onError: (err: unknown) => void): void {
+    this.chain = this.chain.then(task).catch(onError);
   }
 
   /** Write one encoded transient frame (no seq). */

@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type WebSocket from 'ws';
 import type { RawData } from 'ws';
-import { AppHeartbeat } from '../liveness/app-heartbeat.js';
+import { AppHeartbeat, type HeartbeatTarget } from '../liveness/app-heartbeat.js';
 import type { Clock } from '../liveness/clock.js';
-import { TransportPinger } from '../liveness/transport-pinger.js';
+import { TransportPinger, type PingTarget } from '../liveness/transport-pinger.js';
 import { CloseCode, closeEndsSession, ErrorCode } from '../protocol/codes.js';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
 import { CloseError } from '../protocol/errors.js';
@@ -13,6 +13,9 @@ import type { GatewayCore } from './core.js';
 import { dispatch } from './dispatch.js';
 import { acceptHello } from './hello.js';
 
+/** How both liveness layers reach one connection. */
+type LivenessTarget = PingTarget & HeartbeatTarget;
+
 /**
  * The v3 endpoint: owns the open connections and both liveness layers, runs the hello and then
  * every message of a connection in order, and decides on close whether the session lives on.
@@ -21,8 +24,6 @@ export class V3Endpoint {
   readonly connections = new Set<Connection>();
   readonly pinger: TransportPinger | undefined;
   readonly heartbeat: AppHeartbeat | undefined;
-  private readonly chains = new WeakMap<Connection, Promise<void>>();
-  private readonly liveness = new WeakMap<Connection, { ping(d: Buffer): void; terminate(): void; sendHeartbeat(): void; timedOut(): void }>();
 
   constructor(
     private readonly core: GatewayCore,
@@ -49,12 +50,15 @@ export class V3Endpoint {
   accept(socket: WebSocket, request: IncomingMessage): void {
     const { options: o, logger } = this.core;
     const log = logger.child({ remote: request.socket.remoteAddress });
-    const conn = new Connection(socket, request, o, log, (c, code, byServer) => this.closed(c, code, byServer));
+    const conn = new Connection(socket, request, o, log, (c, code, byServer) => {
+      clearTimeout(helloTimer);
+      this.closed(c, target, code, byServer);
+    });
     this.connections.add(conn);
     this.core.metrics.connections.inc();
-    // The liveness target: both layers talk to the connection through this narrow port.
-    const target = {
-      ping: (data: Buffer) => socket.ping(data),
+    // The liveness port: both layers talk to the connection through this narrow object.
+    const target: LivenessTarget = {
+      ping: (data) => socket.ping(data),
       terminate: () => {
         log.info({ session: conn.session?.id }, 'no pong within ping_timeout; terminating');
         conn.terminate();
@@ -62,37 +66,35 @@ export class V3Endpoint {
       sendHeartbeat: () => conn.sendText(encodeFrame({ event: 'system/heartbeat' })),
       timedOut: () => conn.close(CloseCode.HeartbeatTimeout, `no client message for ${o.heartbeatTimeout} s`),
     };
-    this.liveness.set(conn, target);
     this.pinger?.add(target);
     socket.on('pong', (data) => this.pinger?.pong(target, data));
     const helloTimer = setTimeout(() => {
       if (conn.state === 'hello') conn.close(CloseCode.HelloTimeout, `no client/hello within ${o.helloTimeout} s`);
     }, o.helloTimeout * 1000);
     helloTimer.unref();
-    socket.on('close', () => clearTimeout(helloTimer));
-    socket.on('message', (data, isBinary) => this.onMessage(conn, data, isBinary));
+    socket.on('message', (data, isBinary) => this.onMessage(conn, target, data, isBinary));
     log.debug('connection open');
   }
 
-  private onMessage(conn: Connection, data: RawData, isBinary: boolean): void {
+  private onMessage(conn: Connection, target: LivenessTarget, data: RawData, isBinary: boolean): void {
     if (conn.state === 'closing' || conn.state === 'closed') return;
     if (isBinary) {
       conn.close(CloseCode.Unsupported, 'binary frames are not supported');
       return;
     }
-    const target = this.liveness.get(conn);
-    if (target) this.heartbeat?.heard(target);
+    this.heartbeat?.heard(target);
     if (!conn.takeToken()) {
       conn.close(CloseCode.RateLimited, `more than ${this.core.options.rateLimit} messages per second`);
       return;
     }
     const decoded = decodeFrame(data.toString());
-    const prev = this.chains.get(conn) ?? Promise.resolve();
-    const next = prev.then(() => this.handle(conn, decoded)).catch((err: unknown) => this.fail(conn, err));
-    this.chains.set(conn, next);
+    conn.enqueue(
+      () => this.handle(conn, target, decoded),
+      (err) => this.fail(conn, err),
+    );
   }
 
-  private async handle(conn: Connection, decoded: ReturnType<typeof decodeFrame>): Promise<void> {
+  private async handle(conn: Connection, target: LivenessTarget, decoded: ReturnType<typeof decodeFrame>): Promise<void> {
     if (conn.state === 'closing' || conn.state === 'closed') return;
     if (!decoded.ok) {
       this.reportBad(conn, decoded.message, decoded.event, decoded.id);
@@ -105,8 +107,7 @@ export class V3Endpoint {
       await acceptHello(this.core, conn, frame);
       if (conn.state !== 'hello') return; // closed while authenticating
       conn.state = 'open';
-      const target = this.liveness.get(conn);
-      if (target) this.heartbeat?.add(target);
+      this.heartbeat?.add(target);
       conn.log.debug({ session: conn.session?.id }, 'hello accepted');
       return;
     }
@@ -135,15 +136,12 @@ export class V3Endpoint {
     conn.close(CloseCode.InternalError, 'internal error');
   }
 
-  private closed(conn: Connection, code: number, byServer: boolean): void {
+  private closed(conn: Connection, target: LivenessTarget, code: number, byServer: boolean): void {
     this.connections.delete(conn);
     this.core.metrics.connections.dec();
     this.core.metrics.closes.inc({ code: String(code) });
-    const target = this.liveness.get(conn);
-    if (target) {
-      this.pinger?.remove(target);
-      this.heartbeat?.remove(target);
-    }
+    this.pinger?.remove(target);
+    this.heartbeat?.remove(target);
     const session = conn.session;
     conn.log.debug({ code, byServer, session: session?.id }, 'connection closed');
     if (!session || session.link !== conn || session.state === 'ended') return;
