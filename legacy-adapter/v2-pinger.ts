@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../src/liveness/clock.js';
+import { Timer, type Clock } from '../src/liveness/clock.js';
 
 /** The payload of the adapter's own pings. `:` never occurs in the gateway's (base-36) ping payloads. */
 export const ADAPTER_PING_PAYLOAD: Buffer = Buffer.from('wsgate:legacy');
@@ -24,18 +24,24 @@ export interface V2PingTarget {
  * Its pongs are answered to the adapter and never relayed upstream.
  */
 export class V2Pinger {
-  private silenceTimer: TimerHandle | undefined;
-  private pongTimer: TimerHandle | undefined;
+  private readonly silence: Timer;
+  private readonly pongWait: Timer;
   private stopped = false;
 
   constructor(
-    private readonly clock: Clock,
+    clock: Clock,
     /** Longest silence on the v2 leg, ms; 0 disables the adapter's own pings. */
     private readonly intervalMs: number,
     /** Wait for the pong to an own ping, ms. */
     private readonly timeoutMs: number,
     private readonly target: V2PingTarget,
-  ) {}
+  ) {
+    this.silence = new Timer(clock, () => this.silent());
+    this.pongWait = new Timer(clock, () => {
+      this.stop();
+      this.target.onPingTimeout();
+    });
+  }
 
   /** Start watching the leg's silence (cancels first, so calling it twice never leaks a timer). */
   start(): void {
@@ -52,33 +58,25 @@ export class V2Pinger {
   /** A pong from the v2 client. True when it answers the adapter's own ping (do not relay it). */
   pong(data: Buffer): boolean {
     if (!data.equals(ADAPTER_PING_PAYLOAD)) return false;
-    if (this.pongTimer !== undefined) this.clock.clearTimeout(this.pongTimer);
-    this.pongTimer = undefined;
+    this.pongWait.cancel();
     return true;
   }
 
   /** Clear every timer. */
   stop(): void {
     this.stopped = true;
-    if (this.silenceTimer !== undefined) this.clock.clearTimeout(this.silenceTimer);
-    if (this.pongTimer !== undefined) this.clock.clearTimeout(this.pongTimer);
-    this.silenceTimer = this.pongTimer = undefined;
+    this.silence.cancel();
+    this.pongWait.cancel();
   }
 
   private armSilence(ms: number): void {
     if (this.stopped || this.intervalMs <= 0) return;
-    if (this.silenceTimer !== undefined) this.clock.clearTimeout(this.silenceTimer);
-    this.silenceTimer = this.clock.setTimeout(() => this.silent(), ms);
+    this.silence.arm(ms);
   }
 
   private silent(): void {
-    this.silenceTimer = undefined;
     // The first unanswered ping starts the deadline; later ones (interval < timeout) do not move it.
-    this.pongTimer ??= this.clock.setTimeout(() => {
-      this.pongTimer = undefined;
-      this.stop();
-      this.target.onPingTimeout();
-    }, this.timeoutMs);
+    if (!this.pongWait.armed) this.pongWait.arm(this.timeoutMs);
     this.target.ping(ADAPTER_PING_PAYLOAD);
     this.armSilence(this.intervalMs);
   }

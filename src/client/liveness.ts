@@ -1,4 +1,4 @@
-import { Timer, type Clock } from './clock.js';
+import { Timer, type Clock } from '../liveness/clock.js';
 
 /** What the liveness monitor needs from the connection it watches. */
 export interface LivenessPort {

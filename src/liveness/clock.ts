@@ -25,3 +25,39 @@ export const systemClock: Clock = {
     globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>);
   },
 };
+
+/**
+ * One re-armable timer (engine.io style: re-arm, don't re-create). `arm(at)` replaces any pending
+ * deadline; the callback runs once per arming.
+ */
+export class Timer {
+  private handle: unknown = undefined;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly fn: () => void,
+  ) {}
+
+  /** Fire at wall-clock time `at` (ms) or later. */
+  armAt(at: number): void {
+    this.arm(Math.max(0, at - this.clock.now()));
+  }
+
+  /** Fire after `ms` milliseconds or later. */
+  arm(ms: number): void {
+    this.cancel();
+    this.handle = this.clock.setTimeout(() => {
+      this.handle = undefined;
+      this.fn();
+    }, ms);
+  }
+
+  cancel(): void {
+    if (this.handle !== undefined) this.clock.clearTimeout(this.handle);
+    this.handle = undefined;
+  }
+
+  get armed(): boolean {
+    return this.handle !== undefined;
+  }
+}
