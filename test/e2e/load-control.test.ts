@@ -3,7 +3,7 @@
  * idle WebSocket after its default proxy_read_timeout — 60 s of silence. If this stops failing connections, the idle
  * test proves nothing. Runs the real driver (bundled from source), a real gateway and a real nginx; ~65 s.
  */
-import { bundleDriver, runDriver, type DriverRun } from '../../load/testing.js';
+import { bundleDriver, runDriver, type DriverRun } from '../support/load-driver.js';
 
 let bundle: Awaited<ReturnType<typeof bundleDriver>>;
 let run: DriverRun;

@@ -3,7 +3,7 @@
  * at its 60 s default) for 75 s, and not one connection is cut — the gateway's ping frames keep nginx busy.
  * Runs the real driver (bundled from source) with a real gateway and a real nginx; ~80 s.
  */
-import { bundleDriver, runDriver, type DriverRun } from '../../load/testing.js';
+import { bundleDriver, runDriver, type DriverRun } from '../support/load-driver.js';
 
 let bundle: Awaited<ReturnType<typeof bundleDriver>>;
 let run: DriverRun;

@@ -2,7 +2,7 @@
  * The other scenarios, small and short (the driver bundled from source, a real gateway; ~25 s in all):
  * chat delivery accounting across v2 and v3, a reconnect storm whose clients all resume, and the CLI's contract.
  */
-import { bundleDriver, runDriver } from '../../load/testing.js';
+import { bundleDriver, runDriver } from '../support/load-driver.js';
 
 let bundle: Awaited<ReturnType<typeof bundleDriver>>;
 

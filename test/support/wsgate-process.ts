@@ -1,27 +1,13 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-/** Inside node_modules so the bundle's external imports (ws, pino, …) resolve; never committed. */
-const OUT_DIR = join(ROOT, 'node_modules/.cache/wsgate-test');
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { bundleFromSource } from './bundle.js';
 
 let built: Promise<string> | undefined;
 
-/**
- * Bundle `bin/wsgate.ts` from the current sources with esbuild (dependencies stay external), so
- * the test runs the real command without depending on a possibly stale `dist/`. Once per test file.
- */
+/** The `wsgate` command bundled from the current sources, once per test file. */
 export function buildBin(): Promise<string> {
-  built ??= (async () => {
-    mkdirSync(OUT_DIR, { recursive: true });
-    const out = join(OUT_DIR, `wsgate-${process.pid}.mjs`);
-    const esbuild = join(ROOT, 'node_modules/.bin/esbuild');
-    await promisify(execFile)(esbuild, [join(ROOT, 'bin/wsgate.ts'), '--bundle', '--platform=node', '--format=esm', '--packages=external', `--outfile=${out}`, '--log-level=warning']);
-    return out;
-  })();
+  // One directory per jest worker, overwritten by each test file (jest workers skip exit handlers).
+  built ??= bundleFromSource(['bin/wsgate.ts'], `wsgate-bin-${process.pid}`).then(({ dir }) => join(dir, 'wsgate.js'));
   return built;
 }
 
