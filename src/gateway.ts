@@ -175,6 +175,17 @@ export class Gateway {
     return true;
   }
 
+  /**
+   * Cut a session's live socket with no close frame, as a dead network would; the session stays
+   * resumable. false: unknown session, or it has no connection right now.
+   */
+  dropConnection(sessionId: string): boolean {
+    const link = this.registry.get(sessionId)?.link;
+    if (!link) return false;
+    link.terminate();
+    return true;
+  }
+
   /** Live sessions of this process. */
   sessions(): Session[] {
     return [...this.registry.all()];

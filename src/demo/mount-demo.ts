@@ -68,13 +68,7 @@ export function mountDemo(gateway: Gateway, options: DemoOptions = {}): { stop()
   );
   gateway.route('POST', '/demo/drop', (_req, res, url) => {
     const id = url.searchParams.get('session');
-    let dropped = false;
-    for (const conn of gateway.endpoint.connections) {
-      if (id && conn.session?.id === id) {
-        conn.terminate();
-        dropped = true;
-      }
-    }
+    const dropped = id !== null && gateway.dropConnection(id);
     res.writeHead(dropped ? 204 : 404);
     res.end();
   });

@@ -11,6 +11,8 @@ export interface SessionLink {
   sendStream(seq: number, text: string): void;
   /** Close the connection (after `system/disconnect`). */
   close(code: number, message: string): void;
+  /** Drop the socket without a close handshake. */
+  terminate(): void;
 }
 
 /** Session lifecycle states. */

@@ -64,14 +64,7 @@ export async function startBrowserStack(init: GatewayInit = {}, demo: Parameters
 
 /** Cut the TCP socket of a session's live connection at the gateway: no close frame, like a network failure. */
 export function killSocket(gw: Gateway, sessionId: string): boolean {
-  let killed = false;
-  for (const conn of gw.endpoint.connections) {
-    if (conn.session?.id === sessionId) {
-      conn.terminate();
-      killed = true;
-    }
-  }
-  return killed;
+  return gw.dropConnection(sessionId);
 }
 
 /** What the demo page exposes on `window.demo`, as plain data. */

@@ -8,13 +8,7 @@ const clients: WsgateClient[] = [];
 
 /** Cut the TCP socket of a session's live connection from the gateway side: no close frame, like a dead network. */
 function killSocket(sessionId: string | undefined): boolean {
-  for (const conn of gw.endpoint.connections) {
-    if (conn.session?.id === sessionId) {
-      conn.terminate();
-      return true;
-    }
-  }
-  return false;
+  return sessionId !== undefined && gw.dropConnection(sessionId);
 }
 
 function client(): WsgateClient {
