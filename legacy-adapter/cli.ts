@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { ConfigError } from '../src/config.js';
+import { ConfigError, LOG_LEVELS } from '../src/config.js';
 import { DEFAULT_MAX_PAYLOAD } from './adapter.js';
 import { startLegacyServer, type LegacyServer, type LegacyServerOptions } from './standalone.js';
 
@@ -33,7 +33,6 @@ Options:
 
 type Flag = 'port' | 'host' | 'upstream' | 'ping-interval' | 'ping-timeout' | 'max-payload' | 'allowed-origins' | 'log-level';
 const FLAGS: readonly Flag[] = ['port', 'host', 'upstream', 'ping-interval', 'ping-timeout', 'max-payload', 'allowed-origins', 'log-level'];
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Read `--flag value` / `--flag=value` pairs; an unknown or valueless flag throws a ConfigError naming it. */
 export function parseLegacyArgs(argv: readonly string[]): Map<Flag, string> | 'help' {
@@ -66,7 +65,7 @@ export function legacyServerOptions(values: Map<Flag, string>): LegacyServerOpti
   const port = seconds(values, 'port', 0);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port: expected 0 to 65535, got ${values.get('port')}`);
   const logLevel = values.get('log-level') ?? 'info';
-  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`--log-level: expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new ConfigError(`--log-level: expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   return {
     port,
     host: values.get('host') ?? '0.0.0.0',

@@ -78,7 +78,8 @@ interface OptionSpec {
   choices?: readonly string[];
 }
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** pino's levels, for `--log-level`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** The table behind flags, env, config files and --help. Keys are the GatewayOptions names. */
 export const OPTION_SPECS: Record<keyof GatewayOptions, OptionSpec> = {
