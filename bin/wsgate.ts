@@ -22,12 +22,7 @@ async function main(argv: string[]): Promise<number | undefined> {
     return 0;
   }
   const gateway: Gateway = createGateway(req.options);
-  await gateway.listen();
-  if (req.options.legacy) mountLegacyAdapter(gateway);
-  if (req.options.demo) {
-    mountDemo(gateway);
-    gateway.logger.info({ url: gateway.url('/demo/') }, 'demo page');
-  }
+  // Handlers before listening: a SIGTERM that arrives right after "wsgate listening" must drain, not kill.
   // SIGTERM/SIGINT: graceful drain (close 1012 in batches) then exit 0; SIGHUP: reload TLS files.
   installSignalHandlers(gateway);
   process.on('unhandledRejection', (err) => gateway.logger.error({ err }, 'unhandled rejection'));
@@ -37,6 +32,10 @@ async function main(argv: string[]): Promise<number | undefined> {
     gateway.logger.fatal({ err }, 'uncaught exception; exiting');
     process.exit(1);
   });
+  if (req.options.legacy) mountLegacyAdapter(gateway);
+  if (req.options.demo) mountDemo(gateway);
+  await gateway.listen();
+  if (req.options.demo) gateway.logger.info({ url: gateway.url('/demo/') }, 'demo page');
   return undefined;
 }
 
