@@ -1,5 +1,5 @@
-import { pino } from 'pino';
 import { ConfigError, LOG_LEVELS } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
 import { DEFAULT_MAX_PAYLOAD } from './adapter.js';
 import { startLegacyServer, type LegacyServer, type LegacyServerOptions } from './standalone.js';
 
@@ -74,7 +74,7 @@ export function legacyServerOptions(values: Map<Flag, string>): LegacyServerOpti
     pingTimeout: seconds(values, 'ping-timeout', 10),
     maxPayload: seconds(values, 'max-payload', DEFAULT_MAX_PAYLOAD),
     allowedOrigins: (values.get('allowed-origins') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
-    logger: pino({ level: logLevel }),
+    logger: createLogger(logLevel),
   };
 }
 

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { createLogger } from './logger.js';
 import { WebSocketServer } from 'ws';
 import type { Broker } from './broker/broker.js';
 import { MemoryBroker } from './broker/memory-broker.js';
@@ -68,7 +69,7 @@ export class Gateway {
     for (const k of PLUGGABLE) delete (partial as Record<string, unknown>)[k];
     this.options = resolveOptions(partial);
     const o = this.options;
-    this.logger = init.logger ?? pino({ level: o.logLevel, base: { service: 'wsgate' } });
+    this.logger = init.logger ?? createLogger(o.logLevel, { service: 'wsgate' });
     this.metrics = new GatewayMetrics(init.processMetrics ?? true, () => this.sample());
     this.broker = init.broker ?? new MemoryBroker(o.historySize, o.historyTtl);
     this.hub = new ChannelHub(this.broker, o.maxSubscriptions);

@@ -69,3 +69,13 @@ test('while draining: /readyz is 503 and new upgrades are refused; a second SIGT
   expect(exit.at - second).toBeLessThan(1500);
   await until(() => all[3]!.ws.readyState === all[3]!.ws.CLOSED, 3000, 'socket of a killed process to close');
 }, 30_000);
+
+test('SIGTERM still exits 0 when nobody reads the logs any more (stdout pipe closed: a dead log shipper)', async () => {
+  proc = await startWsgate([]);
+  proc.child.stdout!.destroy(); // the reading end goes away: every later log write fails with EPIPE
+  const sent = Date.now();
+  proc.child.kill('SIGTERM');
+  const exit = await Promise.race([proc.exited, new Promise<{ code: number; at: number }>((r) => setTimeout(() => r({ code: -1, at: Date.now() }), 8000))]);
+  expect(exit.code).toBe(0);
+  expect(exit.at - sent).toBeLessThan(5000);
+});
