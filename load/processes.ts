@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { GatewayOptions } from '../src/config.js';
-import type { GatewayReady } from './gateway-child.js';
+import { toFlags } from '../src/cli.js';
+import { resolveOptions, type GatewayOptions } from '../src/config.js';
 import type { FromWorker, ToWorker } from './types.js';
 
 /** A sibling module of this file (works from dist/load/ and from a bundle with the same entry names). */
@@ -27,7 +27,7 @@ export interface GatewayChild {
   child: ChildProcess;
   port: number;
   options: GatewayOptions;
-  /** What it wrote to stderr/stdout (warnings and errors only: it logs at warn), last 20 kB. */
+  /** What it wrote to stderr/stdout (pino JSON at the default level), last 20 kB. */
   output(): string;
   /** Its warn/error log lines, counted by level and message. */
   logCounts: Record<string, number>;
@@ -51,21 +51,33 @@ function countLogLines(chunk: string, into: Record<string, number>): void {
   }
 }
 
-/** Fork load/gateway-child.js with these options and wait for its port. */
+/** The port of the gateway's `wsgate listening` log line among `lines`, if there is one. */
+function listeningPort(lines: string): number | undefined {
+  for (const line of lines.split('\n')) {
+    if (!line.includes('"wsgate listening"')) continue;
+    const rec = JSON.parse(line) as { port?: number };
+    if (typeof rec.port === 'number') return rec.port;
+  }
+  return undefined;
+}
+
+/** Run the `wsgate` command (via load/gateway-child.js) with these options and wait for its port. */
 export function startGatewayChild(options: Partial<GatewayOptions>, timeoutMs = 20_000): Promise<GatewayChild> {
-  const child = fork(sibling('gateway-child'), [], {
-    env: { ...process.env, WSGATE_LOAD_OPTIONS: JSON.stringify(options) },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
+  const given = { ...options, port: 0, host: '127.0.0.1' };
+  const child = fork(sibling('gateway-child'), toFlags(given), { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   let out = '';
   let partial = '';
   const logCounts: Record<string, number> = {};
+  let listening: ((port: number) => void) | undefined;
   const keep = (d: Buffer): void => {
     out = (out + d.toString()).slice(-20_000);
     const text = partial + d.toString();
     const cut = text.lastIndexOf('\n');
     partial = text.slice(cut + 1);
-    countLogLines(text.slice(0, cut + 1), logCounts);
+    const lines = text.slice(0, cut + 1);
+    countLogLines(lines, logCounts);
+    const port = listening ? listeningPort(lines) : undefined;
+    if (port !== undefined) listening!(port);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
@@ -78,11 +90,11 @@ export function startGatewayChild(options: Partial<GatewayOptions>, timeoutMs = 
       clearTimeout(t);
       reject(new Error(`gateway exited (${code}) during start\n${out}`));
     });
-    child.on('message', (m: GatewayReady) => {
-      if (m.type !== 'ready') return;
+    listening = (port) => {
+      listening = undefined;
       clearTimeout(t);
-      resolve({ child, port: m.port, options: m.options as unknown as GatewayOptions, output: () => out, logCounts });
-    });
+      resolve({ child, port, options: resolveOptions(given), output: () => out, logCounts });
+    };
   });
 }
 

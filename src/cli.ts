@@ -61,6 +61,13 @@ export function parseFlags(argv: readonly string[]): { options: Partial<GatewayO
   return { options, config, help };
 }
 
+/** The flags that `parseFlags` reads back as `options` — for running the `wsgate` command from code. */
+export function toFlags(options: Partial<GatewayOptions>): string[] {
+  return Object.entries(options)
+    .filter(([, v]) => v !== undefined && !(typeof v === 'number' && Number.isNaN(v)))
+    .map(([k, v]) => `--${toKebab(k)}=${Array.isArray(v) ? v.join(',') : String(v)}`);
+}
+
 /** Resolve the whole configuration from argv and the environment. Throws ConfigError naming the option. */
 export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): CliRequest {
   const flags = parseFlags(argv);

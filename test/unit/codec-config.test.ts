@@ -104,3 +104,9 @@ test('a payload encoded once for a fan-out gives the same frame text as encoding
   expect(encodeFrameRaw('channel/message', 7, undefined, once.json)).toBe(encodeFrame({ event: 'channel/message', seq: 7, payload }));
   expect(encodeFrameRaw('system/ack', 2, 'id"1', undefined)).toBe(encodeFrame({ event: 'system/ack', seq: 2, id: 'id"1' }));
 });
+
+test('toFlags gives flags that parse back to the same options (the load driver runs the real command with them)', async () => {
+  const { parseFlags, toFlags } = await import('../../src/cli.js');
+  const options = { port: 0, host: '127.0.0.1', pingInterval: 0.5, legacy: false, allowedOrigins: ['https://a.example', 'https://b.example'], logLevel: 'warn' };
+  expect(parseFlags(toFlags(options)).options).toEqual(options);
+});
