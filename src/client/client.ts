@@ -1,5 +1,5 @@
 import { CloseReason } from '../protocol/codes.js';
-import { encodeFrame } from '../protocol/codec.js';
+import { decodeFrame, encodeFrame } from '../protocol/codec.js';
 import type { ChannelMessagePayload, DisconnectPayload, ErrorPayload, Frame, InitPayload, StreamPosition, SubscribedPayload } from '../protocol/events.js';
 import { DEFAULT_BACKOFF, reconnectDecision, type BackoffOptions } from './backoff.js';
 import { systemClock, Timer, type Clock } from '../liveness/clock.js';
@@ -206,13 +206,9 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
 
   private onFrame(data: unknown): void {
     if (typeof data !== 'string') return; // the gateway sends text frames only
-    let frame: Frame;
-    try {
-      frame = JSON.parse(data) as Frame;
-    } catch {
-      return;
-    }
-    if (frame === null || typeof frame !== 'object' || typeof frame.event !== 'string') return;
+    const decoded = decodeFrame(data);
+    if (!decoded.ok) return;
+    const frame = decoded.frame;
     this.liveness.received();
     if (typeof frame.seq === 'number') {
       if (frame.seq <= this.lastSeq) {
