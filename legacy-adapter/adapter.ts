@@ -4,6 +4,7 @@ import { WebSocketServer } from 'ws';
 import { pino, type Logger } from 'pino';
 import { ConfigError } from '../src/config.js';
 import { systemClock, type Clock } from '../src/liveness/clock.js';
+import { parseRequestTarget } from '../src/server/request-target.js';
 import { LegacyPair, type LegacyObserver, type PairSettings } from './legacy-pair.js';
 
 /** Options of one legacy adapter. Times are seconds, sizes bytes. */
@@ -93,7 +94,7 @@ export function createLegacyAdapter(options: LegacyAdapterOptions): LegacyAdapte
         socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         return;
       }
-      const query = new URL(req.url ?? '/', 'http://v2.invalid').searchParams;
+      const query = parseRequestTarget(req.url)?.searchParams ?? new URLSearchParams();
       const forwarded = [req.headers['x-forwarded-for'], req.socket.remoteAddress].flat().filter(Boolean).join(', ');
       wss.handleUpgrade(req, socket, head, (ws) => {
         const peer = { password: query.get('password') ?? undefined, username: query.get('username') ?? undefined, room: query.get('room') ?? undefined, forwardedFor: forwarded };

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { originAllowed } from '../src/server/origin.js';
+import { parseRequestTarget } from '../src/server/request-target.js';
 import { createLegacyAdapter, type LegacyAdapterOptions } from './adapter.js';
 
 /** Options of the standalone adapter process: the adapter's own plus where to listen. */
@@ -34,7 +35,7 @@ export async function startLegacyServer(options: LegacyServerOptions): Promise<L
     res.writeHead(ok ? 200 : 404, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not found\n');
   });
   server.on('upgrade', (req, socket, head) => {
-    const path = new URL(req.url ?? '/', 'http://v2.invalid').pathname;
+    const path = parseRequestTarget(req.url)?.pathname;
     const status = path !== '/ws' ? '404 Not Found' : !originAllowed(req, allowed) ? '403 Forbidden' : '';
     if (status) return void socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     adapter.handleUpgrade(req, socket, head);

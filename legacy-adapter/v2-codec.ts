@@ -1,4 +1,4 @@
-import { ErrorCode, isObject } from '../src/protocol/index.js';
+import { ErrorCode, isObject, parseJsonBounded } from '../src/protocol/index.js';
 
 /**
  * A v2 frame (PROTOCOL.md §7): one flat JSON object, `{"event": "...", ...fields}`.
@@ -40,12 +40,9 @@ export function v2Disconnect(title: string, message: string): V2Frame {
  * yields the v2 `system/error {title:"bad_message", message}` to send back (the connection stays open).
  */
 export function decodeV2(text: string): V2DecodeResult {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return { ok: false, error: v2Error(ErrorCode.BadMessage, 'frame is not valid JSON') };
-  }
+  const parsed = parseJsonBounded(text);
+  if (!parsed.ok) return { ok: false, error: v2Error(ErrorCode.BadMessage, `frame is ${parsed.message}`) };
+  const value = parsed.value;
   if (!isObject(value)) return { ok: false, error: v2Error(ErrorCode.BadMessage, 'frame must be a JSON object') };
   if (typeof value.event !== 'string' || value.event.length === 0) {
     return { ok: false, error: v2Error(ErrorCode.BadMessage, 'frame needs a non-empty string "event"') };

@@ -8,3 +8,5 @@ export type { Broker, BrokerListener, ChannelMessage, Recovery } from './broker/
 export { MemoryBroker } from './broker/memory-broker.js';
 export type { Session } from './session/session.js';
 export * from './protocol/index.js';
+export { parseRequestTarget } from './server/request-target.js';
+export { originAllowed } from './server/origin.js';

@@ -1,4 +1,5 @@
 import type { Frame } from './events.js';
+import { parseJsonBounded } from './json.js';
 
 /** The result of decoding one text frame: a frame, or why it is not one. */
 export type DecodeResult = { ok: true; frame: Frame } | { ok: false; message: string; id?: string; event?: string };
@@ -11,12 +12,9 @@ const MAX_ID_LENGTH = 64;
  * (and the frame's `id`/`event` where they could be read, so the error can name them).
  */
 export function decodeFrame(text: string): DecodeResult {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return { ok: false, message: 'frame is not valid JSON' };
-  }
+  const parsed = parseJsonBounded(text);
+  if (!parsed.ok) return { ok: false, message: `frame is ${parsed.message}` };
+  const value = parsed.value;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { ok: false, message: 'frame must be a JSON object' };
   }

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { isObject } from '../protocol/codec.js';
+import { parseJsonBounded } from '../protocol/json.js';
 
 /** An HTTP API refusal: status, message and (for 400s) the offending field. */
 export class ApiError extends Error {
@@ -38,12 +39,9 @@ export async function readJsonObject(req: IncomingMessage, limit: number): Promi
     }
     chunks.push(chunk);
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch (err) {
-    throw new ApiError(400, `body is not JSON: ${(err as Error).message}`, 'body');
-  }
+  const parsed = parseJsonBounded(Buffer.concat(chunks).toString('utf8'));
+  if (!parsed.ok) throw new ApiError(400, `body is ${parsed.message}`, 'body');
+  const value = parsed.value;
   if (!isObject(value)) throw new ApiError(400, 'body must be a JSON object', 'body');
   return value;
 }

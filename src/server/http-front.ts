@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { originAllowed } from './origin.js';
+import { parseRequestTarget } from './request-target.js';
 
 /** Handles one HTTP request on a registered route. */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
@@ -49,7 +50,8 @@ export class HttpFront {
 
   /** The `request` listener of the http(s) server. */
   readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = parseRequestTarget(req.url);
+    if (url === null) return sendJson(res, 400, { error: 'bad request target' });
     const candidates = this.routes.filter((r) => (r.prefix ? url.pathname.startsWith(r.path) : url.pathname === r.path));
     const route = candidates.find((r) => r.method === req.method) ?? candidates.find((r) => r.method === 'GET' && req.method === 'HEAD');
     if (!route) {
@@ -69,7 +71,8 @@ export class HttpFront {
   /** The `upgrade` listener of the http(s) server. */
   readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const path = parseRequestTarget(req.url)?.pathname;
+    if (path === undefined) return refuse(socket, 400, 'Bad Request');
     const handler = this.upgrades.get(path);
     if (!handler) return refuse(socket, 404, 'Not Found');
     if (!this.acceptingUpgrades) return refuse(socket, 503, 'Service Unavailable');
