@@ -32,14 +32,14 @@ export class V3Endpoint {
     const o = core.options;
     const m = core.metrics;
     if (o.pingInterval > 0) {
-      this.pinger = new TransportPinger(clock, o.pingInterval * 1000, o.pingTimeout * 1000, {
+      this.pinger = new TransportPinger(clock, o.pingIntervalMs, o.pingTimeoutMs, {
         onPing: () => m.pingsSent.inc(),
         onPong: (ms) => m.pongRtt.observe(ms / 1000),
         onTimeout: () => m.pingTimeouts.inc(),
       });
     }
     if (o.heartbeatInterval > 0) {
-      this.heartbeat = new AppHeartbeat(clock, o.heartbeatInterval * 1000, o.heartbeatTimeout * 1000, {
+      this.heartbeat = new AppHeartbeat(clock, o.heartbeatIntervalMs, o.heartbeatTimeoutMs, {
         onSent: () => m.heartbeatsSent.inc(),
         onTimeout: () => m.heartbeatTimeouts.inc(),
       });
@@ -70,7 +70,7 @@ export class V3Endpoint {
     socket.on('pong', (data) => this.pinger?.pong(target, data));
     const helloTimer = setTimeout(() => {
       if (conn.state === 'hello') conn.close(CloseCode.HelloTimeout, `no client/hello within ${o.helloTimeout} s`);
-    }, o.helloTimeout * 1000);
+    }, o.helloTimeoutMs);
     helloTimer.unref();
     socket.on('message', (data, isBinary) => this.onMessage(conn, target, data, isBinary));
     log.debug('connection open');

@@ -32,8 +32,8 @@ export class SessionRegistry {
 
   constructor(
     private readonly limits: SessionLimits,
-    /** Seconds a disconnected session is kept. */
-    private readonly ttlSeconds: number,
+    /** How long a disconnected session is kept, ms. */
+    private readonly ttlMs: number,
     private readonly hooks: RegistryHooks = {},
   ) {}
 
@@ -89,7 +89,7 @@ export class SessionRegistry {
     session.disconnectedAt = Date.now();
     this.toOthers(session, 'session/state', { id: session.id, is_connected: false });
     clearTimeout(session.expiry);
-    session.expiry = setTimeout(() => this.end(session, 'expired'), this.ttlSeconds * 1000);
+    session.expiry = setTimeout(() => this.end(session, 'expired'), this.ttlMs);
     session.expiry.unref();
   }
 
