@@ -41,7 +41,7 @@ export function usage(): string {
 
 /** Parse `--flag value`, `--flag=value`, `--no-flag` and bare boolean `--flag` into options (no defaults). */
 export function parseFlags(argv: readonly string[]): { options: Partial<GatewayOptions>; config?: string; help: boolean; version: boolean } {
-  const r = fromArgv(GATEWAY_OPTIONS, argv, { config: true });
+  const r = fromArgv(GATEWAY_OPTIONS, argv, { config: true, version: true });
   return { ...r, options: r.options as Partial<GatewayOptions> };
 }
 

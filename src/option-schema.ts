@@ -246,7 +246,7 @@ const META = { config: { type: 'string' }, help: { type: 'boolean', short: 'h' }
  * Read argv with node:util parseArgs: `--flag value`, `--flag=value`, booleans as `--flag`,
  * `--flag false` or `--no-flag`. Values are coerced, not yet validated. Unknown flags throw.
  */
-export function fromArgv<T extends OptionTable>(table: T, argv: readonly string[], meta: { config: boolean }): ArgvResult<T> {
+export function fromArgv<T extends OptionTable>(table: T, argv: readonly string[], meta: { config: boolean; version: boolean }): ArgvResult<T> {
   const parseOptions = Object.fromEntries(Object.entries(table).map(([k, d]) => [toKebab(k), { type: d.kind === 'boolean' ? 'boolean' : 'string' } as const]));
   const { tokens } = parseArgs({ args: [...argv], options: { ...META, ...parseOptions }, strict: false, allowPositionals: true, tokens: true });
   const out: ArgvResult<T> = { options: {}, help: false, version: false };
@@ -257,7 +257,7 @@ export function fromArgv<T extends OptionTable>(table: T, argv: readonly string[
     const next = tokens[i + 1];
     const following = next?.kind === 'positional' ? next.value : undefined;
     if (t.name === 'help' || t.name === 'h') out.help = true;
-    else if (t.name === 'version' || t.name === 'V') out.version = true;
+    else if ((t.name === 'version' || t.name === 'V') && meta.version) out.version = true;
     else if (t.name === 'config' && meta.config) {
       out.config = t.value ?? (following !== undefined ? (i++, following) : undefined);
       if (!out.config) throw new ConfigError('--config: expected a file name');
@@ -286,11 +286,13 @@ function readOption<T extends OptionTable>(table: T, name: string, rawName: stri
     return 0;
   }
   if (decl.kind === 'boolean') {
-    // `--legacy false` as well as a bare `--legacy`.
-    const word = following?.toLowerCase();
-    const isWord = word !== undefined && [...TRUE_WORDS, ...FALSE_WORDS].includes(word);
-    into[key] = isWord ? coerce(decl, word) : true;
-    return isWord ? 1 : 0;
+    // `--legacy false` as well as a bare `--legacy`; a command takes no positionals, so any other word is a bad value.
+    if (following === undefined) {
+      into[key] = true;
+      return 0;
+    }
+    into[key] = coerce(decl, following);
+    return 1;
   }
   if (following === undefined) throw new ConfigError(`${flagOf(key)}: needs a value`);
   into[key] = coerce(decl, following);
@@ -317,7 +319,7 @@ export function helpRows<T extends OptionTable>(table: T, envPrefix: string | un
   for (const [key, d] of Object.entries(table)) {
     const choices = d.kind === 'choice' ? `: ${d.choices!.join(', ')}` : '';
     const unit = d.unit ? ` ${d.unit}` : '';
-    const def = d.required ? 'required' : d.defaultText ? `default ${d.defaultText}` : `default ${show(d.default)}${unit}`;
+    const def = d.required ? 'required' : d.defaultText ? `default ${d.defaultText}` : `default ${typeof d.default === 'string' ? d.default : show(d.default)}${unit}`;
     const env = envPrefix ? `; env ${envPrefix}${toUpperSnake(key)}` : '';
     rows.push([`${flagOf(key)} ${placeholder(d)}`, `${d.help}${choices} (${def}${env})`]);
   }
