@@ -87,3 +87,14 @@ describe('wsgate legacy uses the same machinery', () => {
     expect(parseLegacyArgs([...base, '--ping-interval', '0.5'])).toMatchObject({ port: 0, pingInterval: 0.5, pingTimeout: 10, maxPayload: 65536, logLevel: 'info' });
   });
 });
+
+test('the adapter library refuses the same values as the legacy flags', async () => {
+  const { validateAdapterOptions } = await import('../../legacy-adapter/adapter.js');
+  const ok = { upstream: 'ws://127.0.0.1:1/api/ws', pingInterval: 10, pingTimeout: 10 };
+  expect(() => validateAdapterOptions(ok)).not.toThrow();
+  expect(() => validateAdapterOptions({ ...ok, upstream: () => 'anything' })).not.toThrow();
+  expect(() => validateAdapterOptions({ ...ok, upstream: 'http://x' })).toThrow('--upstream: expected a ws:// or wss:// URL');
+  expect(() => validateAdapterOptions({ ...ok, pingInterval: -1 })).toThrow('--ping-interval: must be at least 0, got -1');
+  expect(() => validateAdapterOptions({ ...ok, maxPayload: 10.5 })).toThrow('--max-payload: expected a whole number, got 10.5');
+  expect(() => validateAdapterOptions({ ...ok, pingTimeout: 0 })).toThrow('--ping-timeout: expected a number of seconds > 0');
+});
