@@ -1,5 +1,6 @@
 import { createLogger } from '../src/logger.js';
-import { ConfigError, fromArgv, helpRows, validate, type OptionsOf } from '../src/option-schema.js';
+import { fromArgv } from '../src/option-argv.js';
+import { ConfigError, helpRows, validate, type OptionsOf } from '../src/option-schema.js';
 import { LEGACY_OPTIONS } from './options.js';
 import { startLegacyServer, type LegacyServer, type LegacyServerOptions } from './standalone.js';
 

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { readConfigFile, readEnv, resolveOptions, optionsHelp, GATEWAY_OPTIONS, type GatewayOptions, type ResolvedOptions } from './config.js';
-import { fromArgv, toArgv } from './option-schema.js';
+import { fromArgv, toArgv } from './option-argv.js';
 
 /** What the command line asked for. */
 export type CliRequest = { kind: 'help'; text: string } | { kind: 'version'; text: string } | { kind: 'run'; options: ResolvedOptions };
