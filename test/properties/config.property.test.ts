@@ -5,10 +5,10 @@
  */
 import fc from 'fast-check';
 import { parseCli } from '../../src/cli.js';
-import { ConfigError, OPTION_SPECS, toKebab, toUpperSnake, type GatewayOptions } from '../../src/config.js';
+import { ConfigError, GATEWAY_OPTIONS, toKebab, toUpperSnake, type GatewayOptions } from '../../src/config.js';
 import { anyText } from '../support/arbitraries.js';
 
-const KEYS = Object.keys(OPTION_SPECS) as (keyof GatewayOptions)[];
+const KEYS = Object.keys(GATEWAY_OPTIONS) as (keyof GatewayOptions)[];
 const flagNames = KEYS.map(toKebab);
 
 const value = fc.oneof(
@@ -23,7 +23,7 @@ const arg = fc.oneof(
   fc.tuple(fc.constantFrom(...flagNames), value).map(([f, v]) => [`--${f}=${v}`]),
   fc.constantFrom(...flagNames).map((f) => [`--no-${f}`]),
   fc.constantFrom(...flagNames).map((f) => [`--${f}`]),
-  fc.constantFrom('--help', '-h', '--config', '--', '---', '--=', '--no-', 'stray', '--Ping-Interval', '--ping_interval', '--constructor', '--__proto__', '--to-string').map((a) => [a]),
+  fc.constantFrom('--help', '-h', '--version', '-V', '--config', '--', '---', '--=', '--no-', 'stray', '--Ping-Interval', '--ping_interval', '--constructor', '--__proto__', '--to-string').map((a) => [a]),
   fc.string({ maxLength: 12 }).map((a) => [`--${a}`]),
 );
 
@@ -53,11 +53,12 @@ test('random argv and env: options within bounds, or a ConfigError naming the op
       if (out.kind !== 'run') return;
       resolved++;
       for (const key of KEYS) {
-        const spec = OPTION_SPECS[key];
+        const decl = GATEWAY_OPTIONS[key];
         const v = out.options[key];
-        if (spec.kind === 'number' || spec.kind === 'integer') {
+        if (decl.kind === 'number' || decl.kind === 'integer' || decl.kind === 'seconds') {
           expect(Number.isFinite(v)).toBe(true);
-          if (spec.min !== undefined) expect(v as number).toBeGreaterThanOrEqual(spec.min);
+          if (decl.min !== undefined) expect(v as number).toBeGreaterThanOrEqual(decl.min);
+          if (decl.max !== undefined) expect(v as number).toBeLessThanOrEqual(decl.max);
         }
       }
     }),
