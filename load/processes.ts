@@ -64,7 +64,7 @@ function listeningPort(lines: string): number | undefined {
 /** Run the `wsgate` command (via load/gateway-child.js) with these options and wait for its port. */
 export function startGatewayChild(options: Partial<GatewayOptions>, timeoutMs = 20_000): Promise<GatewayChild> {
   const given = { ...options, port: 0, host: '127.0.0.1' };
-  const child = fork(sibling('gateway-child'), toFlags(given), { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const child = fork(sibling('gateway-child'), toFlags(given), { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [...process.execArgv, '--expose-gc'] });
   let out = '';
   let partial = '';
   const logCounts: Record<string, number> = {};
