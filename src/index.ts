@@ -10,3 +10,4 @@ export type { Session } from './session/session.js';
 export * from './protocol/index.js';
 export { parseRequestTarget } from './server/request-target.js';
 export { originAllowed } from './server/origin.js';
+export { mountClientBundle, CLIENT_BUNDLE_PATH } from './demo/client-bundle.js';
