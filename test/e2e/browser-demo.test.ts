@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext } from 'playwright-core';
 import { eventually, startBrowserStack, view, type BrowserStack } from './browser-support.js';
@@ -69,6 +70,30 @@ describe('the demo page', () => {
       // docs/demo.png: let the tails fill up a little first.
       await new Promise((r) => setTimeout(r, 2500));
       await page.screenshot({ path: join(process.cwd(), 'docs', 'demo.png') });
+    }
+  });
+
+  it('runs the browser snippet of docs/client.md as written, importing /wsgate-client.js from the gateway', async () => {
+    const md = readFileSync(join(process.cwd(), 'docs', 'client.md'), 'utf8');
+    const snippet = /### Browser[\s\S]*?```html\n([\s\S]*?)```/.exec(md)?.[1];
+    expect(snippet).toContain("from '/wsgate-client.js'");
+    const ctx = await stack.browser.newContext({ ignoreHTTPSErrors: true });
+    try {
+      const page = await ctx.newPage();
+      // The page itself is the user's, served from the gateway's origin like any app route (through nginx).
+      stack.gw.route('GET', '/snippet.html', (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        res.end(`<!doctype html><meta charset="utf-8">${snippet!}`);
+      });
+      const logged: string[] = [];
+      const errors: string[] = [];
+      page.on('console', (m) => logged.push(m.text()));
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${stack.origin}/snippet.html`);
+      await eventually(async () => (await page.title()) === 'connected' && logged.some((l) => /^\d+ hello$/.test(l)), 15_000, 'the snippet to connect and see its own message').catch(async (e: Error) => { throw new Error(`${e.message}: title ${await page.title()}, console ${JSON.stringify(logged.slice(-5))}, errors ${JSON.stringify(errors)}`); });
+      expect(errors).toEqual([]);
+    } finally {
+      await ctx.close();
     }
   });
 });
