@@ -85,10 +85,11 @@ const phaseLines = (u) => {
   ctx.strokeStyle = '#adb5bd';
   ctx.fillStyle = '#495057';
   ctx.font = (11 * devicePixelRatio) + 'px system-ui, sans-serif';
-  for (const p of phases) {
+  for (const [i, p] of phases.entries()) {
     const x = Math.round(u.valToPos(p.t, 'x', true));
     ctx.beginPath(); ctx.moveTo(x, u.bbox.top); ctx.lineTo(x, u.bbox.top + u.bbox.height); ctx.stroke();
-    ctx.fillText(p.phase, x + 4 * devicePixelRatio, u.bbox.top + 12 * devicePixelRatio);
+    // Short phases sit close together: alternate the label height so neighbours do not overlap.
+    ctx.fillText(p.phase, x + 4 * devicePixelRatio, u.bbox.top + (12 + (i % 2) * 13) * devicePixelRatio);
   }
   ctx.restore();
 };
