@@ -149,7 +149,7 @@ export abstract class BaseClient {
     return true;
   }
 
-  /** Send `client/heartbeat` every `intervalS` seconds (0: never), as PROTOCOL.md §3 asks of clients. */
+  /** Send `client/heartbeat` every `intervalS` seconds (0: never), as docs/protocol.md §3.2 asks of clients. */
   protected startHeartbeat(intervalS: number): void {
     this.stopHeartbeat();
     if (!(intervalS > 0)) return;

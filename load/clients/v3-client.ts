@@ -6,7 +6,7 @@ import { chatText, parseChatText } from './trackers.js';
 const MAX_RECONNECTS = 6;
 
 /**
- * A v3 client speaking PROTOCOL.md directly: `client/hello`, `client/heartbeat` each `heartbeat_interval`,
+ * A v3 client speaking docs/protocol.md directly: `client/hello`, `client/heartbeat` each `heartbeat_interval`,
  * cumulative `client/ack`, resume with `last_seq` after a drop, `seq` checked for gaps and repeats.
  */
 export class V3Client extends BaseClient {
