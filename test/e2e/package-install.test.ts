@@ -96,7 +96,17 @@ describe('the npm package', () => {
           }
         });
       });
-      const res = await fetch(`http://127.0.0.1:${String(listening.port)}/wsgate-client.js`);
+      const base = `127.0.0.1:${String(listening.port)}`;
+      expect(listening).toMatchObject({ msg: 'wsgate listening', host: '127.0.0.1' });
+      expect(listening.urls).toEqual({
+        v3: `ws://${base}/api/ws`,
+        v2: `ws://${base}/ws`,
+        api: `http://${base}/api/`,
+        metrics: `http://${base}/metrics`,
+        health: `http://${base}/healthz`,
+        client: `http://${base}/wsgate-client.js`,
+      });
+      const res = await fetch(`${listening.urls && (listening.urls as Record<string, string>).client}`);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toContain('javascript');
       expect(await res.text()).toContain('WsgateClient');
