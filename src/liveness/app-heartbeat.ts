@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import type { Clock } from '../time/clock.js';
 import { WheelLayer } from './wheel-layer.js';
 
 /** What the application layer needs from a connection. */

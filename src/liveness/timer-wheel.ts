@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../time/clock.js';
 
 /**
  * Many deadlines, one timer. Items are filed in slots of `resolutionMs`; a single re-armed timer

@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import type { Clock } from '../time/clock.js';
 import { WheelLayer } from './wheel-layer.js';
 
 /** What the transport layer needs from a connection: send a ping frame, kill the socket. */

@@ -1,4 +1,4 @@
-import { drainConnections } from '../../src/server/drain.js';
+import { drainConnections } from '../../src/ws/drain.js';
 import { api } from '../support/http-api.js';
 import { connect, startGateway } from '../support/gateway.js';
 import { TestClient } from '../support/ws-client.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import WebSocket from 'ws';
-import { reloadTls } from '../../src/server/tls.js';
+import { reloadTls } from '../../src/http/tls.js';
 import { startGateway } from '../support/gateway.js';
 import { until } from '../support/http-api.js';
 import { startWsgate, type WsgateProcess } from '../support/wsgate-process.js';

@@ -1,4 +1,4 @@
-import { IdempotencyCache } from '../../src/server/idempotency.js';
+import { IdempotencyCache } from '../../src/http/idempotency.js';
 
 test('a key is remembered for its ttl, then forgotten; failures are not remembered; the map is bounded', async () => {
   let now = 0;

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type WebSocket from 'ws';
 import type { RawData } from 'ws';
 import { AppHeartbeat, type HeartbeatTarget } from '../liveness/app-heartbeat.js';
-import type { Clock } from '../liveness/clock.js';
+import type { Clock } from '../time/clock.js';
 import { TransportPinger, type PingTarget } from '../liveness/transport-pinger.js';
 import { CloseCode, closeEndsSession, ErrorCode } from '../protocol/codes.js';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { GatewayOptions } from '../config.js';
 import { CloseCode } from '../protocol/codes.js';
 import type { Connection } from './connection.js';
-import type { HttpFront } from './http-front.js';
+import type { HttpFront } from '../http/http-front.js';
 
 /** What a drain needs from a gateway. */
 export interface DrainHost {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { GatewayOptions } from '../config.js';
-import type { DrainResult } from './drain.js';
-import { reloadTls, type TlsHost } from './tls.js';
+import type { GatewayOptions } from '../src/config.js';
+import type { DrainResult } from '../src/ws/drain.js';
+import { reloadTls, type TlsHost } from '../src/http/tls.js';
 
 /** What the signal handlers drive (the Gateway class satisfies it). */
 export interface SignalHost extends TlsHost {
