@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { GatewayOptions } from '../src/config.js';
 import type { DrainResult } from '../src/ws/drain.js';
 import { reloadTls, type TlsHost } from '../src/http/tls.js';
+import { systemClock } from '../src/time/clock.js';
 
 /** What the signal handlers drive (the Gateway class satisfies it). */
 export interface SignalHost extends TlsHost {
@@ -30,11 +31,11 @@ export function installSignalHandlers(host: SignalHost, exit: (code: number) => 
     stopping = true;
     host.logger.info({ signal, timeout: host.options.drainTimeout }, 'stop signal: draining');
     // Drain is bounded by drain_timeout itself; this only catches a close that hangs.
-    const watchdog = setTimeout(() => {
+    // The system clock's timers are unref'd: the watchdog never holds the process open by itself.
+    systemClock.setTimeout(() => {
       host.logger.error('drain did not finish in time; exiting');
       exit(1);
     }, host.options.drainTimeout * 1000 + WATCHDOG_SLACK_MS);
-    watchdog.unref();
     host.drain().then(
       () => exit(0),
       (err: unknown) => {

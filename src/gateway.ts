@@ -31,7 +31,7 @@ export interface GatewayInit extends Partial<GatewayOptions> {
   broker?: Broker;
   /** Attach to this server instead of creating one (then `listen()` only starts it if it is not listening). */
   server?: http.Server | https.Server;
-  /** Time source for the liveness layers (tests). */
+  /** Time source of every timer and timestamp (session TTL, hello timeout, rate limit, drain, liveness, history); tests pass a ManualClock. */
   clock?: Clock;
   /** Collect Node process metrics (default true). */
   processMetrics?: boolean;
@@ -59,6 +59,8 @@ export class Gateway {
   readonly server: http.Server | https.Server;
   readonly front: HttpFront;
   readonly endpoint: V3Endpoint;
+  /** The time source of every timer of this gateway. */
+  readonly clock: Clock;
   private readonly wss: WebSocketServer;
   private readonly handlers = new Map<string, EventHandler>();
   private closing: Promise<void> | undefined;
@@ -69,12 +71,13 @@ export class Gateway {
     for (const k of PLUGGABLE) delete (partial as Record<string, unknown>)[k];
     this.options = resolveOptions(partial);
     const o = this.options;
+    this.clock = init.clock ?? systemClock;
     this.logger = init.logger ?? createLogger(o.logLevel, { service: 'wsgate' });
     this.metrics = new GatewayMetrics(init.processMetrics ?? true, () => this.sample());
-    this.broker = init.broker ?? new MemoryBroker(o.historySize, o.historyTtl);
+    this.broker = init.broker ?? new MemoryBroker(o.historySize, o.historyTtl, this.clock);
     this.hub = new ChannelHub(this.broker, o.maxSubscriptions);
     const onSend = (event: string): void => this.metrics.countOut(event);
-    this.registry = new SessionRegistry({ ...o, onSend }, o.sessionTtl, {
+    this.registry = new SessionRegistry({ ...o, onSend }, o.sessionTtl, this.clock, {
       onEnded: (s, reason) => {
         this.hub.removeSession(s);
         this.logger.debug({ session: s.id, reason }, 'session ended');
@@ -90,7 +93,7 @@ export class Gateway {
       handlers: this.handlers,
       authenticate: init.authenticate,
     };
-    this.endpoint = new V3Endpoint(core, init.clock ?? systemClock);
+    this.endpoint = new V3Endpoint(core, this.clock);
     this.front = new HttpFront(this.logger, o.allowedOrigins);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayload, perMessageDeflate: false, clientTracking: false });
     this.front.mountUpgrade('/api/ws', (req, socket, head) => {
@@ -220,9 +223,9 @@ export class Gateway {
       this.server.close(() => resolve());
       this.server.closeAllConnections?.();
       // Sockets still finishing a close handshake are dropped after a moment.
-      setTimeout(() => {
+      this.clock.setTimeout(() => {
         for (const conn of this.endpoint.connections) conn.terminate();
-      }, 500).unref();
+      }, 500);
     });
     this.registry.clear();
     await this.broker.close();

@@ -5,6 +5,7 @@ import { Counter, type Registry } from 'prom-client';
 import { ChannelHub } from '../channels/channel-hub.js';
 import type { GatewayOptions } from '../config.js';
 import type { StreamPosition } from '../protocol/events.js';
+import type { Clock } from '../time/clock.js';
 import type { SessionRegistry } from '../session/registry.js';
 import type { Session } from '../session/session.js';
 import { ApiError, bearerMatches, isLoopback, readJsonObject } from './http-body.js';
@@ -28,6 +29,7 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,256}$/;
 export interface ApiHost {
   readonly options: GatewayOptions;
   readonly logger: Logger;
+  readonly clock: Clock;
   readonly registry: SessionRegistry;
   readonly metrics: { readonly registry: Registry };
   publish(channel: string, data: unknown): Promise<StreamPosition>;
@@ -58,7 +60,7 @@ export interface SessionListing {
  * send to one session, list sessions, end one. Every route checks the bearer key first.
  */
 export function mountApi(host: ApiHost): void {
-  const idempotency = new IdempotencyCache<StreamPosition>();
+  const idempotency = new IdempotencyCache<StreamPosition>(undefined, undefined, host.clock);
   const requests = new Counter({
     name: 'wsgate_api_requests_total',
     help: 'Backend HTTP API requests by route and status',

@@ -3,6 +3,7 @@ import { nanoid } from 'nanoid';
 import { EncodedPayload } from '../protocol/codec.js';
 import type { Profile, SessionInfo } from '../protocol/events.js';
 import type { ResumeError } from '../protocol/codes.js';
+import type { Clock } from '../time/clock.js';
 import { Session, type SessionLimits } from './session.js';
 
 /** Why a session ended, as sent in `session/left.reason`. */
@@ -34,12 +35,13 @@ export class SessionRegistry {
     private readonly limits: SessionLimits,
     /** Seconds a disconnected session is kept. */
     private readonly ttlSeconds: number,
+    private readonly clock: Clock,
     private readonly hooks: RegistryHooks = {},
   ) {}
 
   /** Create a session, tell the room it joined. */
   create(room: string, profile: Profile, resumable: boolean): Session {
-    const session = new Session(nanoid(), randomBytes(24).toString('base64url'), room, profile, resumable, this.limits);
+    const session = new Session(nanoid(), randomBytes(24).toString('base64url'), room, profile, resumable, this.limits, this.clock.now());
     this.sessions.set(session.id, session);
     let members = this.rooms.get(room);
     if (!members) this.rooms.set(room, (members = new Set()));
@@ -86,17 +88,15 @@ export class SessionRegistry {
     if (session.state === 'ended') return;
     session.state = 'disconnected';
     session.link = undefined;
-    session.disconnectedAt = Date.now();
+    session.disconnectedAt = this.clock.now();
     this.toOthers(session, 'session/state', { id: session.id, is_connected: false });
-    clearTimeout(session.expiry);
-    session.expiry = setTimeout(() => this.end(session, 'expired'), this.ttlSeconds * 1000);
-    session.expiry.unref();
+    this.cancelExpiry(session);
+    session.expiry = this.clock.setTimeout(() => this.end(session, 'expired'), this.ttlSeconds * 1000);
   }
 
   /** A resumed session is connected again. */
   markConnected(session: Session): void {
-    clearTimeout(session.expiry);
-    session.expiry = undefined;
+    this.cancelExpiry(session);
     const wasDisconnected = session.state === 'disconnected';
     session.state = 'connected';
     if (wasDisconnected) this.toOthers(session, 'session/state', { id: session.id, is_connected: true });
@@ -106,7 +106,7 @@ export class SessionRegistry {
   end(session: Session, reason: EndReason): void {
     if (session.state === 'ended') return;
     session.state = 'ended';
-    clearTimeout(session.expiry);
+    this.cancelExpiry(session);
     session.link = undefined;
     this.sessions.delete(session.id);
     const members = this.rooms.get(session.room);
@@ -129,12 +129,17 @@ export class SessionRegistry {
   clear(): void {
     for (const s of this.sessions.values()) {
       s.state = 'ended';
-      clearTimeout(s.expiry);
+      this.cancelExpiry(s);
       s.link = undefined;
       this.hooks.onEnded?.(s, 'shutdown');
     }
     this.sessions.clear();
     this.rooms.clear();
+  }
+
+  private cancelExpiry(session: Session): void {
+    if (session.expiry !== undefined) this.clock.clearTimeout(session.expiry);
+    session.expiry = undefined;
   }
 
   private remember(id: string): void {

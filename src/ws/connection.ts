@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import { CloseCode, CloseReason, COUNTED_ERROR_CODES, ErrorCode, RESERVED_CLOSE_CODES } from '../protocol/codes.js';
 import { encodeFrame } from '../protocol/codec.js';
 import type { Session, SessionLink } from '../session/session.js';
+import type { Clock, TimerHandle } from '../time/clock.js';
 
 /** Connection lifecycle: waiting for hello → open (has a session) → closing → closed. */
 export type ConnectionState = 'hello' | 'open' | 'closing' | 'closed';
@@ -37,19 +38,21 @@ export class Connection implements SessionLink {
   private replaying = false;
   private chain: Promise<void> = Promise.resolve();
   private serverCloseCode = 0;
-  private graceTimer: NodeJS.Timeout | undefined;
+  private graceTimer: TimerHandle | undefined;
   private tokens: number;
-  private tokensAt = Date.now();
+  private tokensAt: number;
 
   constructor(
     readonly socket: WebSocket,
     readonly request: IncomingMessage,
     private readonly limits: ConnectionLimits,
+    private readonly clock: Clock,
     readonly log: Logger,
     private readonly onClosed: ClosedHandler,
   ) {
     this.remote = request.socket.remoteAddress ?? 'unknown';
     this.tokens = limits.rateLimit * 2;
+    this.tokensAt = clock.now();
     socket.on('close', (code) => this.finish(code));
     socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
   }
@@ -152,7 +155,7 @@ export class Connection implements SessionLink {
    */
   countError(code: string): boolean {
     if (!COUNTED_ERROR_CODES.has(code as ErrorCode)) return false;
-    const now = Date.now();
+    const now = this.clock.now();
     this.errorTimes = this.errorTimes.filter((t) => now - t < ERROR_WINDOW_MS);
     this.errorTimes.push(now);
     return this.errorTimes.length > this.limits.maxErrors;
@@ -161,7 +164,7 @@ export class Connection implements SessionLink {
   /** Token bucket; false when the client is over `rate_limit`. */
   takeToken(): boolean {
     if (this.limits.rateLimit <= 0) return true;
-    const now = Date.now();
+    const now = this.clock.now();
     this.tokens = Math.min(this.limits.rateLimit * 2, this.tokens + ((now - this.tokensAt) / 1000) * this.limits.rateLimit);
     this.tokensAt = now;
     if (this.tokens < 1) return false;
@@ -170,15 +173,19 @@ export class Connection implements SessionLink {
   }
 
   private armGrace(ms: number): void {
-    clearTimeout(this.graceTimer);
-    this.graceTimer = setTimeout(() => this.socket.terminate(), ms);
-    this.graceTimer.unref();
+    this.cancelGrace();
+    this.graceTimer = this.clock.setTimeout(() => this.socket.terminate(), ms);
+  }
+
+  private cancelGrace(): void {
+    if (this.graceTimer !== undefined) this.clock.clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
   }
 
   private finish(peerCode: number): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    clearTimeout(this.graceTimer);
+    this.cancelGrace();
     const byServer = this.serverCloseCode !== 0;
     this.onClosed(this, byServer ? this.serverCloseCode : peerCode, byServer);
   }

@@ -1,7 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { GatewayOptions } from '../config.js';
 import { CloseCode } from '../protocol/codes.js';
+import type { Clock, TimerHandle } from '../time/clock.js';
 import type { Connection } from './connection.js';
 import type { HttpFront } from '../http/http-front.js';
 
@@ -9,6 +9,7 @@ import type { HttpFront } from '../http/http-front.js';
 export interface DrainHost {
   readonly options: Pick<GatewayOptions, 'drainTimeout' | 'drainBatchSize' | 'drainBatchPause'>;
   readonly logger: Logger;
+  readonly clock: Clock;
   readonly front: Pick<HttpFront, 'acceptingUpgrades'>;
   readonly endpoint: { readonly connections: ReadonlySet<Connection> };
 }
@@ -35,7 +36,8 @@ const SEND_SHARE = 0.5;
  * is terminated. Does not close the server: the caller does that afterwards.
  */
 export async function drainConnections(host: DrainHost): Promise<DrainResult> {
-  const started = Date.now();
+  const { clock } = host;
+  const started = clock.now();
   const { drainTimeout, drainBatchSize, drainBatchPause } = host.options;
   const deadline = started + drainTimeout * 1000;
   host.front.acceptingUpgrades = false;
@@ -47,7 +49,7 @@ export async function drainConnections(host: DrainHost): Promise<DrainResult> {
   const gone = conns.map(closedPromise);
   let closed = 0;
   for (let b = 0; b < batches; b++) {
-    if (b > 0 && pauseMs > 0) await sleep(pauseMs);
+    if (b > 0 && pauseMs > 0) await new Promise<void>((resolve) => clock.setTimeout(resolve, pauseMs));
     for (const conn of conns.slice(b * drainBatchSize, (b + 1) * drainBatchSize)) closed += restart(conn);
   }
   // Upgrades that were already past the readiness check when the drain began.
@@ -57,24 +59,24 @@ export async function drainConnections(host: DrainHost): Promise<DrainResult> {
       gone.push(closedPromise(conn));
     }
   }
-  await settledBy(gone, deadline);
+  await settledBy(clock, gone, deadline);
   let forced = 0;
   for (const conn of host.endpoint.connections) {
     forced++;
     conn.terminate();
   }
-  const result = { closed, forced, ms: Date.now() - started };
+  const result = { closed, forced, ms: clock.now() - started };
   if (forced > 0) host.logger.warn(result, 'drain timeout: remaining connections dropped');
   else host.logger.info(result, 'drained');
   return result;
 }
 
-/** Wait for every promise, or until `deadline` (epoch ms), whichever comes first. */
-async function settledBy(promises: Promise<void>[], deadline: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))));
+/** Wait for every promise, or until `deadline` (clock ms), whichever comes first. */
+async function settledBy(clock: Clock, promises: Promise<void>[], deadline: number): Promise<void> {
+  let timer: TimerHandle | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = clock.setTimeout(resolve, Math.max(0, deadline - clock.now()))));
   await Promise.race([Promise.all(promises), timeout]);
-  clearTimeout(timer);
+  clock.clearTimeout(timer);
 }
 
 function restart(conn: Connection): number {

@@ -27,7 +27,7 @@ export class V3Endpoint {
 
   constructor(
     private readonly core: GatewayCore,
-    clock: Clock,
+    private readonly clock: Clock,
   ) {
     const o = core.options;
     const m = core.metrics;
@@ -50,8 +50,8 @@ export class V3Endpoint {
   accept(socket: WebSocket, request: IncomingMessage): void {
     const { options: o, logger } = this.core;
     const log = logger.child({ remote: request.socket.remoteAddress });
-    const conn = new Connection(socket, request, o, log, (c, code, byServer) => {
-      clearTimeout(helloTimer);
+    const conn = new Connection(socket, request, o, this.clock, log, (c, code, byServer) => {
+      this.clock.clearTimeout(helloTimer);
       this.closed(c, target, code, byServer);
     });
     this.connections.add(conn);
@@ -68,10 +68,9 @@ export class V3Endpoint {
     };
     this.pinger?.add(target);
     socket.on('pong', (data) => this.pinger?.pong(target, data));
-    const helloTimer = setTimeout(() => {
+    const helloTimer = this.clock.setTimeout(() => {
       if (conn.state === 'hello') conn.close(CloseCode.HelloTimeout, `no client/hello within ${o.helloTimeout} s`);
     }, o.helloTimeout * 1000);
-    helloTimer.unref();
     socket.on('message', (data, isBinary) => this.onMessage(conn, target, data, isBinary));
     log.debug('connection open');
   }
