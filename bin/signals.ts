@@ -1,15 +1,8 @@
-import type { Logger } from 'pino';
-import type { GatewayOptions } from '../src/config.js';
-import type { DrainResult } from '../src/ws/drain.js';
-import { reloadTls, type TlsHost } from '../src/http/tls.js';
+import type { Gateway } from '../src/gateway.js';
 import { systemClock } from '../src/time/clock.js';
 
-/** What the signal handlers drive (the Gateway class satisfies it). */
-export interface SignalHost extends TlsHost {
-  readonly options: Pick<GatewayOptions, 'drainTimeout' | 'tlsCert' | 'tlsKey'>;
-  readonly logger: Logger;
-  drain(): Promise<DrainResult>;
-}
+/** What the signal handlers drive: a gateway's public drain and TLS reload. */
+export type SignalHost = Pick<Gateway, 'options' | 'logger' | 'drain' | 'reloadTls'>;
 
 /** Exit status after a second stop signal: the shell's 128 + signal number. */
 const FORCED_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
@@ -45,7 +38,7 @@ export function installSignalHandlers(host: SignalHost, exit: (code: number) => 
     );
   };
   // Without a handler, SIGHUP would kill the process: reload instead (a no-op without TLS).
-  const hup = (): void => void reloadTls(host);
+  const hup = (): void => void host.reloadTls();
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   process.on('SIGHUP', hup);

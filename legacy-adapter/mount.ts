@@ -1,20 +1,13 @@
-import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
-import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { GatewayOptions } from '../src/config.js';
+import type { Gateway } from '../src/gateway.js';
 import { createLegacyAdapter, type LegacyAdapter, type LegacyAdapterOptions } from './adapter.js';
 import { legacyMetrics } from './metrics.js';
 
-/** What mounting needs from a gateway (the shape of `createGateway(...)`'s result). */
-export interface MountableGateway {
-  url(path: string): string;
-  readonly options: GatewayOptions;
-  readonly logger: Logger;
-  mountUpgrade(path: string, handler: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): void;
-  /** When present, the adapter's `wsgate_legacy_*` series join this registry (the gateway's /metrics). */
-  readonly metrics?: { readonly registry: Registry };
-}
+/**
+ * What mounting uses of a gateway (`createGateway(...)`'s result). When `metrics` is there, the
+ * adapter's `wsgate_legacy_*` series join its registry (the gateway's /metrics).
+ */
+export type MountableGateway = Pick<Gateway, 'url' | 'options' | 'logger' | 'mountUpgrade'> & { readonly metrics?: { readonly registry: Registry } };
 
 /**
  * Seconds between the adapter's own pings on the v2 legs when the gateway's transport pings are

@@ -15,7 +15,9 @@ import { CloseCode } from './protocol/codes.js';
 import type { StreamPosition } from './protocol/events.js';
 import type { Authenticate, EventHandler, GatewayCore } from './ws/core.js';
 import { mountApi } from './http/api.js';
-import { drainConnections, type DrainResult } from './ws/drain.js';
+import { reloadTls } from './http/tls.js';
+import type { Connection } from './ws/connection.js';
+import { drainConnections, type DrainParts, type DrainResult } from './ws/drain.js';
 import { V3Endpoint } from './ws/endpoint.js';
 import { HttpFront, sendJson, type RouteHandler, type UpgradeHandler } from './http/http-front.js';
 import { SessionRegistry } from './session/registry.js';
@@ -47,20 +49,20 @@ export function createGateway(init: GatewayInit = {}): Gateway {
 /**
  * A wsgate gateway: one HTTP(S) server with the v3 WebSocket endpoint at `/api/ws`, health and
  * metrics routes, and room for more (`route`, `mountUpgrade`). Sessions, channels and both
- * liveness layers live here; the broker may be shared with other processes.
+ * liveness layers live here, private; the broker may be shared with other processes.
  */
 export class Gateway {
   readonly options: GatewayOptions;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
-  readonly registry: SessionRegistry;
-  readonly hub: ChannelHub;
-  readonly broker: Broker;
   readonly server: http.Server | https.Server;
-  readonly front: HttpFront;
-  readonly endpoint: V3Endpoint;
   /** The time source of every timer of this gateway. */
   readonly clock: Clock;
+  private readonly lifecycle: SessionRegistry;
+  private readonly hub: ChannelHub;
+  private readonly broker: Broker;
+  private readonly front: HttpFront;
+  private readonly endpoint: V3Endpoint;
   private readonly wss: WebSocketServer;
   private readonly handlers = new Map<string, EventHandler>();
   private closing: Promise<void> | undefined;
@@ -77,7 +79,7 @@ export class Gateway {
     this.broker = init.broker ?? new MemoryBroker(o.historySize, o.historyTtl, this.clock);
     this.hub = new ChannelHub(this.broker, o.maxSubscriptions);
     const onSend = (event: string): void => this.metrics.countOut(event);
-    this.registry = new SessionRegistry({ ...o, onSend }, o.sessionTtl, this.clock, {
+    this.lifecycle = new SessionRegistry({ ...o, onSend }, o.sessionTtl, this.clock, {
       onEnded: (s, reason) => {
         this.hub.removeSession(s);
         this.logger.debug({ session: s.id, reason }, 'session ended');
@@ -86,7 +88,7 @@ export class Gateway {
     const core: GatewayCore = {
       options: o,
       logger: this.logger,
-      registry: this.registry,
+      registry: this.lifecycle,
       hub: this.hub,
       broker: this.broker,
       metrics: this.metrics,
@@ -105,6 +107,11 @@ export class Gateway {
     this.server.on('clientError', (_err, socket) => socket.destroy());
     this.addBuiltinRoutes();
     mountApi(this);
+    hooks.set(this, {
+      connections: this.endpoint.connections,
+      front: this.front,
+      drainConnections: () => drainConnections(this.drainParts()),
+    });
   }
 
   /** Start listening on `options.port`/`options.host` (unless the attached server already listens). */
@@ -130,6 +137,7 @@ export class Gateway {
     return addr && typeof addr === 'object' ? addr.port : 0;
   }
 
+  /** true when the server speaks TLS (wss/https). */
   get isTls(): boolean {
     return this.server instanceof https.Server;
   }
@@ -159,7 +167,7 @@ export class Gateway {
 
   /** Send a stream message to one session (buffered while it is disconnected). false: unknown session. */
   sendTo(sessionId: string, event: string, payload?: unknown): boolean {
-    const session = this.registry.get(sessionId);
+    const session = this.lifecycle.get(sessionId);
     if (!session) return false;
     session.send(event, payload);
     return true;
@@ -172,10 +180,10 @@ export class Gateway {
 
   /** End a session now; its connection (if any) is closed with `code` (default 4003 kicked). */
   endSession(sessionId: string, code: number = CloseCode.Kicked, message = 'session ended by the server'): boolean {
-    const session = this.registry.get(sessionId);
+    const session = this.lifecycle.get(sessionId);
     if (!session) return false;
     session.link?.close(code, message);
-    this.registry.end(session, code === CloseCode.Kicked ? 'kicked' : 'closed');
+    this.lifecycle.end(session, code === CloseCode.Kicked ? 'kicked' : 'closed').catch((err: unknown) => this.logger.error({ err }, 'ending a session failed'));
     return true;
   }
 
@@ -184,15 +192,28 @@ export class Gateway {
    * resumable. false: unknown session, or it has no connection right now.
    */
   dropConnection(sessionId: string): boolean {
-    const link = this.registry.get(sessionId)?.link;
+    const link = this.lifecycle.get(sessionId)?.link;
     if (!link) return false;
     link.terminate();
     return true;
   }
 
+  /** One live session of this process, or undefined. */
+  session(sessionId: string): Session | undefined {
+    return this.lifecycle.get(sessionId);
+  }
+
   /** Live sessions of this process. */
   sessions(): Session[] {
-    return [...this.registry.all()];
+    return [...this.lifecycle.all()];
+  }
+
+  /**
+   * Re-read `tls_cert`/`tls_key` for new handshakes (SIGHUP); open connections keep theirs. A bad
+   * pair is refused and the old one stays. true when the new pair is in use.
+   */
+  reloadTls(): boolean {
+    return reloadTls(this.server, this.options, this.logger);
   }
 
   /**
@@ -201,7 +222,7 @@ export class Gateway {
    * Idempotent.
    */
   drain(): Promise<DrainResult> {
-    this.draining ??= drainConnections(this).then(async (result) => {
+    this.draining ??= drainConnections(this.drainParts()).then(async (result) => {
       await this.close();
       return result;
     });
@@ -212,6 +233,10 @@ export class Gateway {
   close(): Promise<void> {
     this.closing ??= this.doClose();
     return this.closing;
+  }
+
+  private drainParts(): DrainParts {
+    return { options: this.options, logger: this.logger, clock: this.clock, front: this.front, connections: this.endpoint.connections };
   }
 
   private async doClose(): Promise<void> {
@@ -227,7 +252,7 @@ export class Gateway {
         for (const conn of this.endpoint.connections) conn.terminate();
       }, 500);
     });
-    this.registry.clear();
+    await this.lifecycle.close();
     await this.broker.close();
   }
 
@@ -235,7 +260,7 @@ export class Gateway {
     let connected = 0;
     let disconnected = 0;
     let buffered = 0;
-    for (const s of this.registry.all()) {
+    for (const s of this.lifecycle.all()) {
       if (s.isConnected) connected++;
       else disconnected++;
       buffered += s.buffer.size;
@@ -255,6 +280,23 @@ export class Gateway {
       res.end(text);
     });
   }
+}
+
+/** Parts of a gateway only tests reach (not exported from the package; see `gatewayTestHooks`). */
+export interface GatewayTestHooks {
+  /** The open v3 connections. */
+  readonly connections: ReadonlySet<Connection>;
+  /** The HTTP front (a test may reopen `acceptingUpgrades` after a drain). */
+  readonly front: HttpFront;
+  /** Drain the connections without closing the gateway afterwards. */
+  drainConnections(): Promise<DrainResult>;
+}
+
+const hooks = new WeakMap<Gateway, GatewayTestHooks>();
+
+/** Test hooks of a gateway: its private parts, for tests that must look behind the public API. */
+export function gatewayTestHooks(gateway: Gateway): GatewayTestHooks {
+  return hooks.get(gateway)!;
 }
 
 function createServer(o: GatewayOptions): http.Server | https.Server {

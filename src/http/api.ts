@@ -1,12 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from 'pino';
-import { Counter, type Registry } from 'prom-client';
+import { Counter } from 'prom-client';
 import { ChannelHub } from '../channels/channel-hub.js';
-import type { GatewayOptions } from '../config.js';
+import type { Gateway } from '../gateway.js';
 import type { StreamPosition } from '../protocol/events.js';
-import type { Clock } from '../time/clock.js';
-import type { SessionRegistry } from '../session/registry.js';
 import type { Session } from '../session/session.js';
 import { ApiError, bearerMatches, isLoopback, readJsonObject } from './http-body.js';
 import { sendJson, type RouteHandler } from './http-front.js';
@@ -25,17 +22,8 @@ export const RESERVED_EVENT_PREFIXES = ['system/', 'client/', 'session/', 'chann
 const EVENT_NAME = /^[\x21-\x7e]{1,128}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,256}$/;
 
-/** The parts of a gateway the HTTP API drives (the Gateway class satisfies it). */
-export interface ApiHost {
-  readonly options: GatewayOptions;
-  readonly logger: Logger;
-  readonly clock: Clock;
-  readonly registry: SessionRegistry;
-  readonly metrics: { readonly registry: Registry };
-  publish(channel: string, data: unknown): Promise<StreamPosition>;
-  endSession(sessionId: string): boolean;
-  route(method: string, path: string, handler: RouteHandler, opts?: { prefix?: boolean }): void;
-}
+/** The HTTP API drives a gateway through its public methods only. */
+type ApiHost = Gateway;
 
 /** One entry of `GET /api/sessions`. */
 export interface SessionListing {
@@ -123,7 +111,7 @@ async function publish(host: ApiHost, cache: IdempotencyCache<StreamPosition>, r
 function listSessions(host: ApiHost, res: ServerResponse, url: URL): void {
   const room = url.searchParams.get('room');
   const sessions: SessionListing[] = [];
-  for (const s of host.registry.all()) if (room === null || s.room === room) sessions.push(listing(s));
+  for (const s of host.sessions()) if (room === null || s.room === room) sessions.push(listing(s));
   sendJson(res, 200, { sessions });
 }
 
@@ -146,7 +134,7 @@ function listing(s: Session): SessionListing {
 async function sendToSession(host: ApiHost, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   const m = /^\/api\/sessions\/([^/]+)\/send$/.exec(url.pathname);
   if (!m) throw new ApiError(404, 'not found');
-  const session = host.registry.get(pathId(m[1]!));
+  const session = host.session(pathId(m[1]!));
   const body = await readJsonObject(req, API_BODY_LIMIT);
   const event = body.event;
   if (typeof event !== 'string' || !EVENT_NAME.test(event)) throw new ApiError(400, 'event must be a string of 1-128 printable ASCII characters', 'event');

@@ -3,12 +3,6 @@ import https from 'node:https';
 import type { Logger } from 'pino';
 import type { GatewayOptions } from '../config.js';
 
-/** What a TLS reload needs from a gateway. */
-export interface TlsHost {
-  readonly server: unknown;
-  readonly options: Pick<GatewayOptions, 'tlsCert' | 'tlsKey'>;
-  readonly logger: Logger;
-}
 
 /**
  * Re-read `tls_cert`/`tls_key` and use them for new handshakes (SIGHUP), so a renewed certificate
@@ -16,8 +10,7 @@ export interface TlsHost {
  * the certificate they were made with. A bad pair is refused and the old one stays. Returns true
  * when the new pair is in use.
  */
-export function reloadTls(host: TlsHost): boolean {
-  const { server, options: o, logger } = host;
+export function reloadTls(server: unknown, o: Pick<GatewayOptions, 'tlsCert' | 'tlsKey'>, logger: Logger): boolean {
   if (!(server instanceof https.Server) || !o.tlsCert) {
     logger.info('TLS reload asked, but TLS is not configured: nothing to do');
     return false;

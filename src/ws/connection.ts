@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
-import WebSocket from 'ws';
+import WebSocket, { type RawData } from 'ws';
 import { CloseCode, CloseReason, COUNTED_ERROR_CODES, ErrorCode, RESERVED_CLOSE_CODES } from '../protocol/codes.js';
 import { encodeFrame } from '../protocol/codec.js';
 import type { Session, SessionLink } from '../session/session.js';
@@ -18,8 +18,15 @@ export interface ConnectionLimits {
   rateLimit: number;
 }
 
-/** Called once when the socket is gone. `code` is what ended it; `byServer` says who started. */
-export type ClosedHandler = (conn: Connection, code: number, byServer: boolean) => void;
+/** What the endpoint hears from a connection's socket. */
+export interface ConnectionEvents {
+  /** One text or binary message, in arrival order. */
+  message(conn: Connection, data: RawData, isBinary: boolean): void;
+  /** A pong frame (answers the transport pinger). */
+  pong(conn: Connection, data: Buffer): void;
+  /** Called once when the socket is gone. `code` is what ended it; `byServer` says who started. */
+  closed(conn: Connection, code: number, byServer: boolean): void;
+}
 
 const ERROR_WINDOW_MS = 10_000;
 /** How long a close handshake may take before the socket is dropped. */
@@ -41,18 +48,24 @@ export class Connection implements SessionLink {
   private graceTimer: TimerHandle | undefined;
   private tokens: number;
   private tokensAt: number;
+  private resolveClosed!: () => void;
+  /** Settles once the socket is gone (after `closed` was called). */
+  readonly whenClosed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
 
   constructor(
+    /** The `ws` socket. Only this class uses it (tests reach it through the gateway's test hooks). */
     readonly socket: WebSocket,
     readonly request: IncomingMessage,
     private readonly limits: ConnectionLimits,
     private readonly clock: Clock,
     readonly log: Logger,
-    private readonly onClosed: ClosedHandler,
+    private readonly events: ConnectionEvents,
   ) {
     this.remote = request.socket.remoteAddress ?? 'unknown';
     this.tokens = limits.rateLimit * 2;
     this.tokensAt = clock.now();
+    socket.on('message', (data, isBinary) => events.message(this, data, isBinary));
+    socket.on('pong', (data) => events.pong(this, data));
     socket.on('close', (code) => this.finish(code));
     socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
   }
@@ -144,6 +157,11 @@ export class Connection implements SessionLink {
     this.armGrace(CLOSE_GRACE_MS);
   }
 
+  /** Send a transport-level ping (the transport pinger's probe). */
+  ping(data: Buffer): void {
+    this.socket.ping(data);
+  }
+
   /** Drop the socket without a handshake (dead peer). */
   terminate(): void {
     this.socket.terminate();
@@ -187,6 +205,10 @@ export class Connection implements SessionLink {
     this.state = 'closed';
     this.cancelGrace();
     const byServer = this.serverCloseCode !== 0;
-    this.onClosed(this, byServer ? this.serverCloseCode : peerCode, byServer);
+    try {
+      this.events.closed(this, byServer ? this.serverCloseCode : peerCode, byServer);
+    } finally {
+      this.resolveClosed();
+    }
   }
 }

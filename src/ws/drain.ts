@@ -5,13 +5,13 @@ import type { Clock, TimerHandle } from '../time/clock.js';
 import type { Connection } from './connection.js';
 import type { HttpFront } from '../http/http-front.js';
 
-/** What a drain needs from a gateway. */
-export interface DrainHost {
+/** What a drain works on: the gateway's open connections and the door that lets new ones in. */
+export interface DrainParts {
   readonly options: Pick<GatewayOptions, 'drainTimeout' | 'drainBatchSize' | 'drainBatchPause'>;
   readonly logger: Logger;
   readonly clock: Clock;
   readonly front: Pick<HttpFront, 'acceptingUpgrades'>;
-  readonly endpoint: { readonly connections: ReadonlySet<Connection> };
+  readonly connections: ReadonlySet<Connection>;
 }
 
 /** How a drain went. */
@@ -35,13 +35,13 @@ const SEND_SHARE = 0.5;
  * when the batches would not fit in half of `drain_timeout`; whatever is still open at the deadline
  * is terminated. Does not close the server: the caller does that afterwards.
  */
-export async function drainConnections(host: DrainHost): Promise<DrainResult> {
+export async function drainConnections(host: DrainParts): Promise<DrainResult> {
   const { clock } = host;
   const started = clock.now();
   const { drainTimeout, drainBatchSize, drainBatchPause } = host.options;
   const deadline = started + drainTimeout * 1000;
   host.front.acceptingUpgrades = false;
-  const conns = [...host.endpoint.connections];
+  const conns = [...host.connections];
   const seen = new Set(conns);
   const batches = Math.ceil(conns.length / drainBatchSize);
   const pauseMs = Math.min(drainBatchPause * 1000, batches > 1 ? (drainTimeout * 1000 * SEND_SHARE) / (batches - 1) : 0);
@@ -53,7 +53,7 @@ export async function drainConnections(host: DrainHost): Promise<DrainResult> {
     for (const conn of conns.slice(b * drainBatchSize, (b + 1) * drainBatchSize)) closed += restart(conn);
   }
   // Upgrades that were already past the readiness check when the drain began.
-  for (const conn of host.endpoint.connections) {
+  for (const conn of host.connections) {
     if (!seen.has(conn)) {
       closed += restart(conn);
       gone.push(closedPromise(conn));
@@ -61,7 +61,7 @@ export async function drainConnections(host: DrainHost): Promise<DrainResult> {
   }
   await settledBy(clock, gone, deadline);
   let forced = 0;
-  for (const conn of host.endpoint.connections) {
+  for (const conn of host.connections) {
     forced++;
     conn.terminate();
   }
@@ -86,6 +86,5 @@ function restart(conn: Connection): number {
 }
 
 function closedPromise(conn: Connection): Promise<void> {
-  if (conn.state === 'closed') return Promise.resolve();
-  return new Promise((resolve) => conn.socket.once('close', () => resolve()));
+  return conn.whenClosed;
 }

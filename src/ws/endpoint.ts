@@ -4,7 +4,7 @@ import type { RawData } from 'ws';
 import { AppHeartbeat, type HeartbeatTarget } from '../liveness/app-heartbeat.js';
 import type { Clock } from '../time/clock.js';
 import { TransportPinger, type PingTarget } from '../liveness/transport-pinger.js';
-import { CloseCode, closeEndsSession, ErrorCode } from '../protocol/codes.js';
+import { CloseCode, ErrorCode } from '../protocol/codes.js';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
 import { CloseError } from '../protocol/errors.js';
 import { ClientEvent } from '../protocol/events.js';
@@ -50,15 +50,19 @@ export class V3Endpoint {
   accept(socket: WebSocket, request: IncomingMessage): void {
     const { options: o, logger } = this.core;
     const log = logger.child({ remote: request.socket.remoteAddress });
-    const conn = new Connection(socket, request, o, this.clock, log, (c, code, byServer) => {
-      this.clock.clearTimeout(helloTimer);
-      this.closed(c, target, code, byServer);
+    const conn = new Connection(socket, request, o, this.clock, log, {
+      message: (c, data, isBinary) => this.onMessage(c, target, data, isBinary),
+      pong: (_c, data) => this.pinger?.pong(target, data),
+      closed: (c, code, byServer) => {
+        this.clock.clearTimeout(helloTimer);
+        this.closed(c, target, code, byServer);
+      },
     });
     this.connections.add(conn);
     this.core.metrics.connections.inc();
     // The liveness port: both layers talk to the connection through this narrow object.
     const target: LivenessTarget = {
-      ping: (data) => socket.ping(data),
+      ping: (data) => conn.ping(data),
       terminate: () => {
         log.info({ session: conn.session?.id }, 'no pong within ping_timeout; terminating');
         conn.terminate();
@@ -67,11 +71,9 @@ export class V3Endpoint {
       timedOut: () => conn.close(CloseCode.HeartbeatTimeout, `no client message for ${o.heartbeatTimeout} s`),
     };
     this.pinger?.add(target);
-    socket.on('pong', (data) => this.pinger?.pong(target, data));
     const helloTimer = this.clock.setTimeout(() => {
       if (conn.state === 'hello') conn.close(CloseCode.HelloTimeout, `no client/hello within ${o.helloTimeout} s`);
     }, o.helloTimeout * 1000);
-    socket.on('message', (data, isBinary) => this.onMessage(conn, target, data, isBinary));
     log.debug('connection open');
   }
 
@@ -143,9 +145,8 @@ export class V3Endpoint {
     this.heartbeat?.remove(target);
     const session = conn.session;
     conn.log.debug({ code, byServer, session: session?.id }, 'connection closed');
-    if (!session || session.link !== conn || session.state === 'ended') return;
-    if (!session.resumable || closeEndsSession(code, byServer)) this.core.registry.end(session, code === CloseCode.Kicked ? 'kicked' : 'closed');
-    else this.core.registry.markDisconnected(session);
+    if (!session) return;
+    this.core.registry.detach(session, conn, { code, byServer }).catch((err: unknown) => conn.log.error({ err }, 'session detach failed'));
   }
 
   /** Stop both liveness layers (gateway close). */

@@ -4,6 +4,7 @@
  */
 import WebSocket from 'ws';
 import type { Gateway, GatewayInit } from '../../src/index.js';
+import { gatewayTestHooks } from '../../src/gateway.js';
 import { mountLegacyAdapter, type LegacyAdapter, type LegacyAdapterOptions } from '../../legacy-adapter/index.js';
 import { ADAPTER_PING_PAYLOAD } from '../../legacy-adapter/v2-pinger.js';
 import { connect, startGateway } from '../support/gateway.js';
@@ -35,7 +36,7 @@ async function v3(name: string, room?: string) {
 
 /** The gateway's end of the adapter's upstream connection for one session. */
 function upstreamSocketOf(sessionId: string): WebSocket {
-  const conn = [...gw.endpoint.connections].find((c) => c.session?.id === sessionId);
+  const conn = [...gatewayTestHooks(gw).connections].find((c) => c.session?.id === sessionId);
   if (!conn) throw new Error(`no upstream connection for ${sessionId}`);
   return conn.socket;
 }
