@@ -10,3 +10,4 @@ export type { Session } from './session/session.js';
 export * from './protocol/index.js';
 export { parseRequestTarget } from './http/request-target.js';
 export { originAllowed } from './http/origin.js';
+export { systemClock, type Clock, type TimerHandle } from './time/clock.js';

@@ -36,12 +36,14 @@ export class V3Endpoint {
         onPing: () => m.pingsSent.inc(),
         onPong: (ms) => m.pongRtt.observe(ms / 1000),
         onTimeout: () => m.pingTimeouts.inc(),
+        onError: (err) => core.logger.error({ err }, 'transport pinger failed on a connection'),
       });
     }
     if (o.heartbeatInterval > 0) {
       this.heartbeat = new AppHeartbeat(clock, o.heartbeatInterval * 1000, o.heartbeatTimeout * 1000, {
         onSent: () => m.heartbeatsSent.inc(),
         onTimeout: () => m.heartbeatTimeouts.inc(),
+        onError: (err) => core.logger.error({ err }, 'app heartbeat failed on a connection'),
       });
     }
   }
