@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import http from 'node:http';
+import type http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -15,11 +14,12 @@ import { CloseCode } from './protocol/codes.js';
 import type { StreamPosition } from './protocol/events.js';
 import type { Authenticate, EventHandler, GatewayCore } from './ws/core.js';
 import { mountApi } from './http/api.js';
-import { reloadTls } from './http/tls.js';
+import { mountProbes } from './http/probes.js';
+import { createServer, reloadTls } from './http/tls.js';
 import type { Connection } from './ws/connection.js';
 import { drainConnections, type DrainParts, type DrainResult } from './ws/drain.js';
 import { V3Endpoint } from './ws/endpoint.js';
-import { HttpFront, sendJson, type RouteHandler, type UpgradeHandler } from './http/http-front.js';
+import { HttpFront, type RouteHandler, type UpgradeHandler } from './http/http-front.js';
 import { SessionRegistry } from './session/registry.js';
 import type { Session } from './session/session.js';
 
@@ -105,8 +105,17 @@ export class Gateway {
     this.server.on('request', this.front.onRequest);
     this.server.on('upgrade', this.front.onUpgrade);
     this.server.on('clientError', (_err, socket) => socket.destroy());
-    this.addBuiltinRoutes();
-    mountApi(this);
+    mountProbes(this.front, this.metrics.registry);
+    mountApi({
+      options: o,
+      logger: this.logger,
+      clock: this.clock,
+      metrics: this.metrics.registry,
+      sessions: this.lifecycle,
+      publish: (channel, data) => this.publish(channel, data),
+      endSession: (id) => this.endSession(id),
+      route: (method, path, handler, opts) => this.route(method, path, handler, opts),
+    });
     hooks.set(this, {
       connections: this.endpoint.connections,
       front: this.front,
@@ -267,19 +276,6 @@ export class Gateway {
     }
     return { connected, disconnected, buffered };
   }
-
-  private addBuiltinRoutes(): void {
-    this.route('GET', '/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
-    this.route('GET', '/readyz', (_req, res) => {
-      if (this.front.acceptingUpgrades) sendJson(res, 200, { status: 'ready' });
-      else sendJson(res, 503, { status: 'draining' });
-    });
-    this.route('GET', '/metrics', async (_req, res) => {
-      const text = await this.metrics.registry.metrics();
-      res.writeHead(200, { 'content-type': this.metrics.registry.contentType });
-      res.end(text);
-    });
-  }
 }
 
 /** Parts of a gateway only tests reach (not exported from the package; see `gatewayTestHooks`). */
@@ -297,16 +293,4 @@ const hooks = new WeakMap<Gateway, GatewayTestHooks>();
 /** Test hooks of a gateway: its private parts, for tests that must look behind the public API. */
 export function gatewayTestHooks(gateway: Gateway): GatewayTestHooks {
   return hooks.get(gateway)!;
-}
-
-function createServer(o: GatewayOptions): http.Server | https.Server {
-  if (!o.tlsCert) return http.createServer();
-  const read = (file: string, flag: string): Buffer => {
-    try {
-      return readFileSync(file);
-    } catch (err) {
-      throw new ConfigError(`${flag}: cannot read ${file}: ${(err as Error).message}`);
-    }
-  };
-  return https.createServer({ cert: read(o.tlsCert, '--tls-cert'), key: read(o.tlsKey, '--tls-key') });
 }

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
 import type { Logger } from 'pino';
-import type { GatewayOptions } from '../config.js';
+import { ConfigError, type GatewayOptions } from '../config.js';
 
 
 /**
@@ -23,4 +24,17 @@ export function reloadTls(server: unknown, o: Pick<GatewayOptions, 'tlsCert' | '
   }
   logger.info({ cert: o.tlsCert }, 'TLS certificate reloaded');
   return true;
+}
+
+/** The gateway's own server: HTTPS when `tls_cert` is set (a file it cannot read is a ConfigError naming the flag), HTTP otherwise. */
+export function createServer(o: Pick<GatewayOptions, 'tlsCert' | 'tlsKey'>): http.Server | https.Server {
+  if (!o.tlsCert) return http.createServer();
+  const read = (file: string, flag: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new ConfigError(`${flag}: cannot read ${file}: ${(err as Error).message}`);
+    }
+  };
+  return https.createServer({ cert: read(o.tlsCert, '--tls-cert'), key: read(o.tlsKey, '--tls-key') });
 }
