@@ -3,14 +3,14 @@ import type { GatewayOptions } from '../config.js';
 import { CloseCode } from '../protocol/codes.js';
 import type { Clock, TimerHandle } from '../time/clock.js';
 import type { Connection } from './connection.js';
-import type { HttpFront } from '../http/http-front.js';
 
 /** What a drain works on: the gateway's open connections and the door that lets new ones in. */
 export interface DrainParts {
   readonly options: Pick<GatewayOptions, 'drainTimeout' | 'drainBatchSize' | 'drainBatchPause'>;
   readonly logger: Logger;
   readonly clock: Clock;
-  readonly front: Pick<HttpFront, 'acceptingUpgrades'>;
+  /** The HTTP front's door: set false, new upgrades get 503 and `/readyz` says draining. */
+  readonly front: { acceptingUpgrades: boolean };
   readonly connections: ReadonlySet<Connection>;
 }
 
