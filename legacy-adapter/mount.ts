@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { Gateway } from '../src/gateway.js';
+import type { Clock } from '../src/time/clock.js';
 import { createLegacyAdapter, type LegacyAdapter, type LegacyAdapterOptions } from './adapter.js';
 import { legacyMetrics } from './metrics.js';
 
@@ -7,7 +8,11 @@ import { legacyMetrics } from './metrics.js';
  * What mounting uses of a gateway (`createGateway(...)`'s result). When `metrics` is there, the
  * adapter's `wsgate_legacy_*` series join its registry (the gateway's /metrics).
  */
-export type MountableGateway = Pick<Gateway, 'url' | 'options' | 'logger' | 'mountUpgrade'> & { readonly metrics?: { readonly registry: Registry } };
+export type MountableGateway = Pick<Gateway, 'url' | 'options' | 'logger' | 'mountUpgrade'> & {
+  readonly metrics?: { readonly registry: Registry };
+  /** The gateway's time source; the adapter's timers (v2 pings, close grace) run on it too. */
+  readonly clock?: Clock;
+};
 
 /**
  * Seconds between the adapter's own pings on the v2 legs when the gateway's transport pings are
@@ -38,6 +43,7 @@ export function mountLegacyAdapter(gateway: MountableGateway, overrides: Partial
     logger: gateway.logger.child({ component: 'legacy-adapter' }),
     // The adapter talks to its own process over loopback: the certificate names the public host, not 127.0.0.1.
     rejectUnauthorized: false,
+    ...(gateway.clock ? { clock: gateway.clock } : {}),
     observer,
     ...overrides,
   });
