@@ -7,7 +7,7 @@ import { WebSocketServer } from 'ws';
 import type { Broker } from './broker/broker.js';
 import { MemoryBroker } from './broker/memory-broker.js';
 import { ChannelHub } from './channels/channel-hub.js';
-import { ConfigError, resolveOptions, type GatewayOptions } from './config.js';
+import { ConfigError, isResolved, resolveOptions, type GatewayOptions, type ResolvedOptions } from './config.js';
 import { systemClock, type Clock } from './time/clock.js';
 import { GatewayMetrics } from './metrics.js';
 import { CloseCode } from './protocol/codes.js';
@@ -52,7 +52,7 @@ export function createGateway(init: GatewayInit = {}): Gateway {
  * liveness layers live here, private; the broker may be shared with other processes.
  */
 export class Gateway {
-  readonly options: GatewayOptions;
+  readonly options: ResolvedOptions;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
   readonly server: http.Server | https.Server;
@@ -71,7 +71,7 @@ export class Gateway {
   constructor(init: GatewayInit) {
     const partial: Partial<GatewayOptions> = { ...init };
     for (const k of PLUGGABLE) delete (partial as Record<string, unknown>)[k];
-    this.options = resolveOptions(partial);
+    this.options = isResolved(init) ? init : resolveOptions(partial);
     const o = this.options;
     this.clock = init.clock ?? systemClock;
     this.logger = init.logger ?? createLogger(o.logLevel, { service: 'wsgate' });
@@ -79,7 +79,7 @@ export class Gateway {
     this.broker = init.broker ?? new MemoryBroker(o.historySize, o.historyTtl, this.clock);
     this.hub = new ChannelHub(this.broker, o.maxSubscriptions);
     const onSend = (event: string): void => this.metrics.countOut(event);
-    this.lifecycle = new SessionRegistry({ ...o, onSend }, o.sessionTtl, this.clock, {
+    this.lifecycle = new SessionRegistry({ ...o, onSend }, o.sessionTtlMs, this.clock, {
       onEnded: (s, reason) => {
         this.hub.removeSession(s);
         this.logger.debug({ session: s.id, reason }, 'session ended');
