@@ -88,9 +88,8 @@ export class Gateway {
     const core: GatewayCore = {
       options: o,
       logger: this.logger,
-      registry: this.lifecycle,
+      sessions: this.lifecycle,
       hub: this.hub,
-      broker: this.broker,
       metrics: this.metrics,
       handlers: this.handlers,
       authenticate: init.authenticate,
@@ -184,7 +183,7 @@ export class Gateway {
 
   /** Publish to a channel, as the backend. */
   publish(channel: string, data: unknown): Promise<StreamPosition> {
-    return this.broker.publish(channel, data);
+    return this.hub.publish(channel, data);
   }
 
   /** End a session now; its connection (if any) is closed with `code` (default 4003 kicked). */

@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
-import type { Broker } from '../broker/broker.js';
 import type { ChannelHub } from '../channels/channel-hub.js';
 import type { ResolvedOptions } from '../config.js';
 import type { HelloPayload, Profile } from '../protocol/events.js';
@@ -34,9 +33,9 @@ export interface GatewayCore {
   options: ResolvedOptions;
   logger: Logger;
   /** The session service (create, attach, detach, resume, end). */
-  registry: SessionService;
+  sessions: SessionService;
+  /** Channels: subscribe, unsubscribe, publish. */
   hub: ChannelHub;
-  broker: Broker;
   metrics: GatewayMetrics;
   handlers: Map<string, EventHandler>;
   authenticate: Authenticate | undefined;

@@ -148,7 +148,7 @@ export class V3Endpoint {
     const session = conn.session;
     conn.log.debug({ code, byServer, session: session?.id }, 'connection closed');
     if (!session) return;
-    this.core.registry.detach(session, conn, { code, byServer }).catch((err: unknown) => conn.log.error({ err }, 'session detach failed'));
+    this.core.sessions.detach(session, conn, { code, byServer }).catch((err: unknown) => conn.log.error({ err }, 'session detach failed'));
   }
 
   /** Stop both liveness layers (gateway close). */

@@ -25,12 +25,12 @@ export async function acceptHello(core: GatewayCore, conn: Connection, frame: Fr
     }
   }
   if (!conn.isOpen) throw new CloseError(CloseCode.GoingAway, 'connection closed during hello');
-  const { registry, metrics } = core;
+  const { sessions, metrics } = core;
   let init: Omit<InitPayload, 'session_id' | 'resume_token' | 'room' | 'sessions'> = base(core, false);
   let session: Session | undefined;
   let replayed = 0;
   if (hello.resume) {
-    const result = await registry.resume(hello.resume.session_id, hello.resume.resume_token, hello.resume.last_seq);
+    const result = await sessions.resume(hello.resume.session_id, hello.resume.resume_token, hello.resume.last_seq);
     metrics.resumes.inc({ outcome: result.ok ? 'resumed' : result.error });
     if (result.ok) {
       session = result.session;
@@ -42,23 +42,23 @@ export async function acceptHello(core: GatewayCore, conn: Connection, frame: Fr
     }
   }
   const created = !session;
-  if (!session) session = await registry.create(room, profile, hello.resumable ?? true);
+  if (!session) session = await sessions.create(room, profile, hello.resumable ?? true);
   try {
-    await registry.attach(session, conn);
+    await sessions.attach(session, conn);
     // A shared store answers over the network: the socket may have gone meanwhile, unseen by the close handler.
     if (!conn.isOpen) throw new CloseError(CloseCode.GoingAway, 'connection closed during hello');
     conn.session = session;
     conn.sendText(
       encodeFrame({
         event: ServerEvent.Init,
-        payload: { session_id: session.id, resume_token: session.resumeToken, room: session.room, ...init, sessions: registry.roster(session.room) },
+        payload: { session_id: session.id, resume_token: session.resumeToken, room: session.room, ...init, sessions: sessions.roster(session.room) },
       }),
     );
   } catch (err) {
     // All or nothing: a new session whose hello could not finish is ended, not left in its room without a connection.
     conn.session = undefined;
-    if (created) await registry.end(session, 'error');
-    else await registry.detach(session, conn, { code: CloseCode.GoingAway, byServer: false }); // resumable again, as after a drop
+    if (created) await sessions.end(session, 'error');
+    else await sessions.detach(session, conn, { code: CloseCode.GoingAway, byServer: false }); // resumable again, as after a drop
     throw err;
   }
   if (replayed > 0) {
