@@ -3,8 +3,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { pino, type Logger } from 'pino';
 import { validate } from '../src/option-schema.js';
-import { systemClock, type Clock } from '../src/liveness/clock.js';
-import { parseRequestTarget } from '../src/server/request-target.js';
+import { systemClock, type Clock } from '../src/time/clock.js';
+import { parseRequestTarget } from '../src/index.js';
 import { LegacyPair, type LegacyObserver, type PairSettings } from './legacy-pair.js';
 import { DEFAULT_MAX_PAYLOAD, LEGACY_OPTIONS } from './options.js';
 
@@ -55,7 +55,7 @@ export function validateAdapterOptions(o: LegacyAdapterOptions): void {
   );
 }
 
-/** Create a legacy adapter (PROTOCOL.md §7): one upstream v3 connection per v2 client. */
+/** Create a legacy adapter (docs/protocol.md §7): one upstream v3 connection per v2 client. */
 export function createLegacyAdapter(options: LegacyAdapterOptions): LegacyAdapter {
   validateAdapterOptions(options);
   const logger = options.logger ?? pino({ level: 'silent' });

@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import type { Logger } from 'pino';
 import { ClientEvent, CloseCode, CloseReason, ServerEvent, decodeFrame, encodeFrame, wireCloseCode } from '../src/protocol/index.js';
-import type { Clock, TimerHandle } from '../src/liveness/clock.js';
+import type { Clock, TimerHandle } from '../src/time/clock.js';
 import { decodeV2, encodeV2, v2Disconnect, type V2Frame } from './v2-codec.js';
 import { v2ToV3, v3ToV2 } from './translate.js';
 import { V2Pinger } from './v2-pinger.js';
@@ -54,7 +54,7 @@ type State = 'connecting' | 'ready' | 'closing' | 'closed';
 type Queued = { kind: 'text' | 'ping'; data: string | Buffer };
 
 /**
- * One v2 client and its own upstream v3 connection (PROTOCOL.md §7). Translates frames both ways and
+ * One v2 client and its own upstream v3 connection (docs/protocol.md §7). Translates frames both ways and
  * relays ping/pong frames with their payloads in both directions: neither socket answers pings by
  * itself (`autoPong: false`), so the gateway's `ping_timeout` measures the real v2 client end to end.
  */

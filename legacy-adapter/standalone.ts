@@ -1,7 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { originAllowed } from '../src/server/origin.js';
-import { parseRequestTarget } from '../src/server/request-target.js';
+import { originAllowed, parseRequestTarget } from '../src/index.js';
 import { createLegacyAdapter, type LegacyAdapterOptions } from './adapter.js';
 
 /** Options of the standalone adapter process: the adapter's own plus where to listen. */
@@ -10,7 +9,7 @@ export interface LegacyServerOptions extends LegacyAdapterOptions {
   port: number;
   /** Address to bind. Default `0.0.0.0`. */
   host?: string;
-  /** Allowed `Origin` values for `/ws` upgrades (exact, or `*`). Empty: the Origin's hostname must equal the Host header's (the gateway's rule, PROTOCOL.md §1). */
+  /** Allowed `Origin` values for `/ws` upgrades (exact, or `*`). Empty: the Origin's hostname must equal the Host header's (the gateway's rule, docs/protocol.md §1.2). */
   allowedOrigins?: string[];
 }
 

@@ -6,6 +6,7 @@ import type { FuzzSummary } from './fuzz.js';
 import type { ProcSummary } from './proc-stats.js';
 import type { Check } from './scenarios.js';
 import type { MergedStats } from './stats.js';
+import type { TimelineSample } from './timeline.js';
 import type { Spread } from './types.js';
 
 /** The machine a run happened on. */
@@ -78,6 +79,8 @@ export interface Report {
   errors: Record<string, number>;
   /** fuzz scenario only: what the hostile clients sent, /healthz under attack, RSS before and after. */
   fuzz?: FuzzSummary;
+  /** One sample per second (the HTML report's charts); absent in reports written before it existed. */
+  timeline?: TimelineSample[];
 }
 
 /** A per-client count summarised over clients. */

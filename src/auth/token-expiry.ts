@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../liveness/clock.js';
+import type { Clock, TimerHandle } from '../time/clock.js';
 
 /**
  * Node (and browsers) fire a timer at once when its delay exceeds 2^31 − 1 ms (~24.8 days): a

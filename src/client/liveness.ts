@@ -1,4 +1,4 @@
-import { Timer, type Clock } from '../liveness/clock.js';
+import { Timer, type Clock } from '../time/clock.js';
 
 /** What the liveness monitor needs from the connection it watches. */
 export interface LivenessPort {
@@ -9,7 +9,7 @@ export interface LivenessPort {
 }
 
 /**
- * The client half of the application heartbeat (PROTOCOL.md §3), with one re-armed timer.
+ * The client half of the application heartbeat (docs/protocol.md §3.2), with one re-armed timer.
  *
  * - Heartbeat: `client/heartbeat` when nothing was sent for `intervalMs` (any client message counts).
  * - Watchdog: no message received for 1.5 × `intervalMs` → `onDead`.

@@ -1,6 +1,6 @@
 import type { Frame, InitPayload, Profile } from '../protocol/events.js';
 import type { BackoffOptions } from './backoff.js';
-import type { Clock } from '../liveness/clock.js';
+import type { Clock } from '../time/clock.js';
 import type { NetworkSource, VisibilitySource, WebSocketConstructor } from './environment.js';
 import type { WsgateError } from './requests.js';
 
@@ -61,7 +61,7 @@ export interface ClientEvents {
   'session-lost': { previousSessionId: string; reason: string };
   /** The socket ended. `local`: the client gave up on it (watchdog, connect timeout). */
   disconnected: { code: number; reason: string; willReconnect: boolean; delay?: number; local: boolean };
-  /** The server's close code says stop (PROTOCOL.md §6); the client will not reconnect. */
+  /** The server's close code says stop (docs/protocol.md §6); the client will not reconnect. */
   failed: { code: number; reason: string };
   /** Any other server event: presence (`session/*`), `send/*`, application events. */
   message: Frame;

@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import type { Clock } from '../time/clock.js';
 import { WheelLayer } from './wheel-layer.js';
 
 /** What the application layer needs from a connection. */
@@ -13,6 +13,8 @@ export interface HeartbeatTarget {
 export interface HeartbeatHooks {
   onSent?(): void;
   onTimeout?(): void;
+  /** Sending a heartbeat to, or closing, one connection threw. */
+  onError?(err: unknown): void;
 }
 
 interface Entry {
@@ -22,7 +24,7 @@ interface Entry {
 }
 
 /**
- * The application liveness layer (PROTOCOL.md §3): `system/heartbeat` to each client every
+ * The application liveness layer (docs/protocol.md §3.2): `system/heartbeat` to each client every
  * `intervalMs`, and close when no client message at all arrived for `timeoutMs`. Separate from the
  * transport pinger on purpose: pongs come from the peer's network stack (or a proxy), only
  * messages prove the client application runs.
@@ -37,7 +39,7 @@ export class AppHeartbeat extends WheelLayer<HeartbeatTarget, Entry> {
     private readonly hooks: HeartbeatHooks = {},
     private readonly random: () => number = Math.random,
   ) {
-    super(clock, Math.max(5, Math.min(500, Math.floor(intervalMs / 20))));
+    super(clock, Math.max(5, Math.min(500, Math.floor(intervalMs / 20))), (err) => hooks.onError?.(err));
   }
 
   /** Start watching `target`; counts as having just heard from it. */

@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import WebSocket from 'ws';
-import { reloadTls } from '../../src/server/tls.js';
 import { startGateway } from '../support/gateway.js';
 import { until } from '../support/http-api.js';
 import { startWsgate, type WsgateProcess } from '../support/wsgate-process.js';
@@ -92,7 +91,7 @@ test('reloading the TLS files serves the new certificate to new handshakes; open
     const before = await wssHello(gw.url('/api/ws'), trust());
     expect(await servedFingerprint(gw.port)).toBe(fingerprint(a.cert));
     install(b);
-    expect(reloadTls(gw)).toBe(true);
+    expect(gw.reloadTls()).toBe(true);
     expect(await servedFingerprint(gw.port)).toBe(fingerprint(b.cert));
     expect(before.ws.readyState).toBe(WebSocket.OPEN);
     const after = await wssHello(gw.url('/api/ws'), [readFileSync(b.cert)]);
@@ -100,7 +99,7 @@ test('reloading the TLS files serves the new certificate to new handshakes; open
     before.ws.close();
     // Certificate of one pair with the key of the other: refused, the working pair stays.
     copyFileSync(a.cert, live.cert);
-    expect(reloadTls(gw)).toBe(false);
+    expect(gw.reloadTls()).toBe(false);
     expect(await servedFingerprint(gw.port)).toBe(fingerprint(b.cert));
   } finally {
     await gw.close();
@@ -112,6 +111,15 @@ test('SIGHUP to the wsgate process reloads the certificate without restarting it
   let proc: WsgateProcess | undefined;
   try {
     proc = await startWsgate(['--tls-cert', live.cert, '--tls-key', live.key, '--no-legacy']);
+    // The start-up line names the endpoints with TLS schemes (no /ws: the adapter is off).
+    const base = `127.0.0.1:${proc.port}`;
+    expect(proc.logs.find((l) => l.msg === 'wsgate listening')?.urls).toEqual({
+      v3: `wss://${base}/api/ws`,
+      api: `https://${base}/api/`,
+      metrics: `https://${base}/metrics`,
+      health: `https://${base}/healthz`,
+      client: `https://${base}/wsgate-client.js`,
+    });
     expect(await servedFingerprint(proc.port)).toBe(fingerprint(a.cert));
     install(b);
     proc.child.kill('SIGHUP');

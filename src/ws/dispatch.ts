@@ -8,7 +8,7 @@ import type { GatewayCore } from './core.js';
 type Handler = (core: GatewayCore, session: Session, payload: unknown, frame: Frame) => void | Promise<void>;
 
 /**
- * The gateway's own client events (PROTOCOL.md §2). Everything else goes to application handlers.
+ * The gateway's own client events (docs/protocol.md §2.6). Everything else goes to application handlers.
  * A Map, not an object: an event named `constructor` or `__proto__` must not find Object.prototype.
  */
 const BUILTIN = new Map<string, Handler>([
@@ -27,14 +27,14 @@ const BUILTIN = new Map<string, Handler>([
     async (core, _session, payload) => {
       const p = decodePublish(payload);
       if (!core.options.clientPublish) throw new ProtocolError(ErrorCode.Forbidden, 'client publishing is disabled on this gateway');
-      await core.broker.publish(p.channel, p.requireData());
+      await core.hub.publish(p.channel, p.requireData());
     },
   ],
   [
     ClientEvent.Unicast,
     (core, session, payload) => {
       const p = decodeUnicast(payload);
-      const target = core.registry.get(p.receiver);
+      const target = core.sessions.get(p.receiver);
       if (!target) throw new ProtocolError(ErrorCode.UnknownSession, `no session ${p.receiver}`);
       target.send(ServerEvent.Unicast, { sender: session.id, receiver: target.id, subject: p.subject, body: p.body });
     },
@@ -43,7 +43,7 @@ const BUILTIN = new Map<string, Handler>([
     ClientEvent.Broadcast,
     (core, session, payload) => {
       const p = decodeBroadcast(payload);
-      core.registry.toOthers(session, ServerEvent.Broadcast, { sender: session.id, subject: p.subject, body: p.body });
+      core.sessions.toOthers(session, ServerEvent.Broadcast, { sender: session.id, subject: p.subject, body: p.body });
     },
   ],
 ]);
