@@ -82,6 +82,16 @@ export const GATEWAY_OPTIONS = {
   tlsCert: opt.string({ default: '', placeholder: 'FILE', defaultText: 'none', help: 'PEM certificate file (with --tls-key: serve https/wss)' }),
   /** PEM private key file. */
   tlsKey: opt.string({ default: '', placeholder: 'FILE', defaultText: 'none', help: 'PEM private key file' }),
+  /** HS256 secret for hello tokens (JWT), at least 32 bytes. Empty: no JWT check (docs/security.md §3). */
+  jwtSecret: opt.string({ default: '', placeholder: 'SECRET', defaultText: 'none', help: 'verify hello tokens as HS256 JWTs with this secret (>= 32 bytes)' }),
+  /** PEM public key file (RSA → RS256, EC P-256 → ES256) for hello tokens. */
+  jwtPublicKey: opt.string({ default: '', placeholder: 'FILE', defaultText: 'none', help: 'verify hello tokens as RS256/ES256 JWTs with this PEM public key' }),
+  /** JSON Web Key Set file for hello tokens (keys chosen by `kid`). */
+  jwtJwks: opt.string({ default: '', placeholder: 'FILE', defaultText: 'none', help: 'verify hello tokens as RS256/ES256 JWTs with this JWKS file' }),
+  /** Required `iss` claim of hello tokens. Empty: not checked. */
+  jwtIssuer: opt.string({ default: '', placeholder: 'ISS', defaultText: 'not checked', help: 'required iss claim of hello tokens' }),
+  /** Required `aud` claim of hello tokens. Empty: not checked. */
+  jwtAudience: opt.string({ default: '', placeholder: 'AUD', defaultText: 'not checked', help: 'required aud claim of hello tokens' }),
   /** pino log level. Default `info`. */
   logLevel: opt.choice({ default: 'info', choices: LOG_LEVELS, placeholder: 'LEVEL', help: 'log level' }),
 };

@@ -2,6 +2,7 @@ import type http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { createJwtVerifier } from './auth/jwt.js';
 import { createLogger } from './logger.js';
 import { WebSocketServer } from 'ws';
 import type { Broker } from './broker/broker.js';
@@ -93,6 +94,7 @@ export class Gateway {
       metrics: this.metrics,
       handlers: this.handlers,
       authenticate: init.authenticate,
+      jwt: createJwtVerifier({ secret: o.jwtSecret, publicKeyFile: o.jwtPublicKey, jwksFile: o.jwtJwks, issuer: o.jwtIssuer, audience: o.jwtAudience }),
     };
     this.endpoint = new V3Endpoint(core, this.clock);
     this.front = new HttpFront(this.logger, o.allowedOrigins);

@@ -1,6 +1,7 @@
 import { EncodedPayload, encodeFrame, encodeFrameRaw } from '../protocol/codec.js';
 import type { TimerHandle } from '../time/clock.js';
 import type { Profile } from '../protocol/events.js';
+import type { Grants } from '../auth/grants.js';
 import { DedupWindow } from './dedup-window.js';
 import { ReplayBuffer } from './replay-buffer.js';
 
@@ -46,6 +47,8 @@ export class Session {
   expiry: TimerHandle | undefined;
   /** Clock time (ms) of the last disconnect, for `GET /api/sessions`. */
   disconnectedAt = 0;
+  /** Who the hello's JWT said the client is (`sub`) and what it may do; undefined without JWT. Renewed by a resume. */
+  auth: { userId: string; grants: Grants } | undefined;
 
   constructor(
     readonly id: string,

@@ -4,6 +4,7 @@ import WebSocket, { type RawData } from 'ws';
 import { CloseCode, CloseReason, COUNTED_ERROR_CODES, ErrorCode, wireCloseCode } from '../protocol/codes.js';
 import { encodeFrame } from '../protocol/codec.js';
 import { ServerEvent } from '../protocol/events.js';
+import type { TokenExpiry } from '../auth/token-expiry.js';
 import type { Session, SessionLink } from '../session/session.js';
 import type { Clock, TimerHandle } from '../time/clock.js';
 
@@ -41,6 +42,10 @@ const CLOSE_GRACE_MS = 3_000;
 export class Connection implements SessionLink {
   state: ConnectionState = 'hello';
   session: Session | undefined;
+  /** The hello token's `exp` (ms since the epoch) when a JWT option is set: the connection ends then. */
+  tokenExpiresAt: number | undefined;
+  /** Watches tokenExpiresAt while the connection is open. */
+  expiry: TokenExpiry | undefined;
   readonly remote: string;
   private errorTimes: number[] = [];
   private replaying = false;

@@ -5,6 +5,9 @@ import { decodeAck, decodeBroadcast, decodePublish, decodeSubscribe, decodeUnica
 import type { Session } from '../session/session.js';
 import type { GatewayCore } from './core.js';
 
+/** A `channels` claim of the session's token does not cover `channel` (docs/security.md §3). */
+const forbidden = (what: string, channel: string): ProtocolError => new ProtocolError(ErrorCode.Forbidden, `the token does not allow to ${what} "${channel}"`);
+
 type Handler = (core: GatewayCore, session: Session, payload: unknown, frame: Frame) => void | Promise<void>;
 
 /**
@@ -18,15 +21,17 @@ const BUILTIN = new Map<string, Handler>([
     ClientEvent.Subscribe,
     async (core, session, payload) => {
       const p = decodeSubscribe(payload);
+      if (session.auth && !session.auth.grants.maySubscribe(p.channel)) throw forbidden('subscribe to', p.channel);
       await core.hub.subscribe(session, p.channel, p.since);
     },
   ],
   [ClientEvent.Unsubscribe, async (core, session, payload) => core.hub.unsubscribe(session, decodeUnsubscribe(payload).channel)],
   [
     ClientEvent.Publish,
-    async (core, _session, payload) => {
+    async (core, session, payload) => {
       const p = decodePublish(payload);
       if (!core.options.clientPublish) throw new ProtocolError(ErrorCode.Forbidden, 'client publishing is disabled on this gateway');
+      if (session.auth && !session.auth.grants.mayPublish(p.channel)) throw forbidden('publish on', p.channel);
       await core.hub.publish(p.channel, p.requireData());
     },
   ],

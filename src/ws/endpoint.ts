@@ -12,6 +12,7 @@ import { Connection } from './connection.js';
 import type { GatewayCore } from './core.js';
 import { dispatch } from './dispatch.js';
 import { acceptHello } from './hello.js';
+import { TokenExpiry } from '../auth/token-expiry.js';
 
 /** How both liveness layers reach one connection. */
 type LivenessTarget = PingTarget & HeartbeatTarget;
@@ -111,6 +112,10 @@ export class V3Endpoint {
       if (conn.state !== 'hello') return; // closed while authenticating
       conn.state = 'open';
       this.heartbeat?.add(target);
+      // docs/protocol.md §2.5: a token expiring on a live connection ends it with 4001 (resume with a fresh one first).
+      if (conn.tokenExpiresAt !== undefined) {
+        conn.expiry = new TokenExpiry(this.clock, conn.tokenExpiresAt, () => conn.close(CloseCode.Unauthorized, 'token expired'));
+      }
       conn.log.debug({ session: conn.session?.id }, 'hello accepted');
       return;
     }
@@ -145,6 +150,7 @@ export class V3Endpoint {
     this.core.metrics.closes.inc({ code: String(code) });
     this.pinger?.remove(target);
     this.heartbeat?.remove(target);
+    conn.expiry?.cancel();
     const session = conn.session;
     conn.log.debug({ code, byServer, session: session?.id }, 'connection closed');
     if (!session) return;
