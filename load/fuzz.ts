@@ -81,59 +81,78 @@ function add(into: HostileCounts, c: HostileCounts): void {
 /** Lanes per hostile worker process: one process saturates about one core. */
 const LANES_PER_WORKER = 60;
 
+/** The hostile worker processes: started with their share of the lanes, stopped, their counts summed. */
+class HostileFleet {
+  private readonly latest = new Map<number, HostileCounts>();
+  private readonly finals = new Set<number>();
+  private readonly children: { child: ChildProcess; config: HostileConfig }[];
+
+  constructor(plan: FuzzPlan) {
+    const workers = Math.max(1, Math.ceil(plan.lanes / LANES_PER_WORKER));
+    this.children = Array.from({ length: workers }, (_, w) => {
+      const child = fork(fileURLToPath(new URL('./hostile-worker.js', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      child.on('message', (m: FromHostile) => {
+        this.latest.set(m.workerId, m.counts);
+        if (m.type === 'final') this.finals.add(m.workerId);
+      });
+      const lanes = Math.floor(((w + 1) * plan.lanes) / workers) - Math.floor((w * plan.lanes) / workers);
+      const wsLanes = Math.max(1, Math.round(lanes * 0.6));
+      const config: HostileConfig = {
+        workerId: w, port: plan.port, host: '127.0.0.1', localAddresses: plan.localAddresses, maxPayload: plan.maxPayload,
+        wsLanes, httpLanes: Math.max(1, lanes - wsLanes),
+        frameTarget: Math.ceil(plan.frameTarget / workers), requestTarget: Math.ceil(plan.requestTarget / workers),
+      };
+      child.send({ type: 'start', config } satisfies ToHostile);
+      return { child, config };
+    });
+  }
+
+  /** Every worker reached its targets and reported for the last time. */
+  get done(): boolean {
+    return this.finals.size === this.children.length;
+  }
+
+  total(): HostileCounts {
+    const t = emptyCounts();
+    for (const c of this.latest.values()) add(t, c);
+    return t;
+  }
+
+  /** Tell every worker to stop, wait up to 15 s for its last counts, then kill what is left. */
+  async stop(): Promise<void> {
+    for (const { child } of this.children) if (child.connected) child.send({ type: 'stop' } satisfies ToHostile);
+    const deadline = Date.now() + 15_000;
+    while (!this.done && Date.now() < deadline) await sleep(200);
+    for (const { child } of this.children) if (child.exitCode === null) child.kill('SIGKILL');
+  }
+
+  summary(seconds: number): FuzzSummary['hostile'] {
+    const sum = (k: 'wsLanes' | 'httpLanes'): number => this.children.reduce((a, c) => a + c.config[k], 0);
+    return { ...this.total(), workers: this.children.length, wsLanes: sum('wsLanes'), httpLanes: sum('httpLanes'), seconds };
+  }
+}
+
 /** Run the attack; `onTick` gets the running totals (for the live view). */
 export async function runFuzz(plan: FuzzPlan, sampler: ProcSampler | undefined, gateway: ChildProcess | undefined,
   onTick: (c: HostileCounts) => void): Promise<FuzzSummary> {
   const probe = new HealthProbe(`http://127.0.0.1:${plan.port}/healthz`);
   const heapBefore = await collect(gateway);
   const baselineMiB = sampler?.read().rssMiB ?? 0;
-  const workers = Math.max(1, Math.ceil(plan.lanes / LANES_PER_WORKER));
-  const latest = new Map<number, HostileCounts>();
-  const finals = new Set<number>();
-  const total = (): HostileCounts => {
-    const t = emptyCounts();
-    for (const c of latest.values()) add(t, c);
-    return t;
-  };
-  const children = Array.from({ length: workers }, (_, w) => {
-    const child = fork(fileURLToPath(new URL('./hostile-worker.js', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    child.on('message', (m: FromHostile) => {
-      latest.set(m.workerId, m.counts);
-      if (m.type === 'final') finals.add(m.workerId);
-    });
-    const lanes = Math.floor(((w + 1) * plan.lanes) / workers) - Math.floor((w * plan.lanes) / workers);
-    const wsLanes = Math.max(1, Math.round(lanes * 0.6));
-    const config: HostileConfig = {
-      workerId: w, port: plan.port, host: '127.0.0.1', localAddresses: plan.localAddresses, maxPayload: plan.maxPayload,
-      wsLanes, httpLanes: Math.max(1, lanes - wsLanes),
-      frameTarget: Math.ceil(plan.frameTarget / workers), requestTarget: Math.ceil(plan.requestTarget / workers),
-    };
-    child.send({ type: 'start', config } satisfies ToHostile);
-    return { child, config };
-  });
+  const fleet = new HostileFleet(plan);
   const started = Date.now();
-  while (Date.now() - started < plan.seconds * 1000 && finals.size < workers && gateway?.exitCode == null) {
+  while (Date.now() - started < plan.seconds * 1000 && !fleet.done && gateway?.exitCode == null) {
     await sleep(500);
-    onTick(total());
+    onTick(fleet.total());
   }
   const seconds = Math.round((Date.now() - started) / 100) / 10;
-  for (const { child } of children) if (child.connected) child.send({ type: 'stop' } satisfies ToHostile);
-  const deadline = Date.now() + 15_000;
-  while (finals.size < workers && Date.now() < deadline) await sleep(200);
-  for (const { child } of children) if (child.exitCode === null) child.kill('SIGKILL');
+  await fleet.stop();
   const peakMiB = sampler?.read().peakRssMiB ?? 0;
   const rss = await settleRss(sampler, gateway, baselineMiB, plan.settleSeconds);
   const heapAfter = await collect(gateway);
   const health = await probe.stop();
-  const hostile = {
-    ...total(),
-    workers,
-    wsLanes: children.reduce((a, c) => a + c.config.wsLanes, 0),
-    httpLanes: children.reduce((a, c) => a + c.config.httpLanes, 0),
-    seconds,
-  };
   const heap = { baselineMiB: round(heapBefore.used), afterMiB: round(heapAfter.used), reservedBaselineMiB: round(heapBefore.total), reservedAfterMiB: round(heapAfter.total) };
-  return { hostile, health, rss: { baselineMiB: round(baselineMiB), peakMiB: round(peakMiB), ...rss }, heap, gatewayAlive: gateway ? gateway.exitCode === null && gateway.signalCode === null : true };
+  const gatewayAlive = gateway ? gateway.exitCode === null && gateway.signalCode === null : true;
+  return { hostile: fleet.summary(seconds), health, rss: { baselineMiB: round(baselineMiB), peakMiB: round(peakMiB), ...rss }, heap, gatewayAlive };
 }
 
 /**
