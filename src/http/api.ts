@@ -44,6 +44,8 @@ export interface SessionListing {
   id: string;
   room: string;
   profile: Record<string, unknown>;
+  /** The `sub` of the session's JWT; null without JWT authentication. */
+  user: string | null;
   is_connected: boolean;
   /** Last seq sent to the session. */
   seq: number;
@@ -134,6 +136,7 @@ function listing(s: Session): SessionListing {
     id: s.id,
     room: s.room,
     profile: s.profile,
+    user: s.auth?.userId ?? null,
     is_connected: s.isConnected,
     seq: s.seq,
     buffered: s.buffer.length,
