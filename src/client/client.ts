@@ -8,7 +8,7 @@ import { browserNetwork, browserVisibility, pageUrl, randomId, WS_OPEN, type Web
 import { Liveness } from './liveness.js';
 import { RequestQueue, WsgateError, type SendResult } from './requests.js';
 import { Subscription, type ChannelMessage, type SubscriptionHost } from './subscription.js';
-import type { ClientEvents, ClientStats, ConnectionState, WsgateClientOptions } from './types.js';
+import type { ClientEvents, ClientStats, ConnectionState, ResumeState, WsgateClientOptions } from './types.js';
 
 /** Codes of sockets the client itself gives up on (reported in `disconnected`, sent when the socket can carry them). */
 const LOCAL_CLOSE = { watchdog: { code: 4100, reason: 'heartbeat_timeout' }, connectTimeout: { code: 4101, reason: 'connect_timeout' } };
@@ -40,6 +40,9 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
   private ackedSeq = 0;
   private serverDisconnect: DisconnectPayload | undefined;
   private _init: InitPayload | undefined;
+  private isHidden: () => boolean = () => false;
+  /** `'tab'`: this page's own WebSocket (see `createClient` for the shared mode). */
+  readonly mode = 'tab' as const;
   /** Counters for a status display. */
   readonly stats: ClientStats = { heartbeatsSent: 0, heartbeatsReceived: 0, messagesReceived: 0, duplicatesDropped: 0, reconnects: 0, resumes: 0 };
 
@@ -58,6 +61,7 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
     this.reconnectTimer = new Timer(this.clock, () => this.open());
     this.connectTimer = new Timer(this.clock, () => this.abandon(LOCAL_CLOSE.connectTimeout));
     this.ackTimer = new Timer(this.clock, () => this.flushAck());
+    if (opts.resume) this.restore(opts.resume);
     this.watchEnvironment();
     if (opts.autoConnect !== false) this.connect();
   }
@@ -80,6 +84,16 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
   /** The highest `seq` received. */
   get seq(): number {
     return this.lastSeq;
+  }
+
+  /** What a later page needs to resume this session (see the `reload` option of `createClient`), once there is one. */
+  get resumeState(): ResumeState | undefined {
+    return this.session ? { sessionId: this.session.id, resumeToken: this.session.token, lastSeq: this.lastSeq } : undefined;
+  }
+
+  /** Every live subscription. */
+  subscriptions(): Subscription[] {
+    return [...this.subs.values()];
   }
 
   /** Connect (or reconnect now, skipping a pending backoff). No effect while connecting or connected, or after `close()`. */
@@ -126,9 +140,9 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
   subscribe(channel: string, handler?: (message: ChannelMessage) => void, options: { pauseWhenHidden?: boolean } = {}): Subscription {
     let sub = this.subs.get(channel);
     if (!sub) {
-      sub = new Subscription(channel, this, options.pauseWhenHidden ?? this.opts.pauseWhenHidden ?? false);
+      sub = new Subscription(channel, this, options.pauseWhenHidden ?? this.opts.pauseWhenHidden ?? false, this.opts.positions?.[channel]);
       this.subs.set(channel, sub);
-      sub.start();
+      sub.start(this.isHidden());
     }
     if (handler) sub.on('message', handler);
     return sub;
@@ -363,9 +377,16 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
     this.requests.rejectAll('closed', `connection closed with ${code} ${reason}: not reconnecting`);
   }
 
+  /** Start from a session a previous page had: the first hello resumes it. */
+  private restore(r: ResumeState): void {
+    this.session = { id: r.sessionId, token: r.resumeToken };
+    this.lastSeq = this.ackedSeq = r.lastSeq;
+  }
+
   private watchEnvironment(): void {
     const vis = this.opts.visibility === undefined ? browserVisibility() : this.opts.visibility;
     if (vis) {
+      this.isHidden = () => vis.isHidden();
       this.cleanups.push(
         vis.onChange(() => {
           const hidden = vis.isHidden();

@@ -1,4 +1,4 @@
-import type { Frame, InitPayload, Profile } from '../protocol/events.js';
+import type { Frame, InitPayload, Profile, StreamPosition } from '../protocol/events.js';
 import type { BackoffOptions } from './backoff.js';
 import type { Clock } from '../liveness/clock.js';
 import type { NetworkSource, VisibilitySource, WebSocketConstructor } from './environment.js';
@@ -42,8 +42,20 @@ export interface WsgateClientOptions {
   visibility?: VisibilitySource | null;
   /** Network `online` events; `null` disables. Default: `window` in a browser. */
   network?: NetworkSource | null;
+  /** Resume this session on the first connect (what `resumeState` returned on an earlier page). */
+  resume?: ResumeState;
+  /** Channel positions already delivered (restored after a reload): the first subscribe of each asks `since` it. */
+  positions?: Record<string, StreamPosition>;
   /** Debug hook: one line per state change and decision. */
   debug?: (message: string, data?: Record<string, unknown>) => void;
+}
+
+/** A session a later page can resume: kept in `sessionStorage` by the `reload` option. */
+export interface ResumeState {
+  sessionId: string;
+  resumeToken: string;
+  /** The last `seq` this page processed: the resume replays everything after it. */
+  lastSeq: number;
 }
 
 /** Connection states; `failed` (server said stop) and `closed` (you called `close()`) are final. */

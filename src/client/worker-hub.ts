@@ -1,0 +1,179 @@
+import type { ChannelMessagePayload, SubscribedPayload } from '../protocol/events.js';
+import { ChannelMux, type MuxTab } from './channel-mux.js';
+import { WsgateClient } from './client.js';
+import type { WebSocketConstructor } from './environment.js';
+import { WsgateError } from './requests.js';
+import type { ErrorData, ForwardedEvent, LocksLike, PortLike, Snapshot, TabMessage, WorkerMessage } from './tab-protocol.js';
+import type { ClientEvents, WsgateClientOptions } from './types.js';
+
+/** Options of {@link WorkerHub}. */
+export interface WorkerHubOptions {
+  /** WebSocket class (the worker's global by default; `ws`'s in Node tests). */
+  WebSocket?: WebSocketConstructor;
+  /** Web Locks, to notice a tab that closed without saying so. Default `navigator.locks` when present. */
+  locks?: LocksLike | null;
+  /** Messages kept per channel to answer a tab that joins or resumes `since` a position. Default 1000. */
+  ringSize?: number;
+  /** Extra client options (tests: clock, debug). */
+  client?: Partial<WsgateClientOptions>;
+}
+
+const FORWARDED: ReadonlyArray<keyof ClientEvents> = ['state', 'connecting', 'connected', 'resumed', 'session-lost', 'disconnected', 'failed', 'message', 'error', 'heartbeat'];
+
+function errorData(err: unknown): ErrorData {
+  if (err instanceof WsgateError) return err.event === undefined ? { code: err.code, message: err.message } : { code: err.code, message: err.message, event: err.event };
+  return { code: 'internal', message: String(err) };
+}
+
+/** One connected tab, as the hub sees it. */
+class TabLink implements MuxTab {
+  readonly channels = new Set<string>();
+  constructor(
+    readonly id: string,
+    private readonly port: PortLike,
+    private readonly snap: () => Snapshot,
+  ) {}
+
+  post(msg: WorkerMessage extends infer M ? (M extends unknown ? Omit<M, 'snap'> : never) : never): void {
+    try {
+      this.port.postMessage({ ...msg, snap: this.snap() });
+    } catch {
+      /* a port whose tab is gone: the lock or bye removes it */
+    }
+  }
+  subscribed(channel: string, payload: SubscribedPayload): void {
+    this.post({ t: 'subscribed', channel, payload });
+  }
+  message(channel: string, payload: ChannelMessagePayload): void {
+    this.post({ t: 'msg', channel, payload });
+  }
+  failed(channel: string, err: WsgateError): void {
+    this.channels.delete(channel);
+    this.post({ t: 'suberr', channel, error: errorData(err) });
+  }
+  resync(channel: string): void {
+    this.post({ t: 'resync', channel });
+  }
+  close(): void {
+    this.port.onmessage = null;
+    this.port.close();
+  }
+}
+
+/**
+ * The SharedWorker side of the shared mode: one `WsgateClient` (one WebSocket) for every tab of
+ * the origin that connects a port. Each tab's subscriptions are multiplexed through a
+ * {@link ChannelMux} per channel; a tab that closes (its Web Lock is released, or it says `bye`)
+ * lets go of its channels. Events of the client are forwarded to every tab.
+ */
+export class WorkerHub {
+  private client: WsgateClient | undefined;
+  private readonly tabs = new Map<string, TabLink>();
+  private readonly muxes = new Map<string, ChannelMux>();
+
+  constructor(private readonly opts: WorkerHubOptions = {}) {}
+
+  /** A new port from a tab (`onconnect`). */
+  attach(port: PortLike): void {
+    let tab: TabLink | undefined;
+    port.onmessage = (ev) => {
+      const msg = ev.data as TabMessage;
+      if (!msg || typeof msg !== 'object') return;
+      if (msg.t === 'hello') tab = this.hello(port, msg);
+      else if (tab && this.tabs.get(tab.id) === tab) this.handle(tab, msg);
+    };
+  }
+
+  /** Tabs connected now. */
+  get tabCount(): number {
+    return this.tabs.size;
+  }
+
+  private hello(port: PortLike, msg: Extract<TabMessage, { t: 'hello' }>): TabLink {
+    const client = this.ensureClient(msg);
+    const tab = new TabLink(msg.tab, port, () => this.snapshot());
+    this.tabs.set(tab.id, tab);
+    tab.post({ t: 'snap' });
+    const locks = this.opts.locks === undefined ? (globalThis as { navigator?: { locks?: LocksLike } }).navigator?.locks : this.opts.locks;
+    // The tab holds this lock for its whole life: we get it only once the tab is gone.
+    locks?.request(`wsgate-tab:${tab.id}`, async () => this.drop(tab)).catch(() => undefined);
+    if (client.state === 'disconnected') client.connect();
+    return tab;
+  }
+
+  private ensureClient(msg: Extract<TabMessage, { t: 'hello' }>): WsgateClient {
+    if (this.client && this.client.state !== 'closed' && this.client.state !== 'failed') return this.client;
+    const options: WsgateClientOptions = { ...msg.options, ...this.opts.client, visibility: null, network: null };
+    if (this.opts.WebSocket) options.WebSocket = this.opts.WebSocket;
+    // A fresh worker (the last tab reloaded) resumes the session that tab had.
+    if (msg.resume && !this.client) options.resume = msg.resume;
+    const client = new WsgateClient(options);
+    this.client = client;
+    this.muxes.clear();
+    for (const name of FORWARDED) {
+      client.on(name, (value: unknown) => {
+        const event = (name === 'error' ? { name, value: errorData(value) } : { name, value }) as ForwardedEvent;
+        for (const tab of this.tabs.values()) tab.post({ t: 'event', event });
+      });
+    }
+    return client;
+  }
+
+  private handle(tab: TabLink, msg: TabMessage): void {
+    const client = this.client!;
+    switch (msg.t) {
+      case 'sub': {
+        tab.channels.add(msg.channel);
+        return this.mux(client, msg.channel).join(tab, msg.since);
+      }
+      case 'unsub':
+        return this.muxes.get(msg.channel)?.pause(tab.id);
+      case 'forget':
+        tab.channels.delete(msg.channel);
+        return this.muxes.get(msg.channel)?.leave(tab.id);
+      case 'send':
+        client.send(msg.event, msg.payload, msg.timeout === undefined ? {} : { timeout: msg.timeout }).then(
+          (result) => tab.post({ t: 'sent', rid: msg.rid, result }),
+          (err: unknown) => tab.post({ t: 'notsent', rid: msg.rid, error: errorData(err) }),
+        );
+        return;
+      case 'wake':
+        return client.connect();
+      case 'bye':
+        return this.drop(tab);
+    }
+  }
+
+  private mux(client: WsgateClient, channel: string): ChannelMux {
+    let mux = this.muxes.get(channel);
+    if (!mux) {
+      const sub = client.subscription(channel) ?? client.subscribe(channel);
+      const created: ChannelMux = new ChannelMux(channel, sub, this.opts.ringSize ?? 1000, () => {
+        if (this.muxes.get(channel) === created) this.muxes.delete(channel);
+      });
+      mux = created;
+      this.muxes.set(channel, mux);
+    }
+    return mux;
+  }
+
+  /** A tab is gone: release its channels. */
+  private drop(tab: TabLink): void {
+    if (this.tabs.get(tab.id) !== tab) return;
+    this.tabs.delete(tab.id);
+    for (const ch of tab.channels) this.muxes.get(ch)?.leave(tab.id);
+    tab.close();
+  }
+
+  private snapshot(): Snapshot {
+    const c = this.client;
+    return {
+      state: c?.state ?? 'idle',
+      sessionId: c?.sessionId,
+      resumeToken: c?.resumeState?.resumeToken,
+      init: c?.init,
+      seq: c?.seq ?? 0,
+      stats: c ? { ...c.stats } : { heartbeatsSent: 0, heartbeatsReceived: 0, messagesReceived: 0, duplicatesDropped: 0, reconnects: 0, resumes: 0 },
+    };
+  }
+}
