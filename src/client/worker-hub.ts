@@ -84,6 +84,12 @@ export class WorkerHub {
     };
   }
 
+  /** Close the shared connection (1000: ends the session) and every tab's port. */
+  close(): void {
+    for (const tab of [...this.tabs.values()]) this.drop(tab);
+    this.client?.close();
+  }
+
   /** Tabs connected now. */
   get tabCount(): number {
     return this.tabs.size;
