@@ -39,9 +39,12 @@ export class ChannelMux {
     readonly channel: string,
     private readonly sub: Subscription,
     private readonly ringSize: number,
-    /** The last tab let go: the mux is done. */
+    /** The last tab let go (the server subscription is paused, the position kept), or the channel failed. */
     private readonly onEmpty: () => void,
   ) {
+    // The server subscription asks `since` its starting position: what follows is continuous from it.
+    const start = sub.position;
+    if (start) this.base = start;
     sub.on('subscribed', (p) => this.onSubscribed(p));
     sub.on('message', (m) => this.onMessage(m));
     sub.on('error', (err) => this.onError(err));
@@ -61,17 +64,35 @@ export class ChannelMux {
     if (![...this.members.values()].some((x) => x.active) && !this.sub.paused) this.sub.pause();
   }
 
-  /** A tab let the channel go (unsubscribed, or the tab closed). */
+  /**
+   * A tab let the channel go (unsubscribed, or the tab closed). The last one pauses the server
+   * subscription at once but keeps the position: a tab that reloads comes back `since` where it
+   * was, and the worker recovers from the server's history. `dispose()` ends it for good.
+   */
   leave(tabId: string): void {
     this.members.delete(tabId);
-    if (this.members.size === 0) {
-      this.sub.unsubscribe();
-      this.onEmpty();
-    } else this.pause(tabId);
+    this.pause(tabId);
+    if (this.members.size === 0) this.onEmpty();
+  }
+
+  /** The server refused the channel: the mux is dead. */
+  get failed(): boolean {
+    return this.sub.state === 'failed';
+  }
+
+  /** No tab holds the channel. */
+  get empty(): boolean {
+    return this.members.size === 0;
+  }
+
+  /** Unsubscribe for good (the hub gave up waiting for a tab to come back). */
+  dispose(): void {
+    this.sub.unsubscribe();
   }
 
   private onSubscribed(p: SubscribedPayload & { since?: StreamPosition }): void {
     const at = { offset: p.offset, epoch: p.epoch };
+    if (p.recovered && !this.base) this.base = p.since;
     if (!p.recovered) {
       // A hole, or a first subscribe. A session resume may have replayed messages before this
       // confirmation: they are continuous from the first one, so keep them.

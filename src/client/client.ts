@@ -137,10 +137,10 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
    * Subscribe to `channel`; `handler` gets each message once, in order, across reconnects.
    * Subscribing to a channel you already have adds the handler to the existing subscription.
    */
-  subscribe(channel: string, handler?: (message: ChannelMessage) => void, options: { pauseWhenHidden?: boolean } = {}): Subscription {
+  subscribe(channel: string, handler?: (message: ChannelMessage) => void, options: { pauseWhenHidden?: boolean; since?: StreamPosition } = {}): Subscription {
     let sub = this.subs.get(channel);
     if (!sub) {
-      sub = new Subscription(channel, this, options.pauseWhenHidden ?? this.opts.pauseWhenHidden ?? false, this.opts.positions?.[channel]);
+      sub = new Subscription(channel, this, options.pauseWhenHidden ?? this.opts.pauseWhenHidden ?? false, options.since ?? this.opts.positions?.[channel]);
       this.subs.set(channel, sub);
       sub.start(this.isHidden());
     }

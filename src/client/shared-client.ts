@@ -35,6 +35,8 @@ export class SharedWsgateClient extends Emitter<ClientEvents> implements Subscri
   private rid = 0;
   private snap: Snapshot = { state: 'idle', sessionId: undefined, resumeToken: undefined, init: undefined, seq: 0, stats: { heartbeatsSent: 0, heartbeatsReceived: 0, messagesReceived: 0, duplicatesDropped: 0, reconnects: 0, resumes: 0 } };
   private closed = false;
+  /** Messages made before the hello went out (it waits for the tab's lock): the worker needs the hello first. */
+  private beforeHello: TabMessage[] | undefined = [];
   private isHidden: () => boolean = () => false;
 
   constructor(
@@ -50,11 +52,12 @@ export class SharedWsgateClient extends Emitter<ClientEvents> implements Subscri
     const locks = init.locks === undefined ? (globalThis as { navigator?: { locks?: LocksLike } }).navigator?.locks : init.locks;
     if (locks) {
       // Say hello only once the lock is held: the worker's request for it must queue behind ours.
-      locks.request(`wsgate-tab:${this.tabId}`, () => new Promise<void>((held) => {
-        this.post(hello);
-        this.cleanups.push(held);
-      })).catch(() => undefined);
-    } else this.post(hello);
+      locks.request(`wsgate-tab:${this.tabId}`, () => new Promise<void>((release) => {
+        if (this.closed) return release();
+        this.sayHello(hello);
+        this.cleanups.push(release);
+      })).catch(() => this.sayHello(hello));
+    } else this.sayHello(hello);
     this.watchEnvironment();
   }
 
@@ -152,7 +155,17 @@ export class SharedWsgateClient extends Emitter<ClientEvents> implements Subscri
   }
 
   private post(msg: TabMessage): void {
-    if (!this.closed) this.port.postMessage(msg);
+    if (this.closed) return;
+    if (this.beforeHello) this.beforeHello.push(msg);
+    else this.port.postMessage(msg);
+  }
+
+  private sayHello(hello: TabMessage): void {
+    const queued = this.beforeHello;
+    if (!queued || this.closed) return;
+    this.beforeHello = undefined;
+    this.port.postMessage(hello);
+    for (const msg of queued) this.port.postMessage(msg);
   }
 
   private onWorker(msg: WorkerMessage): void {

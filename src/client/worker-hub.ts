@@ -1,10 +1,11 @@
-import type { ChannelMessagePayload, SubscribedPayload } from '../protocol/events.js';
+import type { ChannelMessagePayload, StreamPosition, SubscribedPayload } from '../protocol/events.js';
 import { ChannelMux, type MuxTab } from './channel-mux.js';
+import { systemClock, Timer } from '../liveness/clock.js';
 import { WsgateClient } from './client.js';
 import type { WebSocketConstructor } from './environment.js';
 import { WsgateError } from './requests.js';
 import type { ErrorData, ForwardedEvent, LocksLike, PortLike, Snapshot, TabMessage, WorkerMessage } from './tab-protocol.js';
-import type { ClientEvents, WsgateClientOptions } from './types.js';
+import type { ClientEvents, ResumeState, WsgateClientOptions } from './types.js';
 
 /** Options of {@link WorkerHub}. */
 export interface WorkerHubOptions {
@@ -14,6 +15,8 @@ export interface WorkerHubOptions {
   locks?: LocksLike | null;
   /** Messages kept per channel to answer a tab that joins or resumes `since` a position. Default 1000. */
   ringSize?: number;
+  /** How long a channel no tab holds keeps its position (a reloading tab comes back `since` it). Default 60 000 ms. */
+  lingerMs?: number;
   /** Extra client options (tests: clock, debug). */
   client?: Partial<WsgateClientOptions>;
 }
@@ -70,6 +73,8 @@ export class WorkerHub {
   private client: WsgateClient | undefined;
   private readonly tabs = new Map<string, TabLink>();
   private readonly muxes = new Map<string, ChannelMux>();
+  /** The session the last tab left behind (the socket was closed 1001, so it stays resumable). */
+  private suspended: ResumeState | undefined;
 
   constructor(private readonly opts: WorkerHubOptions = {}) {}
 
@@ -86,8 +91,8 @@ export class WorkerHub {
 
   /** Close the shared connection (1000: ends the session) and every tab's port. */
   close(): void {
-    for (const tab of [...this.tabs.values()]) this.drop(tab);
     this.client?.close();
+    for (const tab of [...this.tabs.values()]) this.drop(tab);
   }
 
   /** Tabs connected now. */
@@ -111,8 +116,10 @@ export class WorkerHub {
     if (this.client && this.client.state !== 'closed' && this.client.state !== 'failed') return this.client;
     const options: WsgateClientOptions = { ...msg.options, ...this.opts.client, visibility: null, network: null };
     if (this.opts.WebSocket) options.WebSocket = this.opts.WebSocket;
-    // A fresh worker (the last tab reloaded) resumes the session that tab had.
-    if (msg.resume && !this.client) options.resume = msg.resume;
+    // The last tab reloaded: resume the session it had, from what it processed (its own `lastSeq`).
+    const resume = this.client?.state === 'failed' ? undefined : (msg.resume ?? this.suspended);
+    if (resume) options.resume = resume;
+    this.suspended = undefined;
     const client = new WsgateClient(options);
     this.client = client;
     this.muxes.clear();
@@ -130,7 +137,7 @@ export class WorkerHub {
     switch (msg.t) {
       case 'sub': {
         tab.channels.add(msg.channel);
-        return this.mux(client, msg.channel).join(tab, msg.since);
+        return this.mux(client, msg.channel, msg.since).join(tab, msg.since);
       }
       case 'unsub':
         return this.muxes.get(msg.channel)?.pause(tab.id);
@@ -150,17 +157,28 @@ export class WorkerHub {
     }
   }
 
-  private mux(client: WsgateClient, channel: string): ChannelMux {
+  /** The channel's mux; a new one subscribes `since` the first tab's position (a reloaded tab's, say). */
+  private mux(client: WsgateClient, channel: string, since: StreamPosition | undefined): ChannelMux {
     let mux = this.muxes.get(channel);
     if (!mux) {
-      const sub = client.subscription(channel) ?? client.subscribe(channel);
-      const created: ChannelMux = new ChannelMux(channel, sub, this.opts.ringSize ?? 1000, () => {
-        if (this.muxes.get(channel) === created) this.muxes.delete(channel);
-      });
+      const sub = client.subscription(channel) ?? client.subscribe(channel, undefined, since ? { since } : {});
+      const created: ChannelMux = new ChannelMux(channel, sub, this.opts.ringSize ?? 1000, () => this.linger(created));
       mux = created;
       this.muxes.set(channel, mux);
     }
     return mux;
+  }
+
+  /** Forget an empty channel after `lingerMs`, unless a tab took it again (or it failed: at once). */
+  private linger(mux: ChannelMux): void {
+    const forget = (): void => {
+      if (this.muxes.get(mux.channel) !== mux || !mux.empty) return;
+      this.muxes.delete(mux.channel);
+      mux.dispose();
+    };
+    if (mux.failed) return forget();
+    const timer = new Timer(this.opts.client?.clock ?? systemClock, forget);
+    timer.arm(this.opts.lingerMs ?? 60_000);
   }
 
   /** A tab is gone: release its channels. */
@@ -169,6 +187,19 @@ export class WorkerHub {
     this.tabs.delete(tab.id);
     for (const ch of tab.channels) this.muxes.get(ch)?.leave(tab.id);
     tab.close();
+    if (this.tabs.size === 0) this.suspend();
+  }
+
+  /**
+   * No tab is left. The browser ends this worker soon, but until then its socket would go on
+   * receiving and acknowledging messages no tab will see — and a reloading tab resumes from what
+   * it processed. So close now with 1001, which keeps the session resumable.
+   */
+  private suspend(): void {
+    const client = this.client;
+    if (!client || client.state === 'closed' || client.state === 'failed') return;
+    this.suspended = client.resumeState;
+    client.close(1001, 'going_away');
   }
 
   private snapshot(): Snapshot {

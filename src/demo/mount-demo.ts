@@ -15,7 +15,7 @@ export interface DemoOptions {
 
 const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', map: 'application/json' };
 const STATIC_FILES = new Set(['index.html', 'demo.js', 'demo.css']);
-const BUNDLE_FILES = new Set(['wsgate-client.js', 'wsgate-client.js.map']);
+const BUNDLE_FILES = new Set(['wsgate-client.js', 'wsgate-client.js.map', 'wsgate-shared-worker.js', 'wsgate-shared-worker.js.map']);
 
 /** The package root (where package.json is), from this module's directory: works from src/ (tests) and dist/src/ (built). */
 function packageRoot(): string {

@@ -1,6 +1,8 @@
-// The wsgate demo page: one WsgateClient, several channels, each pausable. Everything the page
-// received is also kept on `window.demo` so tests (and curious people) can inspect it.
-import { WsgateClient } from './wsgate-client.js';
+// The wsgate demo page: one client, several channels, each pausable. By default every tab of the
+// demo shares one WebSocket through a SharedWorker (?shared=0: this tab's own); ?reload=1 keeps the
+// session across reloads. Everything the page received is also kept on `window.demo` so tests (and
+// curious people) can inspect it.
+import { createClient } from './wsgate-client.js';
 
 const params = new URLSearchParams(location.search);
 const channels = (params.get('channels') || 'logs:api,logs:auth,logs:billing,logs:worker').split(',').filter(Boolean);
@@ -8,7 +10,12 @@ const autoPause = params.get('pauseWhenHidden') !== '0';
 const $ = (id) => document.getElementById(id);
 const MAX_LINES = 200;
 
-const client = new WsgateClient({ pauseWhenHidden: autoPause, profile: { name: params.get('name') || 'demo page' } });
+const client = createClient({
+  pauseWhenHidden: autoPause,
+  profile: { name: params.get('name') || 'demo page' },
+  shared: params.get('shared') !== '0',
+  reload: params.get('reload') === '1',
+});
 const demo = (window.demo = { client, received: {}, events: [], subscriptions: {} });
 
 function logEvent(text) {
@@ -24,6 +31,7 @@ function renderStatus() {
   $('state').textContent = client.state;
   $('state').className = `badge ${client.state}`;
   $('session').textContent = client.sessionId || '–';
+  $('mode').textContent = client.mode === 'shared' ? 'one socket for all tabs' : 'this tab';
   $('seq').textContent = String(client.seq);
   $('hb-in').textContent = String(s.heartbeatsReceived);
   $('hb-out').textContent = String(s.heartbeatsSent);
