@@ -1,4 +1,4 @@
-import type { StreamPosition } from '../protocol/events.js';
+import { ClientEvent, type StreamPosition } from '../protocol/events.js';
 import { Emitter } from './emitter.js';
 import { browserNetwork, browserVisibility, randomId } from './environment.js';
 import { WsgateError, type SendResult } from './requests.js';
@@ -114,7 +114,7 @@ export class SharedWsgateClient extends Emitter<ClientEvents> implements Subscri
 
   /** Publish to a channel (`channel/publish`). */
   publish(channel: string, data: unknown): Promise<SendResult> {
-    return this.send('channel/publish', { channel, data });
+    return this.send(ClientEvent.Publish, { channel, data });
   }
 
   /** As `WsgateClient.subscribe`; the subscription is this tab's own. */
