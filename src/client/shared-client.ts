@@ -118,10 +118,10 @@ export class SharedWsgateClient extends Emitter<ClientEvents> implements Subscri
   }
 
   /** As `WsgateClient.subscribe`; the subscription is this tab's own. */
-  subscribe(channel: string, handler?: (message: ChannelMessage) => void, options: { pauseWhenHidden?: boolean } = {}): Subscription {
+  subscribe(channel: string, handler?: (message: ChannelMessage) => void, options: { pauseWhenHidden?: boolean; since?: StreamPosition } = {}): Subscription {
     let sub = this.subs.get(channel);
     if (!sub) {
-      sub = new Subscription(channel, this, options.pauseWhenHidden ?? this.opts.pauseWhenHidden ?? false, this.opts.positions?.[channel]);
+      sub = new Subscription(channel, this, options.pauseWhenHidden ?? this.opts.pauseWhenHidden ?? false, options.since ?? this.opts.positions?.[channel]);
       this.subs.set(channel, sub);
       sub.start(this.isHidden());
     }
