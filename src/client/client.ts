@@ -6,6 +6,7 @@ import { systemClock, Timer, type Clock } from '../liveness/clock.js';
 import { Emitter } from './emitter.js';
 import { browserNetwork, browserVisibility, pageUrl, randomId, WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './environment.js';
 import { Liveness } from './liveness.js';
+import { TransportPicker, type TransportName } from './transport-picker.js';
 import { RequestQueue, WsgateError, type SendResult } from './requests.js';
 import { Subscription, type ChannelMessage, type SubscriptionHost } from './subscription.js';
 import type { ClientEvents, ClientStats, ConnectionState, ResumeState, WsgateClientOptions } from './types.js';
@@ -20,8 +21,9 @@ const LOCAL_CLOSE = { watchdog: localClose(CloseCode.HeartbeatTimeout), connectT
  * wall-clock watchdog, acknowledged `send()`s and resumable channel subscriptions. See docs/client.md.
  */
 export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionHost {
-  private readonly url: string;
-  private readonly WS: WebSocketConstructor;
+  private readonly transports: TransportPicker;
+  /** The current socket got its `system/init` (else its end counts as a failed attempt of its transport). */
+  private initOnSocket = false;
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly backoff: BackoffOptions;
@@ -53,8 +55,7 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
     if (!url) throw new TypeError('wsgate client: `url` is required outside a browser page');
     const WS = opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (!WS) throw new TypeError('wsgate client: no global WebSocket (Node < 22): pass `WebSocket` (e.g. the `ws` package class)');
-    this.url = url;
-    this.WS = WS;
+    this.transports = new TransportPicker(url, WS, opts.sse === undefined ? {} : opts.sse);
     this.clock = opts.clock ?? systemClock;
     this.random = opts.random ?? Math.random;
     this.backoff = { ...DEFAULT_BACKOFF, ...opts.backoff };
@@ -70,6 +71,11 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
   /** The connection state. */
   get state(): ConnectionState {
     return this._state;
+  }
+
+  /** `'ws'`, or `'sse'` after WebSocket failed `sse.after` attempts in a row (see docs/client.md). */
+  get transport(): TransportName {
+    return this.transports.name;
   }
 
   /** The current session id (kept across resumes), once `system/init` arrived. */
@@ -190,13 +196,14 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
     this.serverDisconnect = undefined;
     let sock: WebSocketLike;
     this.setState('connecting');
-    this.emit('connecting', { attempt: this.attempt, url: this.url });
+    this.initOnSocket = false;
+    this.emit('connecting', { attempt: this.attempt, url: this.transports.target });
     try {
-      sock = new this.WS(this.url);
+      sock = this.transports.create();
     } catch (err) {
       // A bad URL or a blocked port: retrying cannot help, so give up at once and say why.
       this.debug('WebSocket constructor threw', { err: String(err) });
-      this.giveUp(1006, `cannot open ${this.url}: ${err instanceof Error ? err.message : String(err)}`, true);
+      this.giveUp(1006, `cannot open ${this.transports.target}: ${err instanceof Error ? err.message : String(err)}`, true);
       return;
     }
     this.socket = sock;
@@ -271,6 +278,8 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
 
   private onInit(init: InitPayload): void {
     this.connectTimer.cancel();
+    this.transports.succeeded();
+    this.initOnSocket = true;
     const previous = this.session;
     this.session = { id: init.session_id, token: init.resume_token };
     this._init = init;
@@ -360,6 +369,7 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
     const sd = this.serverDisconnect;
     const code = !local && sd && (wireCode === 1006 || wireCode === 1005) ? sd.code : wireCode;
     const reason = (!local && sd && code === sd.code ? sd.reason : wireReason) || CloseReason[code] || '';
+    if (!this.initOnSocket && this.transports.failed()) this.debug(`switching transport to ${this.transports.name}`);
     const decision = reconnectDecision(code, this.attempt, this.backoff, this.random);
     this.debug('closed', { code, reason, decision: decision.action, kind: decision.kind });
     if (decision.action === 'stop') return this.giveUp(code, reason, local);

@@ -22,3 +22,6 @@ export { SharedWsgateClient } from './shared-client.js';
 export { WorkerHub } from './worker-hub.js';
 export type { WorkerHubOptions } from './worker-hub.js';
 export type { ResumeState } from './types.js';
+export { SseSocket } from './sse-socket.js';
+export type { EventSourceConstructor, EventSourceLike, FetchLike } from './sse-socket.js';
+export type { SseFallbackOptions, TransportName } from './transport-picker.js';

@@ -4,6 +4,7 @@ import { browserNetwork, browserVisibility, randomId } from './environment.js';
 import { WsgateError, type SendResult } from './requests.js';
 import { Subscription, type ChannelMessage, type SubscriptionHost } from './subscription.js';
 import { SHARED_OPTION_KEYS, type ErrorData, type LocksLike, type PortLike, type SharedOptions, type Snapshot, type TabMessage, type WorkerMessage } from './tab-protocol.js';
+import type { TransportName } from './transport-picker.js';
 import type { ClientEvents, ClientStats, ConnectionState, ResumeState, WsgateClientOptions } from './types.js';
 
 function toError(e: ErrorData): WsgateError {
@@ -33,7 +34,7 @@ export class SharedWsgateClient extends Emitter<ClientEvents> implements Subscri
   private readonly pending = new Map<number, { resolve(r: SendResult): void; reject(e: WsgateError): void }>();
   private readonly cleanups: Array<() => void> = [];
   private rid = 0;
-  private snap: Snapshot = { state: 'idle', sessionId: undefined, resumeToken: undefined, init: undefined, seq: 0, stats: { heartbeatsSent: 0, heartbeatsReceived: 0, messagesReceived: 0, duplicatesDropped: 0, reconnects: 0, resumes: 0 } };
+  private snap: Snapshot = { state: 'idle', transport: 'ws', sessionId: undefined, resumeToken: undefined, init: undefined, seq: 0, stats: { heartbeatsSent: 0, heartbeatsReceived: 0, messagesReceived: 0, duplicatesDropped: 0, reconnects: 0, resumes: 0 } };
   private closed = false;
   /** Messages made before the hello went out (it waits for the tab's lock): the worker needs the hello first. */
   private beforeHello: TabMessage[] | undefined = [];
@@ -48,6 +49,7 @@ export class SharedWsgateClient extends Emitter<ClientEvents> implements Subscri
     this.port.onmessage = (ev) => this.onWorker(ev.data as WorkerMessage);
     const options: SharedOptions = {};
     for (const k of SHARED_OPTION_KEYS) if (opts[k] !== undefined) (options as Record<string, unknown>)[k] = opts[k];
+    if (opts.sse !== undefined) options.sse = opts.sse && { ...(opts.sse.url ? { url: opts.sse.url } : {}), ...(opts.sse.after ? { after: opts.sse.after } : {}) };
     const hello: TabMessage = { t: 'hello', tab: this.tabId, options, ...(opts.resume ? { resume: opts.resume } : {}) };
     const locks = init.locks === undefined ? (globalThis as { navigator?: { locks?: LocksLike } }).navigator?.locks : init.locks;
     if (locks) {
@@ -66,6 +68,10 @@ export class SharedWsgateClient extends Emitter<ClientEvents> implements Subscri
   }
   get sessionId(): string | undefined {
     return this.snap.sessionId;
+  }
+  /** The shared connection's transport: `'ws'`, or `'sse'` after the fallback. */
+  get transport(): TransportName {
+    return this.snap.transport;
   }
   get init(): ClientEvents['connected']['init'] | undefined {
     return this.snap.init;

@@ -4,13 +4,17 @@
  */
 import type { ChannelMessagePayload, StreamPosition, SubscribedPayload } from '../protocol/events.js';
 import type { SendResult } from './requests.js';
+import type { TransportName } from './transport-picker.js';
 import type { ClientEvents, ClientStats, ConnectionState, ResumeState, WsgateClientOptions } from './types.js';
 
 /** The options a tab hands to the worker: the serializable part of `WsgateClientOptions` (the first tab's win). */
 export type SharedOptions = Pick<
   WsgateClientOptions,
   'url' | 'token' | 'room' | 'profile' | 'resumable' | 'backoff' | 'ackEvery' | 'ackDelay' | 'connectTimeout' | 'sendTimeout' | 'watchdogFactor'
->;
+> & {
+  /** The SSE fallback's plain settings (the worker uses its own `EventSource` and `fetch`). */
+  sse?: false | { url?: string; after?: number };
+};
 
 /** The keys of `SharedOptions`, to copy them out of a full options object. */
 export const SHARED_OPTION_KEYS: ReadonlyArray<keyof SharedOptions> = ['url', 'token', 'room', 'profile', 'resumable', 'backoff', 'ackEvery', 'ackDelay', 'connectTimeout', 'sendTimeout', 'watchdogFactor'];
@@ -25,6 +29,7 @@ export interface ErrorData {
 /** The worker's client as a tab mirrors it. `seq`: the worker's highest seq when the message was posted. */
 export interface Snapshot {
   state: ConnectionState;
+  transport: TransportName;
   sessionId: string | undefined;
   resumeToken: string | undefined;
   init: ClientEvents['connected']['init'] | undefined;

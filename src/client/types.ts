@@ -1,5 +1,6 @@
 import type { Frame, InitPayload, Profile, StreamPosition } from '../protocol/events.js';
 import type { BackoffOptions } from './backoff.js';
+import type { SseFallbackOptions } from './transport-picker.js';
 import type { Clock } from '../liveness/clock.js';
 import type { NetworkSource, VisibilitySource, WebSocketConstructor } from './environment.js';
 import type { WsgateError } from './requests.js';
@@ -46,6 +47,8 @@ export interface WsgateClientOptions {
   resume?: ResumeState;
   /** Channel positions already delivered (restored after a reload): the first subscribe of each asks `since` it. */
   positions?: Record<string, StreamPosition>;
+  /** Fall back to Server-Sent Events + POSTs where WebSocket cannot connect; `false` never does. Default: on where `EventSource` exists. */
+  sse?: SseFallbackOptions | false;
   /** Debug hook: one line per state change and decision. */
   debug?: (message: string, data?: Record<string, unknown>) => void;
 }

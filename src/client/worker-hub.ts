@@ -206,6 +206,7 @@ export class WorkerHub {
     const c = this.client;
     return {
       state: c?.state ?? 'idle',
+      transport: c?.transport ?? 'ws',
       sessionId: c?.sessionId,
       resumeToken: c?.resumeState?.resumeToken,
       init: c?.init,
