@@ -1,7 +1,7 @@
 import type { Frame, InitPayload, Profile, StreamPosition } from '../protocol/events.js';
 import type { BackoffOptions } from './backoff.js';
 import type { SseFallbackOptions } from './transport-picker.js';
-import type { Clock } from '../liveness/clock.js';
+import type { Clock } from '../time/clock.js';
 import type { NetworkSource, VisibilitySource, WebSocketConstructor } from './environment.js';
 import type { WsgateError } from './requests.js';
 

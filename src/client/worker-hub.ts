@@ -1,6 +1,6 @@
 import type { ChannelMessagePayload, StreamPosition, SubscribedPayload } from '../protocol/events.js';
 import { ChannelMux, type MuxTab } from './channel-mux.js';
-import { systemClock, Timer } from '../liveness/clock.js';
+import { systemClock, Timer } from '../time/clock.js';
 import { WsgateClient } from './client.js';
 import type { WebSocketConstructor } from './environment.js';
 import { WsgateError } from './requests.js';
