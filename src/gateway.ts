@@ -21,6 +21,7 @@ import { drainConnections, type DrainParts, type DrainResult } from './ws/drain.
 import { V3Endpoint } from './ws/endpoint.js';
 import { HttpFront, type RouteHandler, type UpgradeHandler } from './http/http-front.js';
 import { SessionRegistry } from './session/registry.js';
+import { mountSse } from './sse/sse-routes.js';
 import type { Session } from './session/session.js';
 
 /** Everything `createGateway` takes: any GatewayOptions field plus the pluggable parts. */
@@ -115,6 +116,16 @@ export class Gateway {
       endSession: (id) => this.endSession(id),
       route: (method, path, handler, opts) => this.route(method, path, handler, opts),
     });
+    if (o.sse) {
+      mountSse({
+        options: o,
+        clock: this.clock,
+        logger: this.logger,
+        route: (method, path, handler) => this.route(method, path, handler),
+        accept: (wire, req) => this.endpoint.accept(wire, req),
+        accepting: () => this.front.acceptingUpgrades,
+      });
+    }
     hooks.set(this, {
       connections: this.endpoint.connections,
       front: this.front,

@@ -1,3 +1,4 @@
+import { SSE_KEY_HEADER } from '../protocol/sse.js';
 import type { WebSocketLike } from './environment.js';
 
 /** The part of `EventSource` the SSE transport uses (browsers and workers; an npm polyfill in Node). */
@@ -29,8 +30,6 @@ const CONNECTING = 0;
 const OPEN = 1;
 const CLOSED = 3;
 
-/** The header that names the SSE connection on POSTs (never the URL). */
-export const SSE_KEY_HEADER = 'x-wsgate-key';
 
 /**
  * A WebSocket look-alike over Server-Sent Events and HTTP POSTs, for networks whose proxies do not

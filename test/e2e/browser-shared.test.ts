@@ -1,4 +1,5 @@
 import type { BrowserContext, Page } from 'playwright-core';
+import { metric } from '../support/http-api.js';
 import { eventually, range, startBrowserStack, view, type BrowserStack } from './browser-support.js';
 
 // The demo page in real Chromium (through TLS nginx): every tab of the browser on one WebSocket
@@ -41,11 +42,9 @@ async function receivedAll(pages: Page[], channel: string, n: number): Promise<v
   for (const page of pages) await eventually(async () => ((await view(page)).received[channel]?.length ?? 0) >= n, 15_000, `${n} on ${channel}`);
 }
 
-/** Open WebSockets the gateway counts itself (`wsgate_connections` on /metrics). */
+/** Open WebSockets the gateway counts itself (`wsgate_connections{transport="ws"}` on /metrics). */
 async function wsConnections(): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${stack.gw.port}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('wsgate_connections'));
-  return Number(line?.split(' ').pop());
+  return metric(await (await fetch(stack.gw.url('/metrics'))).text(), 'wsgate_connections', { transport: 'ws' });
 }
 
 /** Emulate the page being hidden/shown: Chrome headless keeps pages visible, so override and dispatch. */

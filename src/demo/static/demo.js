@@ -31,7 +31,8 @@ function renderStatus() {
   $('state').textContent = client.state;
   $('state').className = `badge ${client.state}`;
   $('session').textContent = client.sessionId || '–';
-  $('mode').textContent = client.mode === 'shared' ? 'one socket for all tabs' : 'this tab';
+  const over = client.transport === 'sse' ? ' · SSE (WebSocket blocked)' : ' · WebSocket';
+  $('mode').textContent = (client.mode === 'shared' ? 'one for all tabs' : 'this tab') + over;
   $('seq').textContent = String(client.seq);
   $('hb-in').textContent = String(s.heartbeatsReceived);
   $('hb-out').textContent = String(s.heartbeatsSent);

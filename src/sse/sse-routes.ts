@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { ResolvedOptions } from '../config.js';
+import { originAllowed } from '../http/origin.js';
+import { sendJson, type RouteHandler } from '../http/http-front.js';
+import { SSE_KEY_HEADER, SSE_PATH } from '../protocol/sse.js';
+import type { Clock } from '../time/clock.js';
+import { SseWire } from './sse-wire.js';
+
+/** How long a stream ticket may wait for its `GET`. */
+const TICKET_TTL_MS = 10_000;
+/** At most this many tickets wait at once (an open flood cannot grow memory without bound). */
+const MAX_TICKETS = 10_000;
+
+/** What the SSE routes need from the gateway. */
+export interface SseParts {
+  options: Pick<ResolvedOptions, 'allowedOrigins' | 'maxPayload' | 'pingIntervalMs'>;
+  clock: Clock;
+  logger: Logger;
+  route(method: string, path: string, handler: RouteHandler): void;
+  /** Hand a new stream to the v3 endpoint as a connection. */
+  accept(wire: SseWire, req: IncomingMessage): void;
+  /** false while draining: no new streams (503), as upgrades are refused. */
+  accepting(): boolean;
+}
+
+/**
+ * The SSE transport's routes under `base` (default `/api/sse`), docs/protocol.md "SSE transport":
+ * `POST base` → `{ticket, key}`; `GET base/stream?ticket=` → the event stream (the ticket is
+ * single-use and short-lived, so nothing secret sits in a URL); `POST base/send` → frames,
+ * newline-separated; `POST base/close` → `{code, reason}`. The POSTs name the stream by the key in
+ * the `x-wsgate-key` header.
+ */
+export function mountSse(parts: SseParts, base = SSE_PATH): void {
+  const tickets = new Map<string, { key: string; expires: number }>();
+  const wires = new Map<string, SseWire>();
+  const { options: o, clock } = parts;
+
+  parts.route('POST', base, (req, res) => {
+    req.resume();
+    if (!originAllowed(req, o.allowedOrigins)) return sendJson(res, 403, { error: 'origin not allowed' });
+    if (!parts.accepting()) return sendJson(res, 503, { error: 'draining' });
+    const now = clock.now();
+    for (const [t, v] of tickets) if (v.expires <= now) tickets.delete(t);
+    if (tickets.size >= MAX_TICKETS) return sendJson(res, 503, { error: 'too many pending streams' });
+    const ticket = randomBytes(18).toString('base64url');
+    const key = randomBytes(24).toString('base64url');
+    tickets.set(ticket, { key, expires: now + TICKET_TTL_MS });
+    res.setHeader('cache-control', 'no-store');
+    sendJson(res, 200, { ticket, key, expires_in: TICKET_TTL_MS / 1000 });
+  });
+
+  parts.route('GET', `${base}/stream`, (req, res, url) => {
+    const t = url.searchParams.get('ticket') ?? '';
+    const entry = tickets.get(t);
+    tickets.delete(t);
+    // 404 (not 5xx): EventSource gives up instead of retrying a spent ticket; the SDK asks for a new one.
+    if (!entry || entry.expires <= clock.now()) return sendJson(res, 404, { error: 'unknown or expired ticket' });
+    if (!parts.accepting()) return sendJson(res, 503, { error: 'draining' });
+    openStream(parts, req, res, entry.key, wires);
+  });
+
+  parts.route('POST', `${base}/send`, async (req, res) => {
+    const wire = wireOf(req, wires);
+    if (!wire) return refuse(req, res);
+    const body = await readText(req, o.maxPayload * 16);
+    if (body === undefined) return sendJson(res, 413, { error: 'body too large' });
+    const frames = body.split('\n').filter((f) => f.length > 0);
+    if (frames.some((f) => Buffer.byteLength(f) > o.maxPayload)) {
+      // As a WebSocket refuses an oversized frame: close 1009.
+      wire.close(1009, 'message_too_big');
+      return sendJson(res, 413, { error: `frame larger than ${o.maxPayload} bytes` });
+    }
+    wire.receive(frames);
+    res.writeHead(204).end();
+  });
+
+  parts.route('POST', `${base}/close`, async (req, res) => {
+    const wire = wireOf(req, wires);
+    if (!wire) return refuse(req, res);
+    const body = (await readText(req, 1024)) ?? '';
+    wire.peerClose(peerCode(body));
+    res.writeHead(204).end();
+  });
+}
+
+function openStream(parts: SseParts, req: IncomingMessage, res: ServerResponse, key: string, wires: Map<string, SseWire>): void {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store, no-transform',
+    // nginx: pass each event at once even where proxy_buffering is on.
+    'x-accel-buffering': 'no',
+  });
+  // retry: how long EventSource would wait to reconnect by itself (the SDK reconnects on its own terms).
+  const retry = Math.max(1000, Math.min(parts.options.pingIntervalMs || 3000, 10_000));
+  res.write(`retry: ${retry}\n: open\n\n`);
+  req.socket.setNoDelay(true);
+  const wire = new SseWire(res, key);
+  wires.set(key, wire);
+  wire.once('close', () => {
+    wires.delete(key);
+    parts.logger.debug({ remote: req.socket.remoteAddress }, 'sse stream ended');
+  });
+  parts.accept(wire, req);
+}
+
+function wireOf(req: IncomingMessage, wires: Map<string, SseWire>): SseWire | undefined {
+  const key = req.headers[SSE_KEY_HEADER];
+  return typeof key === 'string' ? wires.get(key) : undefined;
+}
+
+function refuse(req: IncomingMessage, res: ServerResponse): void {
+  req.resume();
+  sendJson(res, 404, { error: 'no such SSE stream (ended, or a wrong key)' });
+}
+
+/** A close code as a WebSocket peer may send it (1000, 1001, 3000–4999); anything else reads as 1005 (none). */
+function peerCode(body: string): number {
+  try {
+    const code = (JSON.parse(body) as { code?: unknown }).code;
+    if (typeof code === 'number' && Number.isInteger(code) && (code === 1000 || code === 1001 || (code >= 3000 && code <= 4999))) return code;
+  } catch {
+    /* no body, or not JSON */
+  }
+  return 1005;
+}
+
+/** The body as UTF-8 text, or undefined beyond `limit` bytes. */
+async function readText(req: IncomingMessage, limit: number): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      req.resume();
+      return undefined;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
