@@ -4,7 +4,7 @@ import { ClientEvent, ServerEvent, type ChannelMessagePayload, type DisconnectPa
 import { DEFAULT_BACKOFF, reconnectDecision, type BackoffOptions } from './backoff.js';
 import { systemClock, Timer, type Clock } from '../time/clock.js';
 import { Emitter } from './emitter.js';
-import { browserNetwork, browserVisibility, pageUrl, randomId, WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './environment.js';
+import { browserNetwork, browserVisibility, randomId, WS_OPEN, type WebSocketLike } from './environment.js';
 import { Liveness } from './liveness.js';
 import { TransportPicker, type TransportName } from './transport-picker.js';
 import { RequestQueue, WsgateError, type SendResult } from './requests.js';
@@ -22,8 +22,6 @@ const LOCAL_CLOSE = { watchdog: localClose(CloseCode.HeartbeatTimeout), connectT
  */
 export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionHost {
   private readonly transports: TransportPicker;
-  /** The current socket got its `system/init` (else its end counts as a failed attempt of its transport). */
-  private initOnSocket = false;
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly backoff: BackoffOptions;
@@ -34,7 +32,6 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
   private readonly connectTimer: Timer;
   private readonly ackTimer: Timer;
   private readonly cleanups: Array<() => void> = [];
-  private socket: WebSocketLike | undefined;
   private ready = false;
   private _state: ConnectionState = 'idle';
   private attempt = 0;
@@ -51,11 +48,7 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
 
   constructor(private readonly opts: WsgateClientOptions = {}) {
     super();
-    const url = opts.url ?? pageUrl();
-    if (!url) throw new TypeError('wsgate client: `url` is required outside a browser page');
-    const WS = opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (!WS) throw new TypeError('wsgate client: no global WebSocket (Node < 22): pass `WebSocket` (e.g. the `ws` package class)');
-    this.transports = new TransportPicker(url, WS, opts.sse === undefined ? {} : opts.sse);
+    this.transports = TransportPicker.from(opts);
     this.clock = opts.clock ?? systemClock;
     this.random = opts.random ?? Math.random;
     this.backoff = { ...DEFAULT_BACKOFF, ...opts.backoff };
@@ -63,7 +56,8 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
     this.reconnectTimer = new Timer(this.clock, () => this.open());
     this.connectTimer = new Timer(this.clock, () => this.abandon(LOCAL_CLOSE.connectTimeout));
     this.ackTimer = new Timer(this.clock, () => this.flushAck());
-    if (opts.resume) this.restore(opts.resume);
+    // Start from a session a previous page had: the first hello resumes it.
+    if (opts.resume) [this.session, this.lastSeq, this.ackedSeq] = [{ id: opts.resume.sessionId, token: opts.resume.resumeToken }, opts.resume.lastSeq, opts.resume.lastSeq];
     this.watchEnvironment();
     if (opts.autoConnect !== false) this.connect();
   }
@@ -181,12 +175,7 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
   private request(event: string, payload: unknown, internal: boolean, timeout: number): Promise<SendResult> {
     const { id, promise } = this.requests.add(event, payload, internal);
     if (this.ready && this.write({ event, id, payload })) this.requests.markWritten(id);
-    if (timeout > 0) {
-      const t = new Timer(this.clock, () => this.requests.fail(id, new WsgateError('timeout', `no system/ack for ${event} within ${timeout} ms`, event)));
-      t.arm(timeout);
-      return promise.finally(() => t.cancel());
-    }
-    return promise;
+    return timeout > 0 ? this.requests.expire(id, promise, timeout, this.clock) : promise;
   }
 
   private open(): void {
@@ -194,25 +183,16 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
     if (this._state === 'closed') return;
     this.detach();
     this.serverDisconnect = undefined;
-    let sock: WebSocketLike;
     this.setState('connecting');
-    this.initOnSocket = false;
     this.emit('connecting', { attempt: this.attempt, url: this.transports.target });
     try {
-      sock = this.transports.create();
+      this.transports.open({ open: () => this.sendHello(), message: (data) => this.onFrame(data), close: (code, reason) => this.onClosed(code, reason, false) });
     } catch (err) {
       // A bad URL or a blocked port: retrying cannot help, so give up at once and say why.
       this.debug('WebSocket constructor threw', { err: String(err) });
       this.giveUp(1006, `cannot open ${this.transports.target}: ${err instanceof Error ? err.message : String(err)}`, true);
       return;
     }
-    this.socket = sock;
-    sock.onopen = () => this.sendHello();
-    sock.onmessage = (ev) => this.onFrame(ev.data);
-    sock.onclose = (ev) => {
-      if (this.socket === sock) this.onClosed(ev.code, ev.reason, false);
-    };
-    sock.onerror = () => undefined; // a close event always follows
     this.connectTimer.arm(this.opts.connectTimeout ?? 10_000);
   }
 
@@ -279,7 +259,6 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
   private onInit(init: InitPayload): void {
     this.connectTimer.cancel();
     this.transports.succeeded();
-    this.initOnSocket = true;
     const previous = this.session;
     this.session = { id: init.session_id, token: init.resume_token };
     this._init = init;
@@ -322,9 +301,7 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
   }
 
   private write(frame: Frame): boolean {
-    const sock = this.socket;
-    if (!sock || sock.readyState !== WS_OPEN) return false;
-    sock.send(encodeFrame(frame));
+    if (!this.transports.write(encodeFrame(frame))) return false;
     this.liveness.sent();
     return true;
   }
@@ -345,20 +322,11 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
 
   /** Stop listening to the current socket and every per-connection timer; returns the socket. */
   private detach(): WebSocketLike | undefined {
-    const sock = this.socket;
-    this.socket = undefined;
     this.ready = false;
     this.liveness.stop();
     this.connectTimer.cancel();
     this.ackTimer.cancel();
-    if (sock) {
-      sock.onopen = null;
-      sock.onmessage = null;
-      sock.onclose = null;
-      // Keep a no-op error handler: `ws` throws on an 'error' event nobody listens to.
-      sock.onerror = () => undefined;
-    }
-    return sock;
+    return this.transports.detach();
   }
 
   /** The one funnel after any socket end: decide between stop and reconnect. */
@@ -369,7 +337,7 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
     const sd = this.serverDisconnect;
     const code = !local && sd && (wireCode === 1006 || wireCode === 1005) ? sd.code : wireCode;
     const reason = (!local && sd && code === sd.code ? sd.reason : wireReason) || CloseReason[code] || '';
-    if (!this.initOnSocket && this.transports.failed()) this.debug(`switching transport to ${this.transports.name}`);
+    if (this.transports.ended()) this.debug(`switching transport to ${this.transports.name}`);
     const decision = reconnectDecision(code, this.attempt, this.backoff, this.random);
     this.debug('closed', { code, reason, decision: decision.action, kind: decision.kind });
     if (decision.action === 'stop') return this.giveUp(code, reason, local);
@@ -386,12 +354,6 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
     this.emit('disconnected', { code, reason, willReconnect: false, local });
     this.emit('failed', { code, reason });
     this.requests.rejectAll('closed', `connection closed with ${code} ${reason}: not reconnecting`);
-  }
-
-  /** Start from a session a previous page had: the first hello resumes it. */
-  private restore(r: ResumeState): void {
-    this.session = { id: r.sessionId, token: r.resumeToken };
-    this.lastSeq = this.ackedSeq = r.lastSeq;
   }
 
   private watchEnvironment(): void {

@@ -1,4 +1,4 @@
-import type { WebSocketConstructor, WebSocketLike } from './environment.js';
+import { pageUrl, WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './environment.js';
 import { SseSocket, sseUrlFor, type EventSourceConstructor, type FetchLike } from './sse-socket.js';
 
 /** The transport of a connection attempt. */
@@ -16,15 +16,34 @@ export interface SseFallbackOptions {
   fetch?: FetchLike;
 }
 
+/** Where a socket's events go. */
+export interface SocketHandlers {
+  open(): void;
+  message(data: unknown): void;
+  close(code: number, reason: string): void;
+}
+
 /**
- * Picks WebSocket or SSE for each connection attempt. WebSocket first; after `after` attempts in
+ * Holds the client's one socket, and picks WebSocket or SSE for each connection attempt. WebSocket first; after `after` attempts in
  * a row that never reached `system/init` (an upgrade a proxy refuses looks like a socket that never
  * opens), the other transport; a success resets the count. With no SSE available it is always WebSocket.
  */
 export class TransportPicker {
   private current: TransportName = 'ws';
+  private socket: WebSocketLike | undefined;
+  /** The current socket got its `system/init` (else its end counts as a failed attempt of its transport). */
+  private initOnSocket = false;
   private failures = 0;
   private readonly sse: { url: string; EventSource: EventSourceConstructor; fetch: FetchLike; after: number } | undefined;
+
+  /** From the client's options: `url` (the page's own by default) and `WebSocket` (the global by default) are required. */
+  static from(opts: { url?: string; WebSocket?: WebSocketConstructor; sse?: SseFallbackOptions | false }): TransportPicker {
+    const url = opts.url ?? pageUrl();
+    if (!url) throw new TypeError('wsgate client: `url` is required outside a browser page');
+    const WS = opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (!WS) throw new TypeError('wsgate client: no global WebSocket (Node < 22): pass `WebSocket` (e.g. the `ws` package class)');
+    return new TransportPicker(url, WS, opts.sse === undefined ? {} : opts.sse);
+  }
 
   constructor(
     private readonly url: string,
@@ -47,20 +66,51 @@ export class TransportPicker {
     return this.current === 'sse' && this.sse ? this.sse.url : this.url;
   }
 
-  /** Open a socket on the current transport (a WebSocket constructor may throw: the caller handles it). */
-  create(): WebSocketLike {
-    if (this.current === 'sse' && this.sse) return new SseSocket(this.sse);
-    return new this.WS(this.url);
+  /** Open a socket on the current transport, wired to `on` (a WebSocket constructor may throw: the caller handles it). */
+  open(on: SocketHandlers): WebSocketLike {
+    this.initOnSocket = false;
+    const sock = this.current === 'sse' && this.sse ? new SseSocket(this.sse) : new this.WS(this.url);
+    this.socket = sock;
+    sock.onopen = () => on.open();
+    sock.onmessage = (ev) => on.message(ev.data);
+    sock.onclose = (ev) => {
+      if (this.socket === sock) on.close(ev.code, ev.reason);
+    };
+    sock.onerror = () => undefined; // a close event always follows
+    return sock;
+  }
+
+  /** Write one frame if the socket is open. */
+  write(text: string): boolean {
+    const sock = this.socket;
+    if (!sock || sock.readyState !== WS_OPEN) return false;
+    sock.send(text);
+    return true;
+  }
+
+  /** Stop listening to the current socket; returns it (to close it, or not). */
+  detach(): WebSocketLike | undefined {
+    const sock = this.socket;
+    this.socket = undefined;
+    if (sock) {
+      sock.onopen = null;
+      sock.onmessage = null;
+      sock.onclose = null;
+      // Keep a no-op error handler: `ws` throws on an 'error' event nobody listens to.
+      sock.onerror = () => undefined;
+    }
+    return sock;
   }
 
   /** The attempt reached `system/init`. */
   succeeded(): void {
     this.failures = 0;
+    this.initOnSocket = true;
   }
 
-  /** The attempt ended before `system/init`. Returns true when the next attempt switches transport. */
-  failed(): boolean {
-    if (!this.sse || ++this.failures < this.sse.after) return false;
+  /** The socket ended (counted as a failed attempt when it had no `system/init`). True when the next attempt switches transport. */
+  ended(): boolean {
+    if (this.initOnSocket || !this.sse || ++this.failures < this.sse.after) return false;
     this.failures = 0;
     this.current = this.current === 'ws' ? 'sse' : 'ws';
     return true;
