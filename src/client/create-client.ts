@@ -36,7 +36,7 @@ function defaultWorkerUrl(): URL | undefined {
   }
 }
 
-function openSharedWorker(opts: CreateClientOptions): PortLike | undefined {
+function openSharedWorker(opts: CreateClientOptions): SharedWorkerLike | undefined {
   if (opts.shared === false || opts.WebSocket || opts.clock) return undefined; // a custom transport or clock means this tab's own client
   const SW = (globalThis as { SharedWorker?: SharedWorkerConstructor }).SharedWorker;
   if (typeof SW !== 'function') return undefined;
@@ -46,7 +46,7 @@ function openSharedWorker(opts: CreateClientOptions): PortLike | undefined {
   try {
     const worker = new SW(url, { name: cfg.name ?? `wsgate ${opts.url ?? pageUrl() ?? ''} ${opts.room ?? ''}` });
     worker.port.start();
-    return worker.port;
+    return worker;
   } catch {
     return undefined; // blocked (e.g. a sandboxed or opaque-origin page): fall back to this tab's own socket
   }
@@ -62,8 +62,14 @@ export function createClient(options: CreateClientOptions = {}): WsgateClientLik
   const key = `wsgate:${options.url ?? pageUrl() ?? ''}:${options.room ?? ''}`;
   const saved = reload ? loadReloadState(key) : undefined;
   const opts: WsgateClientOptions = saved ? { ...rest, resume: rest.resume ?? saved.resume, positions: { ...saved.positions, ...rest.positions } } : rest;
-  const port = openSharedWorker(options);
-  const client: WsgateClientLike = port ? new SharedWsgateClient(opts, { port }) : new WsgateClient(opts);
+  const worker = openSharedWorker(options);
+  let client: WsgateClientLike;
+  if (worker) {
+    const shared = new SharedWsgateClient(opts, { port: worker.port });
+    // A worker script that is missing (404) or throws: say so instead of waiting forever.
+    worker.onerror = () => shared.workerFailed('the shared worker failed to start (is wsgate-shared-worker.js served next to the bundle?)');
+    client = shared;
+  } else client = new WsgateClient(opts);
   if (reload) keepForReload(client, key);
   return client;
 }

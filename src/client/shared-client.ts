@@ -93,6 +93,18 @@ export class SharedWsgateClient extends Emitter<ClientEvents> implements Subscri
     this.post({ t: 'wake' });
   }
 
+  /** @internal The worker could not start (its script missing or failing): this tab's client stops, saying why. */
+  workerFailed(reason: string): void {
+    if (this.closed || this.snap.state === 'failed') return;
+    const previous = this.snap.state;
+    this.snap = { ...this.snap, state: 'failed' };
+    this.emit('state', { state: 'failed', previous });
+    this.emit('disconnected', { code: 1006, reason, willReconnect: false, local: true });
+    this.emit('failed', { code: 1006, reason });
+    for (const p of this.pending.values()) p.reject(new WsgateError('closed', reason));
+    this.pending.clear();
+  }
+
   /** Release this tab (its channels and pending sends); the shared connection stays for the other tabs. */
   close(): void {
     if (this.closed) return;

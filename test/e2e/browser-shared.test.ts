@@ -119,6 +119,20 @@ describe('the demo page in Chromium, shared mode', () => {
   });
 });
 
+describe('a shared worker that cannot start', () => {
+  it('fails the tab\'s client with a reason instead of waiting forever', async () => {
+    const page = await newPage('channels=e2e:nothing&shared=0');
+    const result = await page.evaluate(async () => {
+      const sdk = (await import('./wsgate-client.js' as string)) as { createClient(o: unknown): { mode: string; on(e: string, f: (v: { reason: string }) => void): void } };
+      const c = sdk.createClient({ shared: { workerUrl: '/demo/no-such-worker.js' } });
+      const failed = await new Promise<{ reason: string }>((resolve) => c.on('failed', resolve));
+      return { mode: c.mode, reason: failed.reason };
+    });
+    expect(result.mode).toBe('shared');
+    expect(result.reason).toContain('wsgate-shared-worker.js');
+  });
+});
+
 describe('the demo page in Chromium, reload (?reload=1)', () => {
   for (const mode of ['shared', 'per-tab'] as const) {
     it(`keeps the session across a reload with nothing lost (${mode}), and only in sessionStorage`, async () => {
