@@ -33,7 +33,7 @@ const CLOSED = 3;
 
 /**
  * A WebSocket look-alike over Server-Sent Events and HTTP POSTs, for networks whose proxies do not
- * pass upgrades (docs/protocol.md, "SSE transport"). `POST url` returns a single-use stream ticket
+ * pass upgrades (docs/protocol.md §11). `POST url` returns a single-use stream ticket
  * and the connection key; the stream (`EventSource`, `url/stream?ticket=…`) carries the server's
  * frames, one per event; `send()` POSTs frames to `url/send` in order, newline-separated when several
  * wait, with the key in a header. The client above it runs the same hello, resume and acks as over a

@@ -1,4 +1,4 @@
-/** The SSE transport's wire names, shared by the gateway and the client SDK (docs/protocol.md, "SSE transport"). */
+/** The SSE transport's wire names, shared by the gateway and the client SDK (docs/protocol.md §11). */
 
 /** Where the SSE transport lives: `POST` opens, `/stream` is the event stream, `/send` and `/close` take the client's side. */
 export const SSE_PATH = '/api/sse';

@@ -26,7 +26,7 @@ export interface SseParts {
 }
 
 /**
- * The SSE transport's routes under `base` (default `/api/sse`), docs/protocol.md "SSE transport":
+ * The SSE transport's routes under `base` (default `/api/sse`), docs/protocol.md §11:
  * `POST base` → `{ticket, key}`; `GET base/stream?ticket=` → the event stream (the ticket is
  * single-use and short-lived, so nothing secret sits in a URL); `POST base/send` → frames,
  * newline-separated; `POST base/close` → `{code, reason}`. The POSTs name the stream by the key in

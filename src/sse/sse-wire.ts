@@ -20,7 +20,7 @@ export function frameSeq(text: string): number | undefined {
 
 /**
  * One SSE stream dressed as the part of a `ws` WebSocket that `Connection` uses, so hello, resume,
- * replay, limits, liveness and drain work unchanged over it (docs/protocol.md, "SSE transport"):
+ * replay, limits, liveness and drain work unchanged over it (docs/protocol.md §11):
  *
  * - `send(frame)` writes one event: `id: <seq>` when the frame has one, `data: <frame>`.
  * - `ping()` writes a comment (`: ka`), the keep-alive that stops a proxy's read timeout; its
