@@ -133,11 +133,11 @@ describe('a shared worker that cannot start', () => {
   });
 });
 
-describe('the demo page in Chromium, reload (?reload=1)', () => {
+describe('the demo page in Chromium, reload (the SDK option is opt-in; the demo turns it on)', () => {
   for (const mode of ['shared', 'per-tab'] as const) {
     it(`keeps the session across a reload with nothing lost (${mode}), and only in sessionStorage`, async () => {
       const ch = `e2e:reload-${mode}`;
-      const page = await newPage(`channels=${ch}&reload=1${mode === 'per-tab' ? '&shared=0' : ''}`);
+      const page = await newPage(`channels=${ch}${mode === 'per-tab' ? '&shared=0' : ''}`);
       await subscribed(page, ch);
       await publish(ch, range(10));
       await receivedAll([page], ch, 10);
@@ -180,6 +180,17 @@ describe('the demo page in Chromium, reload (?reload=1)', () => {
       expect(await page.evaluate(() => Object.keys(localStorage))).toEqual([]);
     });
   }
+
+  it('starts a new session after a reload with ?reload=0, and stores nothing', async () => {
+    const ch = 'e2e:no-reload';
+    const page = await newPage(`channels=${ch}&reload=0&shared=0`);
+    await subscribed(page, ch);
+    const before = (await view(page)).sessionId;
+    expect(await page.evaluate(() => Object.keys(sessionStorage))).toEqual([]);
+    await page.reload();
+    await subscribed(page, ch);
+    expect((await view(page)).sessionId).not.toBe(before);
+  });
 
   it('starts a subscription made while the tab is hidden paused, and recovers it once visible', async () => {
     const ch = 'e2e:hidden-start';

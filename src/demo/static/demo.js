@@ -1,6 +1,6 @@
 // The wsgate demo page: one client, several channels, each pausable. By default every tab of the
-// demo shares one WebSocket through a SharedWorker (?shared=0: this tab's own); ?reload=1 keeps the
-// session across reloads. Everything the page received is also kept on `window.demo` so tests (and
+// demo shares one WebSocket through a SharedWorker (?shared=0: this tab's own) and keeps its session
+// across reloads of the tab (the SDK's opt-in `reload`, on here; ?reload=0 turns it off). Everything the page received is also kept on `window.demo` so tests (and
 // curious people) can inspect it.
 import { createClient } from './wsgate-client.js';
 
@@ -14,7 +14,7 @@ const client = createClient({
   pauseWhenHidden: autoPause,
   profile: { name: params.get('name') || 'demo page' },
   shared: params.get('shared') !== '0',
-  reload: params.get('reload') === '1',
+  reload: params.get('reload') !== '0',
 });
 const demo = (window.demo = { client, received: {}, events: [], subscriptions: {} });
 
@@ -33,6 +33,9 @@ function renderStatus() {
   $('session').textContent = client.sessionId || '–';
   const over = client.transport === 'sse' ? ' · SSE (WebSocket blocked)' : ' · WebSocket';
   $('mode').textContent = (client.mode === 'shared' ? 'one for all tabs' : 'this tab') + over;
+  $('mode').title = client.mode === 'shared'
+    ? 'The connection lives in a SharedWorker (Chrome: chrome://inspect/#workers), shared by every tab of this page'
+    : "This tab's own connection (?shared=0, or no SharedWorker in this browser)";
   $('seq').textContent = String(client.seq);
   $('hb-in').textContent = String(s.heartbeatsReceived);
   $('hb-out').textContent = String(s.heartbeatsSent);
