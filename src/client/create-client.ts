@@ -14,7 +14,7 @@ export interface CreateClientOptions extends WsgateClientOptions {
    * Share one WebSocket between every tab of the origin through a SharedWorker. Default true where
    * `SharedWorker` exists (else each tab has its own). An object sets the worker script's URL
    * (default: `wsgate-shared-worker.js` next to this bundle) or the worker's name (tabs that share a
-   * name share the connection and the first tab's options; default: derived from `url` and `room`).
+   * name share the connection and the first tab's options; default: derived from `url`, `room` and `token`).
    */
   shared?: boolean | { workerUrl?: string | URL; name?: string };
   /** Keep the session across page reloads of this tab (`sessionStorage`; opt-in). Default false. */
@@ -36,6 +36,21 @@ function defaultWorkerUrl(): URL | undefined {
   }
 }
 
+/** FNV-1a, 32 bits, hex: tells tokens apart in a worker's name without putting the token there. */
+function fingerprint(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
+}
+
+/**
+ * Tabs share a worker (and so a session) only when they would say the same hello: the same
+ * endpoint, room and token — a tab signed in as someone else must not ride on another's session.
+ */
+function workerName(opts: CreateClientOptions): string {
+  return `wsgate ${opts.url ?? pageUrl() ?? ''} ${opts.room ?? ''} ${opts.token === undefined ? '-' : fingerprint(opts.token)}`;
+}
+
 function openSharedWorker(opts: CreateClientOptions): SharedWorkerLike | undefined {
   if (opts.shared === false || opts.WebSocket || opts.clock) return undefined; // a custom transport or clock means this tab's own client
   const SW = (globalThis as { SharedWorker?: SharedWorkerConstructor }).SharedWorker;
@@ -44,7 +59,7 @@ function openSharedWorker(opts: CreateClientOptions): SharedWorkerLike | undefin
   const url = cfg.workerUrl ?? defaultWorkerUrl();
   if (!url) return undefined;
   try {
-    const worker = new SW(url, { name: cfg.name ?? `wsgate ${opts.url ?? pageUrl() ?? ''} ${opts.room ?? ''}` });
+    const worker = new SW(url, { name: cfg.name ?? workerName(opts) });
     worker.port.start();
     return worker;
   } catch {

@@ -119,6 +119,21 @@ describe('the demo page in Chromium, shared mode', () => {
   });
 });
 
+describe('which tabs share', () => {
+  it('shares a session between clients with the same token, never with a different one', async () => {
+    const page = await newPage('channels=e2e:nothing&shared=0');
+    const ids = await page.evaluate(async () => {
+      type C = { sessionId?: string; on(e: string, f: () => void): void };
+      const sdk = (await import('./wsgate-client.js' as string)) as { createClient(o: unknown): C };
+      const connected = (c: C): Promise<string> => new Promise((resolve) => (c.sessionId ? resolve(c.sessionId) : c.on('connected', () => resolve(c.sessionId!))));
+      const [a1, a2, b] = [sdk.createClient({ token: 'ann' }), sdk.createClient({ token: 'ann' }), sdk.createClient({ token: 'bob' })];
+      return Promise.all([connected(a1), connected(a2), connected(b)]);
+    });
+    expect(ids[0]).toBe(ids[1]);
+    expect(ids[2]).not.toBe(ids[0]);
+  });
+});
+
 describe('a shared worker that cannot start', () => {
   it('fails the tab\'s client with a reason instead of waiting forever', async () => {
     const page = await newPage('channels=e2e:nothing&shared=0');
