@@ -166,6 +166,7 @@ export class Gateway {
   endpointUrls(): Record<string, string> {
     const urls: Record<string, string> = { v3: this.url('/api/ws') };
     if (this.front.has('/ws')) urls.v2 = this.url('/ws');
+    if (this.front.has('/api/sse')) urls.sse = this.url('/api/sse');
     urls.api = this.url('/api/');
     urls.metrics = this.url('/metrics');
     urls.health = this.url('/healthz');
