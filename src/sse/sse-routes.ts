@@ -33,56 +33,76 @@ export interface SseParts {
  * the `x-wsgate-key` header.
  */
 export function mountSse(parts: SseParts, base = SSE_PATH): void {
-  const tickets = new Map<string, { key: string; expires: number }>();
-  const wires = new Map<string, SseWire>();
-  const { options: o, clock } = parts;
+  const routes = new SseRoutes(parts);
+  parts.route('POST', base, (req, res) => routes.open(req, res));
+  parts.route('GET', `${base}/stream`, (req, res, url) => routes.stream(req, res, url));
+  parts.route('POST', `${base}/send`, (req, res) => routes.send(req, res));
+  parts.route('POST', `${base}/close`, (req, res) => routes.close(req, res));
+}
 
-  parts.route('POST', base, (req, res) => {
+/** The state behind the routes: tickets waiting for their stream, and open streams by key. */
+class SseRoutes {
+  private readonly tickets = new Map<string, { key: string; expires: number }>();
+  private readonly wires = new Map<string, SseWire>();
+
+  constructor(private readonly parts: SseParts) {}
+
+  /** `POST /api/sse`: a single-use stream ticket and the key for the POSTs. */
+  open(req: IncomingMessage, res: ServerResponse): void {
     req.resume();
-    if (!originAllowed(req, o.allowedOrigins)) return sendJson(res, 403, { error: 'origin not allowed' });
-    if (!parts.accepting()) return sendJson(res, 503, { error: 'draining' });
-    const now = clock.now();
-    for (const [t, v] of tickets) if (v.expires <= now) tickets.delete(t);
-    if (tickets.size >= MAX_TICKETS) return sendJson(res, 503, { error: 'too many pending streams' });
+    if (!originAllowed(req, this.parts.options.allowedOrigins)) return sendJson(res, 403, { error: 'origin not allowed' });
+    if (!this.parts.accepting()) return sendJson(res, 503, { error: 'draining' });
+    const now = this.parts.clock.now();
+    for (const [t, v] of this.tickets) if (v.expires <= now) this.tickets.delete(t);
+    if (this.tickets.size >= MAX_TICKETS) return sendJson(res, 503, { error: 'too many pending streams' });
     const ticket = randomBytes(18).toString('base64url');
     const key = randomBytes(24).toString('base64url');
-    tickets.set(ticket, { key, expires: now + TICKET_TTL_MS });
+    this.tickets.set(ticket, { key, expires: now + TICKET_TTL_MS });
     res.setHeader('cache-control', 'no-store');
     sendJson(res, 200, { ticket, key, expires_in: TICKET_TTL_MS / 1000 });
-  });
+  }
 
-  parts.route('GET', `${base}/stream`, (req, res, url) => {
+  /** `GET /api/sse/stream?ticket=`: spends the ticket and hands the stream to the endpoint. */
+  stream(req: IncomingMessage, res: ServerResponse, url: URL): void {
     const t = url.searchParams.get('ticket') ?? '';
-    const entry = tickets.get(t);
-    tickets.delete(t);
+    const entry = this.tickets.get(t);
+    this.tickets.delete(t);
     // 404 (not 5xx): EventSource gives up instead of retrying a spent ticket; the SDK asks for a new one.
-    if (!entry || entry.expires <= clock.now()) return sendJson(res, 404, { error: 'unknown or expired ticket' });
-    if (!parts.accepting()) return sendJson(res, 503, { error: 'draining' });
-    openStream(parts, req, res, entry.key, wires);
-  });
+    if (!entry || entry.expires <= this.parts.clock.now()) return sendJson(res, 404, { error: 'unknown or expired ticket' });
+    if (!this.parts.accepting()) return sendJson(res, 503, { error: 'draining' });
+    openStream(this.parts, req, res, entry.key, this.wires);
+  }
 
-  parts.route('POST', `${base}/send`, async (req, res) => {
-    const wire = wireOf(req, wires);
+  /** `POST /api/sse/send`: the client's frames, newline-separated, in order. */
+  async send(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const wire = this.wireOf(req);
     if (!wire) return refuse(req, res);
-    const body = await readText(req, o.maxPayload * 16);
+    const max = this.parts.options.maxPayload;
+    const body = await readText(req, max * 16);
     if (body === undefined) return sendJson(res, 413, { error: 'body too large' });
     const frames = body.split('\n').filter((f) => f.length > 0);
-    if (frames.some((f) => Buffer.byteLength(f) > o.maxPayload)) {
+    if (frames.some((f) => Buffer.byteLength(f) > max)) {
       // As a WebSocket refuses an oversized frame: close 1009.
       wire.close(1009, 'message_too_big');
-      return sendJson(res, 413, { error: `frame larger than ${o.maxPayload} bytes` });
+      return sendJson(res, 413, { error: `frame larger than ${max} bytes` });
     }
     wire.receive(frames);
     res.writeHead(204).end();
-  });
+  }
 
-  parts.route('POST', `${base}/close`, async (req, res) => {
-    const wire = wireOf(req, wires);
+  /** `POST /api/sse/close`: the client's close, `{code, reason}`. */
+  async close(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const wire = this.wireOf(req);
     if (!wire) return refuse(req, res);
     const body = (await readText(req, 1024)) ?? '';
     wire.peerClose(peerCode(body));
     res.writeHead(204).end();
-  });
+  }
+
+  private wireOf(req: IncomingMessage): SseWire | undefined {
+    const key = req.headers[SSE_KEY_HEADER];
+    return typeof key === 'string' ? this.wires.get(key) : undefined;
+  }
 }
 
 function openStream(parts: SseParts, req: IncomingMessage, res: ServerResponse, key: string, wires: Map<string, SseWire>): void {
@@ -103,11 +123,6 @@ function openStream(parts: SseParts, req: IncomingMessage, res: ServerResponse, 
     parts.logger.debug({ remote: req.socket.remoteAddress }, 'sse stream ended');
   });
   parts.accept(wire, req);
-}
-
-function wireOf(req: IncomingMessage, wires: Map<string, SseWire>): SseWire | undefined {
-  const key = req.headers[SSE_KEY_HEADER];
-  return typeof key === 'string' ? wires.get(key) : undefined;
 }
 
 function refuse(req: IncomingMessage, res: ServerResponse): void {
