@@ -2,6 +2,7 @@ import { WsgateClient } from './client.js';
 import { pageUrl } from './environment.js';
 import { keepForReload, loadReloadState } from './reload-store.js';
 import { SharedWsgateClient } from './shared-client.js';
+import { WorkerHub } from './worker-hub.js';
 import type { PortLike } from './tab-protocol.js';
 import type { WsgateClientOptions } from './types.js';
 
@@ -81,8 +82,12 @@ export function createClient(options: CreateClientOptions = {}): WsgateClientLik
   let client: WsgateClientLike;
   if (worker) {
     const shared = new SharedWsgateClient(opts, { port: worker.port });
-    // A worker script that is missing (404) or throws: say so instead of waiting forever.
-    worker.onerror = () => shared.workerFailed('the shared worker failed to start (is wsgate-shared-worker.js served next to the bundle?)');
+    // A worker script that is missing (404) or throws: this tab runs the hub itself (its own connection).
+    worker.onerror = () => {
+      const { port1, port2 } = new MessageChannel();
+      new WorkerHub({ locks: null }).attach(port2 as unknown as PortLike);
+      shared.rehome(port1 as unknown as PortLike, 'the shared worker failed to start (is wsgate-shared-worker.js served next to the bundle?): this tab uses its own connection');
+    };
     client = shared;
   } else client = new WsgateClient(opts);
   if (reload) keepForReload(client, key);

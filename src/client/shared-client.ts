@@ -26,12 +26,13 @@ export interface SharedClientInit {
  * hidden-tab pause and position are per tab — and `close()` releases only this tab.
  */
 export class SharedWsgateClient extends Emitter<ClientEvents> implements SubscriptionHost {
-  /** `'shared'`: one WebSocket in a SharedWorker for every tab. */
-  readonly mode = 'shared' as const;
-  private readonly port: PortLike;
+  private port: PortLike;
+  /** The SharedWorker could not start: a hub in this tab carries this tab's own connection. */
+  private local = false;
+  private readonly hello: TabMessage;
   private readonly tabId = randomId() + randomId();
   private readonly subs = new Map<string, Subscription>();
-  private readonly pending = new Map<number, { resolve(r: SendResult): void; reject(e: WsgateError): void }>();
+  private readonly pending = new Map<number, { msg: TabMessage; resolve(r: SendResult): void; reject(e: WsgateError): void }>();
   private readonly cleanups: Array<() => void> = [];
   private rid = 0;
   private snap: Snapshot = { state: 'idle', transport: 'ws', sessionId: undefined, resumeToken: undefined, init: undefined, seq: 0, stats: { heartbeatsSent: 0, heartbeatsReceived: 0, messagesReceived: 0, duplicatesDropped: 0, reconnects: 0, resumes: 0 } };
@@ -51,6 +52,7 @@ export class SharedWsgateClient extends Emitter<ClientEvents> implements Subscri
     for (const k of SHARED_OPTION_KEYS) if (opts[k] !== undefined) (options as Record<string, unknown>)[k] = opts[k];
     if (opts.sse !== undefined) options.sse = opts.sse && { ...(opts.sse.url ? { url: opts.sse.url } : {}), ...(opts.sse.after ? { after: opts.sse.after } : {}) };
     const hello: TabMessage = { t: 'hello', tab: this.tabId, options, ...(opts.resume ? { resume: opts.resume } : {}) };
+    this.hello = hello;
     const locks = init.locks === undefined ? (globalThis as { navigator?: { locks?: LocksLike } }).navigator?.locks : init.locks;
     if (locks) {
       // Say hello only once the lock is held: the worker's request for it must queue behind ours.
@@ -63,6 +65,10 @@ export class SharedWsgateClient extends Emitter<ClientEvents> implements Subscri
     this.watchEnvironment();
   }
 
+  /** `'shared'`: one WebSocket in a SharedWorker for every tab; `'tab'` when the worker could not start. */
+  get mode(): 'shared' | 'tab' {
+    return this.local ? 'tab' : 'shared';
+  }
   get state(): ConnectionState {
     return this.closed ? 'closed' : this.snap.state;
   }
@@ -93,16 +99,23 @@ export class SharedWsgateClient extends Emitter<ClientEvents> implements Subscri
     this.post({ t: 'wake' });
   }
 
-  /** @internal The worker could not start (its script missing or failing): this tab's client stops, saying why. */
-  workerFailed(reason: string): void {
-    if (this.closed || this.snap.state === 'failed') return;
-    const previous = this.snap.state;
-    this.snap = { ...this.snap, state: 'failed' };
-    this.emit('state', { state: 'failed', previous });
-    this.emit('disconnected', { code: 1006, reason, willReconnect: false, local: true });
-    this.emit('failed', { code: 1006, reason });
-    for (const p of this.pending.values()) p.reject(new WsgateError('closed', reason));
-    this.pending.clear();
+  /**
+   * @internal The SharedWorker could not start (its script missing or failing): carry on over `port`,
+   * to a hub in this tab — this tab's own connection. What the dead worker never answered is asked again.
+   */
+  rehome(port: PortLike, reason: string): void {
+    if (this.closed || this.local) return;
+    this.local = true;
+    this.opts.debug?.(reason);
+    this.port.onmessage = null;
+    this.port = port;
+    port.onmessage = (ev) => this.onWorker(ev.data as WorkerMessage);
+    if (this.beforeHello) return; // the hello has not gone out yet: it will go to the new port
+    port.postMessage(this.hello);
+    for (const sub of this.subs.values()) {
+      if (sub.state === 'subscribing') port.postMessage(sub.position ? { t: 'sub', channel: sub.channel, since: sub.position } : { t: 'sub', channel: sub.channel });
+    }
+    for (const p of this.pending.values()) port.postMessage(p.msg);
   }
 
   /** Release this tab (its channels and pending sends); the shared connection stays for the other tabs. */
@@ -125,8 +138,9 @@ export class SharedWsgateClient extends Emitter<ClientEvents> implements Subscri
     const rid = ++this.rid;
     const timeout = options.timeout ?? this.opts.sendTimeout;
     return new Promise<SendResult>((resolve, reject) => {
-      this.pending.set(rid, { resolve, reject });
-      this.post({ t: 'send', rid, event, payload, ...(timeout ? { timeout } : {}) });
+      const msg: TabMessage = { t: 'send', rid, event, payload, ...(timeout ? { timeout } : {}) };
+      this.pending.set(rid, { msg, resolve, reject });
+      this.post(msg);
     });
   }
 

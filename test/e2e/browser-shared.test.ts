@@ -135,16 +135,17 @@ describe('which tabs share', () => {
 });
 
 describe('a shared worker that cannot start', () => {
-  it('fails the tab\'s client with a reason instead of waiting forever', async () => {
+  it('falls back to this tab\'s own connection, asking again what the dead worker never answered', async () => {
     const page = await newPage('channels=e2e:nothing&shared=0');
     const result = await page.evaluate(async () => {
-      const sdk = (await import('./wsgate-client.js' as string)) as { createClient(o: unknown): { mode: string; on(e: string, f: (v: { reason: string }) => void): void } };
+      type C = { mode: string; state: string; subscribe(ch: string, f: (m: { data: unknown }) => void): unknown; publish(ch: string, d: unknown): Promise<unknown> };
+      const sdk = (await import('./wsgate-client.js' as string)) as { createClient(o: unknown): C };
       const c = sdk.createClient({ shared: { workerUrl: '/demo/no-such-worker.js' } });
-      const failed = await new Promise<{ reason: string }>((resolve) => c.on('failed', resolve));
-      return { mode: c.mode, reason: failed.reason };
+      const got = new Promise<unknown>((resolve) => c.subscribe('e2e:fallback', (m) => resolve(m.data)));
+      await c.publish('e2e:fallback', 'made before the worker failed');
+      return { mode: c.mode, state: c.state, data: await got };
     });
-    expect(result.mode).toBe('shared');
-    expect(result.reason).toContain('wsgate-shared-worker.js');
+    expect(result).toEqual({ mode: 'tab', state: 'connected', data: 'made before the worker failed' });
   });
 });
 
