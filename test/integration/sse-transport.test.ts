@@ -2,6 +2,7 @@ import { EventSource } from 'eventsource';
 import pino from 'pino';
 import WebSocket from 'ws';
 import { WsgateClient, type EventSourceConstructor, type FetchLike } from '../../src/client/index.js';
+import { gatewayTestHooks } from '../../src/gateway.js';
 import type { Gateway } from '../../src/index.js';
 import { startGateway } from '../support/gateway.js';
 
@@ -154,6 +155,16 @@ describe('the SSE transport', () => {
     } finally {
       await quiet.close();
     }
+  });
+
+  it('drains an SSE connection like a WebSocket: close 1012, and no new stream while draining', async () => {
+    const c = sseClient();
+    await until(() => c.state === 'connected');
+    const closed = new Promise<{ code: number }>((resolve) => c.once('disconnected', resolve));
+    const drained = gatewayTestHooks(gw).drainConnections();
+    await expect(closed).resolves.toMatchObject({ code: 1012 });
+    await drained;
+    expect((await fetch(gw.url('/api/sse'), { method: 'POST' })).status).toBe(503);
   });
 
   it('writes id: seq on stream frames and a close event with the code when the server closes', async () => {
