@@ -35,8 +35,9 @@ export class SharedWsgateClient extends Emitter<ClientEvents> implements Subscri
   private readonly pending = new Map<number, { msg: TabMessage; resolve(r: SendResult): void; reject(e: WsgateError): void }>();
   private readonly cleanups: Array<() => void> = [];
   private rid = 0;
-  private snap: Snapshot = { state: 'idle', transport: 'ws', sessionId: undefined, resumeToken: undefined, init: undefined, seq: 0, stats: { heartbeatsSent: 0, heartbeatsReceived: 0, messagesReceived: 0, duplicatesDropped: 0, reconnects: 0, resumes: 0 } };
+  private snap: Snapshot = { state: 'idle', transport: 'ws', sessionId: undefined, resumeToken: undefined, seq: 0, stats: { heartbeatsSent: 0, heartbeatsReceived: 0, messagesReceived: 0, duplicatesDropped: 0, reconnects: 0, resumes: 0 } };
   private closed = false;
+  private _init: ClientEvents['connected']['init'] | undefined;
   /** Messages made before the hello went out (it waits for the tab's lock): the worker needs the hello first. */
   private beforeHello: TabMessage[] | undefined = [];
   private isHidden: () => boolean = () => false;
@@ -80,7 +81,7 @@ export class SharedWsgateClient extends Emitter<ClientEvents> implements Subscri
     return this.snap.transport;
   }
   get init(): ClientEvents['connected']['init'] | undefined {
-    return this.snap.init;
+    return this._init;
   }
   get seq(): number {
     return this.snap.seq;
@@ -204,7 +205,11 @@ export class SharedWsgateClient extends Emitter<ClientEvents> implements Subscri
     if (!msg || typeof msg !== 'object' || !msg.snap) return;
     this.snap = msg.snap;
     switch (msg.t) {
+      case 'snap':
+        if (msg.init) this._init = msg.init;
+        return;
       case 'event':
+        if (msg.event.name === 'connected') this._init = msg.event.value.init;
         if (msg.event.name === 'error') this.emit('error', toError(msg.event.value));
         else this.emit(msg.event.name, msg.event.value as never);
         return;

@@ -26,13 +26,16 @@ export interface ErrorData {
   event?: string;
 }
 
-/** The worker's client as a tab mirrors it. `seq`: the worker's highest seq when the message was posted. */
+/**
+ * The worker's client as a tab mirrors it, sent with every message (so kept small: the last
+ * `system/init`, whose room roster can be long, travels only in `snap` and `connected`).
+ * `seq`: the worker's highest seq when the message was posted.
+ */
 export interface Snapshot {
   state: ConnectionState;
   transport: TransportName;
   sessionId: string | undefined;
   resumeToken: string | undefined;
-  init: ClientEvents['connected']['init'] | undefined;
   seq: number;
   stats: ClientStats;
 }
@@ -55,7 +58,7 @@ export type ForwardedEvent = { [K in Exclude<keyof ClientEvents, 'error'>]: { na
 
 /** Worker → tab. Every one carries the worker's snapshot, so a tab's mirror is never older than what it processed. */
 export type WorkerMessage = { snap: Snapshot } & (
-  | { t: 'snap' }
+  | { t: 'snap'; init?: ClientEvents['connected']['init'] }
   | { t: 'event'; event: ForwardedEvent }
   | { t: 'subscribed'; channel: string; payload: SubscribedPayload }
   | { t: 'msg'; channel: string; payload: ChannelMessagePayload }

@@ -104,7 +104,7 @@ export class WorkerHub {
     const client = this.ensureClient(msg);
     const tab = new TabLink(msg.tab, port, () => this.snapshot());
     this.tabs.set(tab.id, tab);
-    tab.post({ t: 'snap' });
+    tab.post(client.init ? { t: 'snap', init: client.init } : { t: 'snap' });
     const locks = this.opts.locks === undefined ? (globalThis as { navigator?: { locks?: LocksLike } }).navigator?.locks : this.opts.locks;
     // The tab holds this lock for its whole life: we get it only once the tab is gone.
     locks?.request(`wsgate-tab:${tab.id}`, async () => this.drop(tab)).catch(() => undefined);
@@ -209,7 +209,6 @@ export class WorkerHub {
       transport: c?.transport ?? 'ws',
       sessionId: c?.sessionId,
       resumeToken: c?.resumeState?.resumeToken,
-      init: c?.init,
       seq: c?.seq ?? 0,
       stats: c ? { ...c.stats } : { heartbeatsSent: 0, heartbeatsReceived: 0, messagesReceived: 0, duplicatesDropped: 0, reconnects: 0, resumes: 0 },
     };

@@ -154,6 +154,9 @@ describe('the shared mode (WorkerHub + tab clients over MessagePorts) against a 
     const t2 = tab();
     await until(() => t1.state === 'connected' && t2.state === 'connected');
     await expect(t2.publish('room', { hi: 1 })).resolves.toMatchObject({ duplicate: false });
+    // A tab that comes later learns the connection's system/init from its first snapshot.
+    const late = tab();
+    await until(() => late.init?.session_id === t1.sessionId && late.state === 'connected', 5_000, 'the late tab to know init');
     const bad = t1.subscribe('bad channel name');
     const err = await new Promise((resolve) => bad.on('error', resolve));
     expect(err).toMatchObject({ code: 'bad_channel' });
