@@ -9,7 +9,7 @@ export const REDACT_PATHS: readonly string[] = [
   'token', 'password', 'secret', 'apiKey', 'jwtSecret', 'resume_token', 'resumeToken', 'authorization', 'cookie',
 ].flatMap((k) => [k, `*.${k}`]).concat([
   'headers.authorization', 'headers.cookie', '*.headers.authorization', '*.headers.cookie',
-  'headers["sec-websocket-protocol"]', '*.headers["sec-websocket-protocol"]',
+  'headers["sec-websocket-protocol"]', '*.headers["sec-websocket-protocol"]', 'headers["x-wsgate-key"]', '*.headers["x-wsgate-key"]',
 ]);
 
 /**

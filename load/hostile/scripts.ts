@@ -163,7 +163,20 @@ const GARBAGE_REQUESTS: (() => string)[] = [
   () => `GET /${randomString(10).replace(/\s/g, '')} HTTP/${pick(['1.1', '1.0', '2.0', '9'])}\r\n\r\n`,
   () => randomString(300),
   () => 'GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nzzz',
+  () => sseRequest(),
 ];
+
+/** The SSE transport's routes: tickets, streams and sends with garbage tickets, keys and bodies. */
+function sseRequest(): string {
+  const key = pick(['', randomString(32).replace(/[\r\n]/g, ''), 'x'.repeat(5000)]);
+  const body = pick([v3Frame([]), `${v3Frame([])}\n${badText(1024, [])}`, randomString(300)]);
+  const len = Buffer.byteLength(body);
+  return pick([
+    () => `POST /api/sse HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+    () => `GET /api/sse/stream?ticket=${encodeURIComponent(randomString(24))} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`,
+    () => `POST /api/sse/${pick(['send', 'close'])} HTTP/1.1\r\nHost: 127.0.0.1\r\nx-wsgate-key: ${key}\r\nContent-Length: ${len}\r\nConnection: close\r\n\r\n${body}`,
+  ])();
+}
 
 function apiRequest(): string {
   const body = pick([
