@@ -33,7 +33,7 @@ const nowMs = (): number => performance.timeOrigin + performance.now();
 const round = (v: number, d = 1): number => Math.round(v * 10 ** d) / 10 ** d;
 
 /** A child process answering one reply per command, in order. */
-class Child<C, R extends { type: string }> {
+export class Child<C, R extends { type: string }> {
   private readonly queue: ((r: R) => void)[] = [];
   constructor(readonly proc: ChildProcess, onFirst?: (r: R) => void) {
     if (onFirst) this.queue.push(onFirst);
@@ -47,8 +47,10 @@ class Child<C, R extends { type: string }> {
   }
 }
 
-type Server = Child<ServerCommand, ServerReply> & { port: number };
-type Worker = Child<WorkerCommand, WorkerReply>;
+/** A bench server process and its port. */
+export type Server = Child<ServerCommand, ServerReply> & { port: number };
+/** A bench client process. */
+export type Worker = Child<WorkerCommand, WorkerReply>;
 
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
 
@@ -66,8 +68,8 @@ function startWorkers(n: number): Worker[] {
   return Array.from({ length: n }, () => new Child<WorkerCommand, WorkerReply>(fork(here('./client-worker.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })));
 }
 
-/** Fresh server + workers for one scenario; everything is killed afterwards. */
-async function withSetup<T>(kind: BenchKind, clients: number, perWorker: number, body: (s: Server, ws: Worker[]) => Promise<T>): Promise<T> {
+/** Fresh server + workers for one scenario (or the heap breakdown); everything is killed afterwards. */
+export async function withSetup<T>(kind: BenchKind, clients: number, perWorker: number, body: (s: Server, ws: Worker[]) => Promise<T>): Promise<T> {
   const server = await startServer(kind);
   const workers = startWorkers(Math.max(1, Math.ceil(clients / perWorker)));
   try {
@@ -79,7 +81,7 @@ async function withSetup<T>(kind: BenchKind, clients: number, perWorker: number,
 }
 
 /** Split `total` connections over the workers and connect them; returns the merged reply. */
-async function connectAll(kind: BenchKind, s: Server, ws: Worker[], total: number, opts: { room: 'own' | 'default'; subscribe: boolean; rate?: number }) {
+export async function connectAll(kind: BenchKind, s: Server, ws: Worker[], total: number, opts: { room: 'own' | 'default'; subscribe: boolean; rate?: number }) {
   const per = Math.ceil(total / ws.length);
   const replies = await Promise.all(ws.map((w, i) => w.ask({
     cmd: 'connect', kind, port: s.port, count: Math.max(0, Math.min(per, total - i * per)), localAddress: `127.0.0.${i + 2}`,
