@@ -8,7 +8,7 @@ import { WebSocketServer } from 'ws';
 import type { Broker } from './broker/broker.js';
 import { MemoryBroker } from './broker/memory-broker.js';
 import { ChannelHub } from './channels/channel-hub.js';
-import { ConfigError, resolveOptions, type GatewayOptions } from './config.js';
+import { ConfigError, isResolved, resolveOptions, type GatewayOptions, type ResolvedOptions } from './config.js';
 import { systemClock, type Clock } from './liveness/clock.js';
 import { GatewayMetrics } from './metrics.js';
 import { CloseCode } from './protocol/codes.js';
@@ -50,7 +50,7 @@ export function createGateway(init: GatewayInit = {}): Gateway {
  * liveness layers live here; the broker may be shared with other processes.
  */
 export class Gateway {
-  readonly options: GatewayOptions;
+  readonly options: ResolvedOptions;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
   readonly registry: SessionRegistry;
@@ -67,14 +67,14 @@ export class Gateway {
   constructor(init: GatewayInit) {
     const partial: Partial<GatewayOptions> = { ...init };
     for (const k of PLUGGABLE) delete (partial as Record<string, unknown>)[k];
-    this.options = resolveOptions(partial);
+    this.options = isResolved(init) ? init : resolveOptions(partial);
     const o = this.options;
     this.logger = init.logger ?? createLogger(o.logLevel, { service: 'wsgate' });
     this.metrics = new GatewayMetrics(init.processMetrics ?? true, () => this.sample());
     this.broker = init.broker ?? new MemoryBroker(o.historySize, o.historyTtl);
     this.hub = new ChannelHub(this.broker, o.maxSubscriptions);
     const onSend = (event: string): void => this.metrics.countOut(event);
-    this.registry = new SessionRegistry({ ...o, onSend }, o.sessionTtl, {
+    this.registry = new SessionRegistry({ ...o, onSend }, o.sessionTtlMs, {
       onEnded: (s, reason) => {
         this.hub.removeSession(s);
         this.logger.debug({ session: s.id, reason }, 'session ended');

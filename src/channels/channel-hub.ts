@@ -1,8 +1,8 @@
 import type { Broker, BrokerListener, ChannelMessage } from '../broker/broker.js';
 import { ErrorCode } from '../protocol/codes.js';
-import { CHANNEL_NAME, EncodedPayload } from '../protocol/codec.js';
+import { EncodedPayload } from '../protocol/codec.js';
 import { ProtocolError } from '../protocol/errors.js';
-import type { StreamPosition } from '../protocol/events.js';
+import { ServerEvent, type StreamPosition } from '../protocol/events.js';
 import type { Session } from '../session/session.js';
 
 /** Per-session state of one subscription while its recovery is in flight. */
@@ -52,19 +52,11 @@ export class ChannelHub {
     private readonly slicing: FanoutSlicing = DEFAULT_SLICING,
   ) {}
 
-  /** Validate a channel name or throw `bad_channel`. */
-  static check(channel: unknown): string {
-    if (typeof channel !== 'string' || !CHANNEL_NAME.test(channel)) {
-      throw new ProtocolError(ErrorCode.BadChannel, 'channel must match ^[A-Za-z0-9_\\-:./]{1,128}$');
-    }
-    return channel;
-  }
-
   async subscribe(session: Session, channel: string, since?: StreamPosition): Promise<void> {
     if (session.subscriptions.has(channel)) {
       // Already subscribed: confirm without replay; messages keep flowing.
       const { position } = await this.broker.recover(channel);
-      session.send('channel/subscribed', { channel, ...position, recovered: false });
+      session.send(ServerEvent.Subscribed, { channel, ...position, recovered: false });
       return;
     }
     if (session.subscriptions.size >= this.maxSubscriptions) {
@@ -82,7 +74,7 @@ export class ChannelHub {
       await this.attach(session, channel);
       const rec = await this.broker.recover(channel, since);
       if (session.state === 'ended' || !session.subscriptions.has(channel)) return;
-      session.send('channel/subscribed', { channel, ...rec.position, recovered: rec.recovered, ...(rec.missed !== undefined ? { missed: rec.missed } : {}) });
+      session.send(ServerEvent.Subscribed, { channel, ...rec.position, recovered: rec.recovered, ...(rec.missed !== undefined ? { missed: rec.missed } : {}) });
       let last = rec.position.offset;
       for (const m of rec.messages) this.deliver(session, m);
       for (const m of pend.queue) {
@@ -105,7 +97,7 @@ export class ChannelHub {
       throw new ProtocolError(ErrorCode.BadChannel, `not subscribed to ${channel}`);
     }
     this.detach(session, channel);
-    session.send('channel/unsubscribed', { channel });
+    session.send(ServerEvent.Unsubscribed, { channel });
   }
 
   /** A session ended: drop all its subscriptions. */
@@ -166,7 +158,7 @@ export class ChannelHub {
       const job = this.jobs[0]!;
       while (job.next < job.targets.length) {
         const session = job.targets[job.next++]!;
-        if (session.subscriptions.has(job.channel)) session.send('channel/message', job.payload);
+        if (session.subscriptions.has(job.channel)) session.send(ServerEvent.Message, job.payload);
         if (++done >= this.slicing.chunk || (done % 64 === 0 && performance.now() >= end)) {
           setImmediate(this.pump);
           return;
@@ -182,14 +174,14 @@ export class ChannelHub {
     for (const job of this.jobs) {
       while (job.next < job.targets.length) {
         const session = job.targets[job.next++]!;
-        if (session.subscriptions.has(job.channel)) session.send('channel/message', job.payload);
+        if (session.subscriptions.has(job.channel)) session.send(ServerEvent.Message, job.payload);
       }
     }
     this.jobs.length = 0;
   }
 
   private deliver(session: Session, m: ChannelMessage): void {
-    session.send('channel/message', encode(m));
+    session.send(ServerEvent.Message, encode(m));
   }
 }
 

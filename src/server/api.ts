@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import { ChannelHub } from '../channels/channel-hub.js';
 import type { GatewayOptions } from '../config.js';
 import type { StreamPosition } from '../protocol/events.js';
+import { decodeChannel } from '../protocol/payloads.js';
 import type { SessionRegistry } from '../session/registry.js';
 import type { Session } from '../session/session.js';
 import { ApiError, bearerMatches, isLoopback, readJsonObject } from './http-body.js';
@@ -98,7 +98,7 @@ async function publish(host: ApiHost, cache: IdempotencyCache<StreamPosition>, r
   if (body.channel === undefined) throw new ApiError(400, 'channel is required', 'channel');
   let channel: string;
   try {
-    channel = ChannelHub.check(body.channel);
+    channel = decodeChannel(body.channel);
   } catch (err) {
     throw new ApiError(400, (err as Error).message, 'channel');
   }

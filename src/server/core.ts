@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { Broker } from '../broker/broker.js';
 import type { ChannelHub } from '../channels/channel-hub.js';
-import type { GatewayOptions } from '../config.js';
+import type { ResolvedOptions } from '../config.js';
 import type { HelloPayload, Profile } from '../protocol/events.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { SessionRegistry } from '../session/registry.js';
@@ -31,7 +31,7 @@ export type Authenticate = (hello: HelloPayload, request: IncomingMessage) => Au
 
 /** The parts of a gateway the connection handlers use. */
 export interface GatewayCore {
-  options: GatewayOptions;
+  options: ResolvedOptions;
   logger: Logger;
   registry: SessionRegistry;
   hub: ChannelHub;

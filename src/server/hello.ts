@@ -1,51 +1,18 @@
 import { CloseCode } from '../protocol/codes.js';
-import { encodeFrame, isObject } from '../protocol/codec.js';
+import { encodeFrame } from '../protocol/codec.js';
 import { CloseError } from '../protocol/errors.js';
-import type { Frame, HelloPayload, InitPayload, Profile } from '../protocol/events.js';
+import { ServerEvent, type Frame, type InitPayload, type Profile } from '../protocol/events.js';
+import { decodeHello } from '../protocol/payloads.js';
 import type { Session } from '../session/session.js';
 import type { Connection } from './connection.js';
 import type { GatewayCore } from './core.js';
-
-const ROOM_NAME = /^[A-Za-z0-9_\-:./]{1,128}$/;
-
-/** Check the shape of a `client/hello` payload; a bad one is a protocol error (close 4000). */
-export function parseHello(payload: unknown): HelloPayload {
-  const p = payload === undefined ? {} : payload;
-  if (!isObject(p)) throw new CloseError(CloseCode.ProtocolError, 'client/hello payload must be an object');
-  const hello: HelloPayload = {};
-  if (p.token !== undefined) {
-    if (typeof p.token !== 'string') throw new CloseError(CloseCode.ProtocolError, 'hello.token must be a string');
-    hello.token = p.token;
-  }
-  if (p.room !== undefined) {
-    if (typeof p.room !== 'string' || !ROOM_NAME.test(p.room)) throw new CloseError(CloseCode.ProtocolError, 'hello.room must match ^[A-Za-z0-9_\\-:./]{1,128}$');
-    hello.room = p.room;
-  }
-  if (p.profile !== undefined) {
-    if (!isObject(p.profile)) throw new CloseError(CloseCode.ProtocolError, 'hello.profile must be an object');
-    if (p.profile.name !== undefined && typeof p.profile.name !== 'string') throw new CloseError(CloseCode.ProtocolError, 'hello.profile.name must be a string');
-    hello.profile = p.profile as Profile;
-  }
-  if (p.resumable !== undefined) {
-    if (typeof p.resumable !== 'boolean') throw new CloseError(CloseCode.ProtocolError, 'hello.resumable must be a boolean');
-    hello.resumable = p.resumable;
-  }
-  if (p.resume !== undefined) {
-    const r = p.resume;
-    if (!isObject(r) || typeof r.session_id !== 'string' || typeof r.resume_token !== 'string' || !Number.isSafeInteger(r.last_seq) || (r.last_seq as number) < 0) {
-      throw new CloseError(CloseCode.ProtocolError, 'hello.resume needs {session_id: string, resume_token: string, last_seq: integer >= 0}');
-    }
-    hello.resume = { session_id: r.session_id, resume_token: r.resume_token, last_seq: r.last_seq as number };
-  }
-  return hello;
-}
 
 /**
  * Turn a connection's `client/hello` into a session: authenticate, resume or create, take over
  * an old connection, then send `system/init` followed by the replay. Returns the session.
  */
 export async function acceptHello(core: GatewayCore, conn: Connection, frame: Frame): Promise<Session> {
-  const hello = parseHello(frame.payload);
+  const hello = decodeHello(frame.payload);
   let room = hello.room ?? 'main';
   let profile: Profile = hello.profile ?? {};
   if (core.authenticate) {
@@ -84,7 +51,7 @@ export async function acceptHello(core: GatewayCore, conn: Connection, frame: Fr
   registry.markConnected(session);
   conn.sendText(
     encodeFrame({
-      event: 'system/init',
+      event: ServerEvent.Init,
       payload: { session_id: session.id, resume_token: session.resumeToken, room: session.room, ...init, sessions: registry.roster(session.room) },
     }),
   );

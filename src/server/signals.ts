@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import type { GatewayOptions } from '../config.js';
+import type { ResolvedOptions } from '../config.js';
 import type { DrainResult } from './drain.js';
 import { reloadTls, type TlsHost } from './tls.js';
 
 /** What the signal handlers drive (the Gateway class satisfies it). */
 export interface SignalHost extends TlsHost {
-  readonly options: Pick<GatewayOptions, 'drainTimeout' | 'tlsCert' | 'tlsKey'>;
+  readonly options: Pick<ResolvedOptions, 'drainTimeoutMs' | 'tlsCert' | 'tlsKey'>;
   readonly logger: Logger;
   drain(): Promise<DrainResult>;
 }
@@ -28,12 +28,12 @@ export function installSignalHandlers(host: SignalHost, exit: (code: number) => 
       return;
     }
     stopping = true;
-    host.logger.info({ signal, timeout: host.options.drainTimeout }, 'stop signal: draining');
+    host.logger.info({ signal, timeoutMs: host.options.drainTimeoutMs }, 'stop signal: draining');
     // Drain is bounded by drain_timeout itself; this only catches a close that hangs.
     const watchdog = setTimeout(() => {
       host.logger.error('drain did not finish in time; exiting');
       exit(1);
-    }, host.options.drainTimeout * 1000 + WATCHDOG_SLACK_MS);
+    }, host.options.drainTimeoutMs + WATCHDOG_SLACK_MS);
     watchdog.unref();
     host.drain().then(
       () => exit(0),

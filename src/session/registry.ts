@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { nanoid } from 'nanoid';
 import { EncodedPayload } from '../protocol/codec.js';
-import type { Profile, SessionInfo } from '../protocol/events.js';
+import { ServerEvent, type Profile, type SessionInfo } from '../protocol/events.js';
 import type { ResumeError } from '../protocol/codes.js';
 import { Session, type SessionLimits } from './session.js';
 
@@ -32,8 +32,8 @@ export class SessionRegistry {
 
   constructor(
     private readonly limits: SessionLimits,
-    /** Seconds a disconnected session is kept. */
-    private readonly ttlSeconds: number,
+    /** How long a disconnected session is kept, ms. */
+    private readonly ttlMs: number,
     private readonly hooks: RegistryHooks = {},
   ) {}
 
@@ -43,7 +43,7 @@ export class SessionRegistry {
     this.sessions.set(session.id, session);
     let members = this.rooms.get(room);
     if (!members) this.rooms.set(room, (members = new Set()));
-    this.toOthers(session, 'session/joined', { id: session.id, profile });
+    this.toOthers(session, ServerEvent.Joined, { id: session.id, profile });
     members.add(session);
     return session;
   }
@@ -87,9 +87,9 @@ export class SessionRegistry {
     session.state = 'disconnected';
     session.link = undefined;
     session.disconnectedAt = Date.now();
-    this.toOthers(session, 'session/state', { id: session.id, is_connected: false });
+    this.toOthers(session, ServerEvent.State, { id: session.id, is_connected: false });
     clearTimeout(session.expiry);
-    session.expiry = setTimeout(() => this.end(session, 'expired'), this.ttlSeconds * 1000);
+    session.expiry = setTimeout(() => this.end(session, 'expired'), this.ttlMs);
     session.expiry.unref();
   }
 
@@ -99,7 +99,7 @@ export class SessionRegistry {
     session.expiry = undefined;
     const wasDisconnected = session.state === 'disconnected';
     session.state = 'connected';
-    if (wasDisconnected) this.toOthers(session, 'session/state', { id: session.id, is_connected: true });
+    if (wasDisconnected) this.toOthers(session, ServerEvent.State, { id: session.id, is_connected: true });
   }
 
   /** End a session: it leaves its room, its buffer and subscriptions go. Idempotent. */
@@ -113,7 +113,7 @@ export class SessionRegistry {
     members?.delete(session);
     if (members && members.size === 0) this.rooms.delete(session.room);
     if (reason === 'expired') this.remember(session.id);
-    this.toOthers(session, 'session/left', { id: session.id, reason });
+    this.toOthers(session, ServerEvent.Left, { id: session.id, reason });
     this.hooks.onEnded?.(session, reason);
   }
 
