@@ -22,6 +22,8 @@ export interface ConnectionLimits {
 export type ClosedHandler = (conn: Connection, code: number, byServer: boolean) => void;
 
 const ERROR_WINDOW_MS = 10_000;
+/** Every connection starts its message chain here: no promise of its own until it has messages in flight. */
+const IDLE_CHAIN: Promise<void> = Promise.resolve();
 /** How long a close handshake may take before the socket is dropped. */
 const CLOSE_GRACE_MS = 3_000;
 
@@ -34,25 +36,55 @@ export class Connection implements SessionLink {
   state: ConnectionState = 'hello';
   session: Session | undefined;
   readonly remote: string;
-  private errorTimes: number[] = [];
+  /**
+   * The upgrade request, for the authenticate hook; released once the hello is accepted (an idle connection
+   * would otherwise keep the request, its headers and its stream state: about a KiB each).
+   */
+  request: IncomingMessage | undefined;
+  /** The endpoint's liveness port of this connection (what the pinger and the heartbeat know it by). */
+  liveness: object | undefined;
+  /** The hello deadline; dropped once the hello is accepted. */
+  helloTimer: NodeJS.Timeout | undefined;
+  private errorTimes: number[] | undefined;
   private replaying = false;
-  private chain: Promise<void> = Promise.resolve();
+  private chain: Promise<void> = IDLE_CHAIN;
+  private inFlight = 0;
   private serverCloseCode = 0;
   private graceTimer: NodeJS.Timeout | undefined;
   private tokens: number;
   private tokensAt = Date.now();
+  private childLog: Logger | undefined;
 
   constructor(
     readonly socket: WebSocket,
-    readonly request: IncomingMessage,
+    request: IncomingMessage,
     private readonly limits: ConnectionLimits,
-    readonly log: Logger,
+    /** The gateway's logger; this connection's child logger (with `remote`) is made when first used. */
+    private readonly parentLog: Logger,
     private readonly onClosed: ClosedHandler,
   ) {
+    this.request = request;
     this.remote = request.socket.remoteAddress ?? 'unknown';
     this.tokens = limits.rateLimit * 2;
     socket.on('close', (code) => this.finish(code));
-    socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
+    socket.on('error', (err) => this.debug({ err: err.message }, 'socket error'));
+  }
+
+  /** This connection's logger (bound to its remote address). */
+  get log(): Logger {
+    return (this.childLog ??= this.parentLog.child({ remote: this.remote }));
+  }
+
+  /** A debug line; the child logger is not made for it while debug is off. */
+  debug(obj: object, msg: string): void {
+    if (this.parentLog.isLevelEnabled('debug')) this.log.debug(obj, msg);
+  }
+
+  /** The hello was accepted: what only the hello needed goes. */
+  helloDone(): void {
+    clearTimeout(this.helloTimer);
+    this.helloTimer = undefined;
+    this.request = undefined;
   }
 
   get isOpen(): boolean {
@@ -61,7 +93,14 @@ export class Connection implements SessionLink {
 
   /** Run `task` after every task queued before it (a connection's messages are handled in order, async ones too). */
   enqueue(task: () => Promise<void>, onError: (err: unknown) => void): void {
-    this.chain = this.chain.then(task).catch(onError);
+    this.inFlight++;
+    this.chain = this.chain
+      .then(task)
+      .catch(onError)
+      .finally(() => {
+        // Nothing queued behind: let the settled promise go instead of keeping it per idle connection.
+        if (--this.inFlight === 0) this.chain = IDLE_CHAIN;
+      });
   }
 
   /** Write one encoded transient frame (no seq). */
@@ -130,7 +169,7 @@ export class Connection implements SessionLink {
     if (this.state === 'closing' || this.state === 'closed') return;
     const safe = wireCloseCode(code);
     const reason = CloseReason[safe] ?? 'error';
-    this.log.debug({ code: safe, reason, message }, 'server closes connection');
+    this.debug({ code: safe, reason, message }, 'server closes connection');
     if (this.socket.readyState === WebSocket.OPEN) {
       this.socket.send(encodeFrame({ event: ServerEvent.Disconnect, payload: { code: safe, reason, message } }));
     }
@@ -154,7 +193,7 @@ export class Connection implements SessionLink {
   countError(code: string): boolean {
     if (!COUNTED_ERROR_CODES.has(code as ErrorCode)) return false;
     const now = Date.now();
-    this.errorTimes = this.errorTimes.filter((t) => now - t < ERROR_WINDOW_MS);
+    this.errorTimes = (this.errorTimes ?? []).filter((t) => now - t < ERROR_WINDOW_MS);
     this.errorTimes.push(now);
     return this.errorTimes.length > this.limits.maxErrors;
   }
@@ -180,6 +219,7 @@ export class Connection implements SessionLink {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.graceTimer);
+    clearTimeout(this.helloTimer);
     const byServer = this.serverCloseCode !== 0;
     this.onClosed(this, byServer ? this.serverCloseCode : peerCode, byServer);
   }

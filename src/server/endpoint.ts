@@ -16,6 +16,38 @@ import { acceptHello } from './hello.js';
 /** How both liveness layers reach one connection. */
 type LivenessTarget = PingTarget & HeartbeatTarget;
 
+/** system/heartbeat is the same frame for everyone. */
+const HEARTBEAT_FRAME = encodeFrame({ event: ServerEvent.Heartbeat });
+
+/**
+ * The liveness port of one connection: both layers talk to the connection through it. Methods on a prototype
+ * rather than four closures per connection (an idle connection's bytes are what a big deployment pays for).
+ */
+class LivenessPort implements LivenessTarget {
+  constructor(
+    private readonly conn: Connection,
+    /** Seconds, for the close message. */
+    private readonly heartbeatTimeout: number,
+  ) {}
+
+  ping(data: Buffer): void {
+    this.conn.socket.ping(data);
+  }
+
+  terminate(): void {
+    this.conn.log.info({ session: this.conn.session?.id }, 'no pong within ping_timeout; terminating');
+    this.conn.terminate();
+  }
+
+  sendHeartbeat(): void {
+    this.conn.sendText(HEARTBEAT_FRAME);
+  }
+
+  timedOut(): void {
+    this.conn.close(CloseCode.HeartbeatTimeout, `no client message for ${this.heartbeatTimeout} s`);
+  }
+}
+
 /**
  * The v3 endpoint: owns the open connections and both liveness layers, runs the hello and then
  * every message of a connection in order, and decides on close whether the session lives on.
@@ -24,6 +56,8 @@ export class V3Endpoint {
   readonly connections = new Set<Connection>();
   readonly pinger: TransportPinger | undefined;
   readonly heartbeat: AppHeartbeat | undefined;
+  /** One close handler for every connection. */
+  private readonly onClosed = (conn: Connection, code: number, byServer: boolean): void => this.closed(conn, code, byServer);
 
   constructor(
     private readonly core: GatewayCore,
@@ -48,32 +82,20 @@ export class V3Endpoint {
 
   /** Take a freshly upgraded socket. */
   accept(socket: WebSocket, request: IncomingMessage): void {
-    const { options: o, logger } = this.core;
-    const log = logger.child({ remote: request.socket.remoteAddress });
-    const conn = new Connection(socket, request, o, log, (c, code, byServer) => {
-      clearTimeout(helloTimer);
-      this.closed(c, target, code, byServer);
-    });
+    const o = this.core.options;
+    const conn = new Connection(socket, request, o, this.core.logger, this.onClosed);
+    const target = new LivenessPort(conn, o.heartbeatTimeout);
+    conn.liveness = target;
     this.connections.add(conn);
     this.core.metrics.connections.inc();
-    // The liveness port: both layers talk to the connection through this narrow object.
-    const target: LivenessTarget = {
-      ping: (data) => socket.ping(data),
-      terminate: () => {
-        log.info({ session: conn.session?.id }, 'no pong within ping_timeout; terminating');
-        conn.terminate();
-      },
-      sendHeartbeat: () => conn.sendText(encodeFrame({ event: ServerEvent.Heartbeat })),
-      timedOut: () => conn.close(CloseCode.HeartbeatTimeout, `no client message for ${o.heartbeatTimeout} s`),
-    };
     this.pinger?.add(target);
-    socket.on('pong', (data) => this.pinger?.pong(target, data));
-    const helloTimer = setTimeout(() => {
+    if (this.pinger) socket.on('pong', (data) => this.pinger?.pong(target, data));
+    conn.helloTimer = setTimeout(() => {
       if (conn.state === 'hello') conn.close(CloseCode.HelloTimeout, `no client/hello within ${o.helloTimeout} s`);
     }, o.helloTimeoutMs);
-    helloTimer.unref();
+    conn.helloTimer.unref();
     socket.on('message', (data, isBinary) => this.onMessage(conn, target, data, isBinary));
-    log.debug('connection open');
+    conn.debug({}, 'connection open');
   }
 
   private onMessage(conn: Connection, target: LivenessTarget, data: RawData, isBinary: boolean): void {
@@ -107,8 +129,9 @@ export class V3Endpoint {
       await acceptHello(this.core, conn, frame);
       if (conn.state !== 'hello') return; // closed while authenticating
       conn.state = 'open';
+      conn.helloDone();
       this.heartbeat?.add(target);
-      conn.log.debug({ session: conn.session?.id }, 'hello accepted');
+      conn.debug({ session: conn.session?.id }, 'hello accepted');
       return;
     }
     if (frame.event === ClientEvent.Hello) throw new CloseError(CloseCode.ProtocolError, 'client/hello may be sent only once');
@@ -136,14 +159,15 @@ export class V3Endpoint {
     conn.close(CloseCode.InternalError, 'internal error');
   }
 
-  private closed(conn: Connection, target: LivenessTarget, code: number, byServer: boolean): void {
+  private closed(conn: Connection, code: number, byServer: boolean): void {
+    const target = conn.liveness as LivenessTarget;
     this.connections.delete(conn);
     this.core.metrics.connections.dec();
     this.core.metrics.closes.inc({ code: String(code) });
     this.pinger?.remove(target);
     this.heartbeat?.remove(target);
     const session = conn.session;
-    conn.log.debug({ code, byServer, session: session?.id }, 'connection closed');
+    conn.debug({ code, byServer, session: session?.id }, 'connection closed');
     if (!session || session.link !== conn || session.state === 'ended') return;
     if (!session.resumable || closeEndsSession(code, byServer)) this.core.registry.end(session, code === CloseCode.Kicked ? 'kicked' : 'closed');
     else this.core.registry.markDisconnected(session);

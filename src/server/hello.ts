@@ -16,7 +16,7 @@ export async function acceptHello(core: GatewayCore, conn: Connection, frame: Fr
   let room = hello.room ?? 'main';
   let profile: Profile = hello.profile ?? {};
   if (core.authenticate) {
-    const verdict = await core.authenticate(hello, conn.request);
+    const verdict = await core.authenticate(hello, conn.request!); // kept until the hello is accepted
     if (verdict === false) throw new CloseError(CloseCode.Unauthorized, 'credentials refused');
     if (typeof verdict === 'object') {
       room = verdict.room ?? room;

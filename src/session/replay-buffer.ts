@@ -81,8 +81,12 @@ export class ReplayBuffer {
     return this.bytes;
   }
 
+  /** Let acked frames go: all of them once everything is acked (the usual idle state), else in halves. */
   private compact(): void {
-    if (this.head > 1024 && this.head * 2 > this.frames.length) {
+    if (this.head > 0 && this.head === this.frames.length) {
+      this.frames = [];
+      this.head = 0;
+    } else if (this.head > 64 && this.head * 2 > this.frames.length) {
       this.frames = this.frames.slice(this.head);
       this.head = 0;
     }
