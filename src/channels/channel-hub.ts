@@ -52,6 +52,11 @@ export class ChannelHub {
     private readonly slicing: FanoutSlicing = DEFAULT_SLICING,
   ) {}
 
+  /** Publish to a channel (through the broker, so every process's subscribers get it). */
+  publish(channel: string, data: unknown): Promise<StreamPosition> {
+    return this.broker.publish(channel, data);
+  }
+
   async subscribe(session: Session, channel: string, since?: StreamPosition): Promise<void> {
     if (session.subscriptions.has(channel)) {
       // Already subscribed: confirm without replay; messages keep flowing.

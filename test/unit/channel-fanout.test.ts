@@ -14,7 +14,7 @@ function session(i: number): { s: Session; got: unknown[] } {
     close: () => undefined,
     terminate: () => undefined,
   };
-  const s = new Session(`s${i}`, 'token', `r${i}`, {}, true, { bufferMaxMessages: 1000, bufferMaxBytes: 1 << 20, dedupWindow: 1024 });
+  const s = new Session(`s${i}`, 'token', `r${i}`, {}, true, { bufferMaxMessages: 1000, bufferMaxBytes: 1 << 20, dedupWindow: 1024 }, 0);
   s.link = link;
   return { s, got };
 }

@@ -1,10 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
-import WebSocket from 'ws';
+import WebSocket, { type RawData } from 'ws';
 import { CloseCode, CloseReason, COUNTED_ERROR_CODES, ErrorCode, wireCloseCode } from '../protocol/codes.js';
 import { encodeFrame } from '../protocol/codec.js';
 import { ServerEvent } from '../protocol/events.js';
 import type { Session, SessionLink } from '../session/session.js';
+import type { Clock, TimerHandle } from '../time/clock.js';
 
 /** Connection lifecycle: waiting for hello → open (has a session) → closing → closed. */
 export type ConnectionState = 'hello' | 'open' | 'closing' | 'closed';
@@ -18,12 +19,19 @@ export interface ConnectionLimits {
   rateLimit: number;
 }
 
-/** Called once when the socket is gone. `code` is what ended it; `byServer` says who started. */
-export type ClosedHandler = (conn: Connection, code: number, byServer: boolean) => void;
+/** What the endpoint hears from a connection's socket. */
+export interface ConnectionEvents {
+  /** One text or binary message, in arrival order. */
+  message(conn: Connection, data: RawData, isBinary: boolean): void;
+  /** A pong frame (answers the transport pinger). */
+  pong(conn: Connection, data: Buffer): void;
+  /** Called once when the socket is gone. `code` is what ended it; `byServer` says who started. */
+  closed(conn: Connection, code: number, byServer: boolean): void;
+}
 
 const ERROR_WINDOW_MS = 10_000;
 /** Every connection starts its message chain here: no promise of its own until it has messages in flight. */
-const IDLE_CHAIN: Promise<void> = Promise.resolve();
+const SETTLED: Promise<void> = Promise.resolve();
 /** How long a close handshake may take before the socket is dropped. */
 const CLOSE_GRACE_MS = 3_000;
 
@@ -44,28 +52,37 @@ export class Connection implements SessionLink {
   /** The endpoint's liveness port of this connection (what the pinger and the heartbeat know it by). */
   liveness: object | undefined;
   /** The hello deadline; dropped once the hello is accepted. */
-  helloTimer: NodeJS.Timeout | undefined;
+  helloTimer: TimerHandle | undefined;
+  // What follows is made only when needed: an idle connection's bytes are what a big deployment pays for.
   private errorTimes: number[] | undefined;
   private replaying = false;
-  private chain: Promise<void> = IDLE_CHAIN;
+  private chain: Promise<void> = SETTLED;
   private inFlight = 0;
   private serverCloseCode = 0;
-  private graceTimer: NodeJS.Timeout | undefined;
+  private graceTimer: TimerHandle | undefined;
   private tokens: number;
-  private tokensAt = Date.now();
+  private tokensAt: number;
   private childLog: Logger | undefined;
+  private closedPromise: Promise<void> | undefined;
+  private resolveClosed: (() => void) | undefined;
+  private finished = false;
 
   constructor(
+    /** The `ws` socket. Only this class uses it (tests reach it through the gateway's test hooks). */
     readonly socket: WebSocket,
     request: IncomingMessage,
     private readonly limits: ConnectionLimits,
+    private readonly clock: Clock,
     /** The gateway's logger; this connection's child logger (with `remote`) is made when first used. */
     private readonly parentLog: Logger,
-    private readonly onClosed: ClosedHandler,
+    private readonly events: ConnectionEvents,
   ) {
     this.request = request;
     this.remote = request.socket.remoteAddress ?? 'unknown';
     this.tokens = limits.rateLimit * 2;
+    this.tokensAt = clock.now();
+    socket.on('message', (data, isBinary) => events.message(this, data, isBinary));
+    socket.on('pong', (data) => events.pong(this, data));
     socket.on('close', (code) => this.finish(code));
     socket.on('error', (err) => this.debug({ err: err.message }, 'socket error'));
   }
@@ -82,9 +99,15 @@ export class Connection implements SessionLink {
 
   /** The hello was accepted: what only the hello needed goes. */
   helloDone(): void {
-    clearTimeout(this.helloTimer);
+    if (this.helloTimer !== undefined) this.clock.clearTimeout(this.helloTimer);
     this.helloTimer = undefined;
     this.request = undefined;
+  }
+
+  /** Settles once the socket is gone (after `closed` was called). */
+  get whenClosed(): Promise<void> {
+    if (this.finished) return SETTLED;
+    return (this.closedPromise ??= new Promise<void>((resolve) => (this.resolveClosed = resolve)));
   }
 
   get isOpen(): boolean {
@@ -98,8 +121,8 @@ export class Connection implements SessionLink {
       .then(task)
       .catch(onError)
       .finally(() => {
-        // Nothing queued behind: let the settled promise go instead of keeping it per idle connection.
-        if (--this.inFlight === 0) this.chain = IDLE_CHAIN;
+        // Nothing queued behind: let the settled promise go instead of keeping one per idle connection.
+        if (--this.inFlight === 0) this.chain = SETTLED;
       });
   }
 
@@ -181,6 +204,11 @@ export class Connection implements SessionLink {
     this.armGrace(CLOSE_GRACE_MS);
   }
 
+  /** Send a transport-level ping (the transport pinger's probe). */
+  ping(data: Buffer): void {
+    this.socket.ping(data);
+  }
+
   /** Drop the socket without a handshake (dead peer). */
   terminate(): void {
     this.socket.terminate();
@@ -192,7 +220,7 @@ export class Connection implements SessionLink {
    */
   countError(code: string): boolean {
     if (!COUNTED_ERROR_CODES.has(code as ErrorCode)) return false;
-    const now = Date.now();
+    const now = this.clock.now();
     this.errorTimes = (this.errorTimes ?? []).filter((t) => now - t < ERROR_WINDOW_MS);
     this.errorTimes.push(now);
     return this.errorTimes.length > this.limits.maxErrors;
@@ -201,7 +229,7 @@ export class Connection implements SessionLink {
   /** Token bucket; false when the client is over `rate_limit`. */
   takeToken(): boolean {
     if (this.limits.rateLimit <= 0) return true;
-    const now = Date.now();
+    const now = this.clock.now();
     this.tokens = Math.min(this.limits.rateLimit * 2, this.tokens + ((now - this.tokensAt) / 1000) * this.limits.rateLimit);
     this.tokensAt = now;
     if (this.tokens < 1) return false;
@@ -210,17 +238,26 @@ export class Connection implements SessionLink {
   }
 
   private armGrace(ms: number): void {
-    clearTimeout(this.graceTimer);
-    this.graceTimer = setTimeout(() => this.socket.terminate(), ms);
-    this.graceTimer.unref();
+    this.cancelGrace();
+    this.graceTimer = this.clock.setTimeout(() => this.socket.terminate(), ms);
+  }
+
+  private cancelGrace(): void {
+    if (this.graceTimer !== undefined) this.clock.clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
   }
 
   private finish(peerCode: number): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    clearTimeout(this.graceTimer);
-    clearTimeout(this.helloTimer);
+    this.cancelGrace();
+    if (this.helloTimer !== undefined) this.clock.clearTimeout(this.helloTimer);
     const byServer = this.serverCloseCode !== 0;
-    this.onClosed(this, byServer ? this.serverCloseCode : peerCode, byServer);
+    try {
+      this.events.closed(this, byServer ? this.serverCloseCode : peerCode, byServer);
+    } finally {
+      this.finished = true;
+      this.resolveClosed?.();
+    }
   }
 }

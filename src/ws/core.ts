@@ -1,11 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
-import type { Broker } from '../broker/broker.js';
 import type { ChannelHub } from '../channels/channel-hub.js';
 import type { ResolvedOptions } from '../config.js';
 import type { HelloPayload, Profile } from '../protocol/events.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { SessionRegistry } from '../session/registry.js';
+import type { SessionService } from '../session/session-service.js';
 import type { Session } from '../session/session.js';
 
 /** What an application handler gets for one client event. */
@@ -33,9 +32,10 @@ export type Authenticate = (hello: HelloPayload, request: IncomingMessage) => Au
 export interface GatewayCore {
   options: ResolvedOptions;
   logger: Logger;
-  registry: SessionRegistry;
+  /** The session service (create, attach, detach, resume, end). */
+  sessions: SessionService;
+  /** Channels: subscribe, unsubscribe, publish. */
   hub: ChannelHub;
-  broker: Broker;
   metrics: GatewayMetrics;
   handlers: Map<string, EventHandler>;
   authenticate: Authenticate | undefined;

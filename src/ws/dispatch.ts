@@ -27,14 +27,14 @@ const BUILTIN = new Map<string, Handler>([
     async (core, _session, payload) => {
       const p = decodePublish(payload);
       if (!core.options.clientPublish) throw new ProtocolError(ErrorCode.Forbidden, 'client publishing is disabled on this gateway');
-      await core.broker.publish(p.channel, p.requireData());
+      await core.hub.publish(p.channel, p.requireData());
     },
   ],
   [
     ClientEvent.Unicast,
     (core, session, payload) => {
       const p = decodeUnicast(payload);
-      const target = core.registry.get(p.receiver);
+      const target = core.sessions.get(p.receiver);
       if (!target) throw new ProtocolError(ErrorCode.UnknownSession, `no session ${p.receiver}`);
       target.send(ServerEvent.Unicast, { sender: session.id, receiver: target.id, subject: p.subject, body: p.body });
     },
@@ -43,7 +43,7 @@ const BUILTIN = new Map<string, Handler>([
     ClientEvent.Broadcast,
     (core, session, payload) => {
       const p = decodeBroadcast(payload);
-      core.registry.toOthers(session, ServerEvent.Broadcast, { sender: session.id, subject: p.subject, body: p.body });
+      core.sessions.toOthers(session, ServerEvent.Broadcast, { sender: session.id, subject: p.subject, body: p.body });
     },
   ],
 ]);

@@ -2,13 +2,13 @@ import type { IncomingMessage } from 'node:http';
 import type WebSocket from 'ws';
 import type { RawData } from 'ws';
 import { AppHeartbeat, type HeartbeatTarget } from '../liveness/app-heartbeat.js';
-import type { Clock } from '../liveness/clock.js';
+import type { Clock } from '../time/clock.js';
 import { TransportPinger, type PingTarget } from '../liveness/transport-pinger.js';
-import { CloseCode, closeEndsSession, ErrorCode } from '../protocol/codes.js';
+import { CloseCode, ErrorCode } from '../protocol/codes.js';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
 import { CloseError } from '../protocol/errors.js';
 import { ClientEvent, ServerEvent } from '../protocol/events.js';
-import { Connection } from './connection.js';
+import { Connection, type ConnectionEvents } from './connection.js';
 import type { GatewayCore } from './core.js';
 import { dispatch } from './dispatch.js';
 import { acceptHello } from './hello.js';
@@ -31,7 +31,7 @@ class LivenessPort implements LivenessTarget {
   ) {}
 
   ping(data: Buffer): void {
-    this.conn.socket.ping(data);
+    this.conn.ping(data);
   }
 
   terminate(): void {
@@ -48,6 +48,8 @@ class LivenessPort implements LivenessTarget {
   }
 }
 
+const portOf = (conn: Connection): LivenessTarget => conn.liveness as LivenessTarget;
+
 /**
  * The v3 endpoint: owns the open connections and both liveness layers, runs the hello and then
  * every message of a connection in order, and decides on close whether the session lives on.
@@ -56,12 +58,16 @@ export class V3Endpoint {
   readonly connections = new Set<Connection>();
   readonly pinger: TransportPinger | undefined;
   readonly heartbeat: AppHeartbeat | undefined;
-  /** One close handler for every connection. */
-  private readonly onClosed = (conn: Connection, code: number, byServer: boolean): void => this.closed(conn, code, byServer);
+  /** One set of socket handlers for every connection (they find the liveness port on the connection). */
+  private readonly events: ConnectionEvents = {
+    message: (c, data, isBinary) => this.onMessage(c, portOf(c), data, isBinary),
+    pong: (c, data) => this.pinger?.pong(portOf(c), data),
+    closed: (c, code, byServer) => this.closed(c, portOf(c), code, byServer),
+  };
 
   constructor(
     private readonly core: GatewayCore,
-    clock: Clock,
+    private readonly clock: Clock,
   ) {
     const o = core.options;
     const m = core.metrics;
@@ -70,12 +76,14 @@ export class V3Endpoint {
         onPing: () => m.pingsSent.inc(),
         onPong: (ms) => m.pongRtt.observe(ms / 1000),
         onTimeout: () => m.pingTimeouts.inc(),
+        onError: (err) => core.logger.error({ err }, 'transport pinger failed on a connection'),
       });
     }
     if (o.heartbeatInterval > 0) {
       this.heartbeat = new AppHeartbeat(clock, o.heartbeatIntervalMs, o.heartbeatTimeoutMs, {
         onSent: () => m.heartbeatsSent.inc(),
         onTimeout: () => m.heartbeatTimeouts.inc(),
+        onError: (err) => core.logger.error({ err }, 'app heartbeat failed on a connection'),
       });
     }
   }
@@ -83,18 +91,15 @@ export class V3Endpoint {
   /** Take a freshly upgraded socket. */
   accept(socket: WebSocket, request: IncomingMessage): void {
     const o = this.core.options;
-    const conn = new Connection(socket, request, o, this.core.logger, this.onClosed);
+    const conn = new Connection(socket, request, o, this.clock, this.core.logger, this.events);
     const target = new LivenessPort(conn, o.heartbeatTimeout);
     conn.liveness = target;
     this.connections.add(conn);
     this.core.metrics.connections.inc();
     this.pinger?.add(target);
-    if (this.pinger) socket.on('pong', (data) => this.pinger?.pong(target, data));
-    conn.helloTimer = setTimeout(() => {
+    conn.helloTimer = this.clock.setTimeout(() => {
       if (conn.state === 'hello') conn.close(CloseCode.HelloTimeout, `no client/hello within ${o.helloTimeout} s`);
     }, o.helloTimeoutMs);
-    conn.helloTimer.unref();
-    socket.on('message', (data, isBinary) => this.onMessage(conn, target, data, isBinary));
     conn.debug({}, 'connection open');
   }
 
@@ -159,8 +164,7 @@ export class V3Endpoint {
     conn.close(CloseCode.InternalError, 'internal error');
   }
 
-  private closed(conn: Connection, code: number, byServer: boolean): void {
-    const target = conn.liveness as LivenessTarget;
+  private closed(conn: Connection, target: LivenessTarget, code: number, byServer: boolean): void {
     this.connections.delete(conn);
     this.core.metrics.connections.dec();
     this.core.metrics.closes.inc({ code: String(code) });
@@ -168,9 +172,8 @@ export class V3Endpoint {
     this.heartbeat?.remove(target);
     const session = conn.session;
     conn.debug({ code, byServer, session: session?.id }, 'connection closed');
-    if (!session || session.link !== conn || session.state === 'ended') return;
-    if (!session.resumable || closeEndsSession(code, byServer)) this.core.registry.end(session, code === CloseCode.Kicked ? 'kicked' : 'closed');
-    else this.core.registry.markDisconnected(session);
+    if (!session) return;
+    this.core.sessions.detach(session, conn, { code, byServer }).catch((err: unknown) => conn.log.error({ err }, 'session detach failed'));
   }
 
   /** Stop both liveness layers (gateway close). */
