@@ -72,6 +72,7 @@ const dir = mkdtempSync(join(tmpdir(), 'wsgate-heap-'));
 try {
   for (const k of kinds) process.stdout.write(`${await breakdown(k, n, top, dir)}\n`);
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  if (!process.argv.includes('--keep')) rmSync(dir, { recursive: true, force: true });
+  else process.stdout.write(`snapshots kept in ${dir}\n`);
 }
 process.exit(0);

@@ -21,6 +21,7 @@ interface Entry {
   target: HeartbeatTarget;
   nextSendAt: number;
   lastHeardAt: number;
+  wheelSlot: number;
 }
 
 /**
@@ -45,7 +46,7 @@ export class AppHeartbeat extends WheelLayer<HeartbeatTarget, Entry> {
   /** Start watching `target`; counts as having just heard from it. */
   add(target: HeartbeatTarget): void {
     const now = this.clock.now();
-    const entry: Entry = { target, nextSendAt: now + (0.5 + 0.5 * this.random()) * this.intervalMs, lastHeardAt: now };
+    const entry: Entry = { target, nextSendAt: now + (0.5 + 0.5 * this.random()) * this.intervalMs, lastHeardAt: now, wheelSlot: -1 };
     this.track(entry, Math.min(entry.nextSendAt, now + this.timeoutMs));
   }
 

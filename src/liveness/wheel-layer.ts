@@ -1,11 +1,11 @@
 import type { Clock } from '../time/clock.js';
-import { TimerWheel } from './timer-wheel.js';
+import { TimerWheel, type WheelItem } from './timer-wheel.js';
 
 /**
  * What both liveness layers have in common: one entry per connection, filed on a TimerWheel of
  * their own and woken by `due`. Each layer keeps its own wheel, timer and settings.
  */
-export abstract class WheelLayer<T, E extends { target: T }> {
+export abstract class WheelLayer<T, E extends { target: T } & WheelItem> {
   protected readonly entries = new Map<T, E>();
   protected readonly wheel: TimerWheel<E>;
 
