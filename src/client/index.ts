@@ -16,3 +16,5 @@ export type { NetworkSource, VisibilitySource, WebSocketConstructor, WebSocketLi
 export { closeClass } from '../protocol/codes.js';
 export type { CloseClass } from '../protocol/codes.js';
 export type { InitPayload, StreamPosition, Frame } from '../protocol/events.js';
+export { followRoomSize, listRoomMembers } from './room.js';
+export type { RoomPage, RoomPresence } from './room.js';
