@@ -18,7 +18,7 @@ export type WorkerCommand =
 
 /** Worker → parent replies. */
 export type WorkerReply =
-  | { type: 'connected'; ok: number; failed: number; hist: string; firstStart: number; lastReady: number }
+  | { type: 'connected'; ok: number; failed: number; hist: string; firstStart: number; lastStart: number; lastReady: number }
   | { type: 'echo'; hist: string; count: number }
   | { type: 'armed' }
   | { type: 'fanout'; hist: string; delivered: number; lastAt: number }
@@ -39,6 +39,7 @@ async function connect(c: Extract<WorkerCommand, { cmd: 'connect' }>): Promise<v
   let ok = 0;
   let failed = 0;
   let lastReady = 0;
+  let lastStart = 0;
   const firstStart = nowMs();
   const interval = c.rate > 0 ? 1000 / c.rate : 0;
   let next = 0;
@@ -61,13 +62,14 @@ async function connect(c: Extract<WorkerCommand, { cmd: 'connect' }>): Promise<v
         const due = firstStart + i * interval;
         if (due > nowMs()) await sleep(due - nowMs());
       }
+      lastStart = nowMs();
       await one(i);
     }
   };
   // Paced connects (the join scenario) must not wait on each other: a lane per in-flight connection.
   const lanes = interval > 0 ? Math.min(c.count, 2000) : Math.min(c.count, c.parallel);
   await Promise.all(Array.from({ length: lanes }, lane));
-  reply({ type: 'connected', ok, failed, hist: encodeHist(hist), firstStart, lastReady });
+  reply({ type: 'connected', ok, failed, hist: encodeHist(hist), firstStart, lastStart, lastReady });
 }
 
 async function echo(seconds: number): Promise<void> {

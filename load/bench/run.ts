@@ -22,7 +22,7 @@ const USAGE = `Usage: npm run bench -- [options]      (or: node dist/load/bench/
   --fanout-messages K    messages published to all of them (default 20)
   --echo-clients N       (default 500)      --echo-seconds S   (default 10)
   --join N               clients into the default room (default 10000)
-  --join-rate R          connections started per second (default 500)
+  --join-rate R          connections started per second (default 520: at least 500 arrive each second)
   --storm N              clients dropped and reconnecting at once (default 10000)
   --per-worker N         connections per client process, each with its own 127.0.0.x (default 6000)
   --small                dev/CI sizes: idle 500, fan-out 500×20, echo 100×3 s, join 300, storm 300, 1 run
@@ -63,7 +63,7 @@ function sizes(): BenchSizes & { runs: number } {
     echoClients: num('echo-clients', small ? 100 : 500),
     echoSeconds: num('echo-seconds', small ? 3 : 10),
     join: num('join', small ? 300 : 10_000),
-    joinRate: num('join-rate', 500),
+    joinRate: num('join-rate', 520),
     storm: num('storm', small ? 300 : 10_000),
     perWorker: num('per-worker', 6000),
   };

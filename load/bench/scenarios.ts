@@ -90,15 +90,18 @@ export async function connectAll(kind: BenchKind, s: Server, ws: Worker[], total
   const hist = newHistogram();
   let ok = 0;
   let firstStart = Infinity;
+  let lastStart = 0;
   let lastReady = 0;
   for (const r of replies) {
     if (r.type !== 'connected') continue;
     addEncoded(hist, r.hist);
     ok += r.ok;
     firstStart = Math.min(firstStart, r.firstStart);
+    lastStart = Math.max(lastStart, r.lastStart);
     lastReady = Math.max(lastReady, r.lastReady);
   }
-  return { ok, hist, seconds: (lastReady - firstStart) / 1000 };
+  // Arrival rate: connections started per second over the run (the clients pace themselves at --join-rate).
+  return { ok, hist, seconds: (lastReady - firstStart) / 1000, startsPerSec: total > 1 ? (total - 1) / ((lastStart - firstStart) / 1000) : 0 };
 }
 
 async function mem(s: Server): Promise<{ heap: number; rss: number }> {
@@ -165,7 +168,7 @@ export function join(kind: BenchKind, z: BenchSizes): Promise<Figures> {
     let sum = 0;
     for (const b of bytes) if (b.type === 'bytes') (max = Math.max(max, b.max), (sum += b.sum));
     return {
-      joined: c.ok, seconds: round(c.seconds, 2), perSec: Math.round(c.ok / c.seconds),
+      joined: c.ok, seconds: round(c.seconds, 2), arrivalsPerSec: Math.round(c.startsPerSec),
       p50InitMs: c.hist.getValueAtPercentile(50) / 1000, p99InitMs: c.hist.getValueAtPercentile(99) / 1000,
       maxKiBPerClient: round(max / 1024), meanKiBPerClient: round(sum / Math.max(1, c.ok) / 1024),
       serverPeakCpuPct: Math.round(cpu.peakCpuPct), serverAvgCpuPct: Math.round(cpu.avgCpuPct),
