@@ -1,7 +1,7 @@
 import { ClientEvent, ServerEvent, type SessionInfo } from '../protocol/events.js';
 import type { WsgateClient } from './client.js';
 
-/** A big room's counts (`room/presence`, docs/protocol.md "Presence in big rooms"). */
+/** A big room's counts (`room/presence`, docs/protocol.md §4.6). */
 export interface RoomPresence {
   room: string;
   count: number;

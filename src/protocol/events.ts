@@ -1,5 +1,5 @@
 /**
- * Event names and payload types of the v3 protocol (PROTOCOL.md §2).
+ * Event names and payload types of the v3 protocol (docs/protocol.md §2.6, §2.7).
  * Payload types are what the gateway sends or accepts after validation.
  */
 
@@ -29,7 +29,7 @@ export const ClientEvent = {
   Publish: 'channel/publish',
   Unicast: 'send/unicast',
   Broadcast: 'send/broadcast',
-  /** A page of a big room's member list (docs/protocol.md, "Presence in big rooms"). */
+  /** A page of a big room's member list (docs/protocol.md §4.6). */
   RoomList: 'room/list',
 } as const;
 

@@ -7,7 +7,7 @@ export class DedupWindow {
   private ids: Set<string> | undefined;
 
   constructor(
-    /** Ids remembered; default 1024 (PROTOCOL.md §2: at least the last 1024). */
+    /** Ids remembered; default 1024 (docs/protocol.md §2.4: at least the last 1024). */
     private readonly capacity = 1024,
   ) {}
 

@@ -22,8 +22,8 @@ const PRESENCE_TICK_MS = 500;
 /**
  * The in-memory SessionService: every session of this process, by id and by room. Owns presence
  * (`session/joined`, `session/state`, `session/left`), the `session_ttl` expiry (on the gateway's
- * Clock), and the resume rules of PROTOCOL.md §4. Its promises settle synchronously. Rooms over
- * `presenceLimit` members get coalesced counts instead of per-member events (RoomPresence).
+ * Clock), and the resume rules of docs/protocol.md §4.3. Its promises settle synchronously. Rooms over
+ * `presenceLimit` members get coalesced counts instead of per-member events (RoomPresence, §4.5).
  */
 export class SessionRegistry implements SessionService {
   private readonly sessions = new Map<string, Session>();

@@ -7,7 +7,7 @@ import type { Session } from './session.js';
 const SEND_SLICE = 2000;
 
 /**
- * Presence of big rooms (docs/protocol.md, "Presence in big rooms"): a room whose members would be more than
+ * Presence of big rooms (docs/protocol.md §4.6): a room whose members would be more than
  * `limit` hears no `session/joined`, `session/state` or `session/left`; every change is noted, and once per
  * `tickMs` each changed room gets one transient `room/presence {room, count, connected}`, encoded once for all its
  * members. That keeps a room of n filling up at O(n) frames per tick instead of O(n²) frames in all.
