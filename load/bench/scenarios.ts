@@ -125,6 +125,10 @@ export function fanout(kind: BenchKind, z: BenchSizes): Promise<Figures> {
   return withSetup(kind, z.fanoutClients, z.perWorker, async (s, ws) => {
     const c = await connectAll(kind, s, ws, z.fanoutClients, { room: 'own', subscribe: true });
     await Promise.all(ws.map((w) => w.ask({ cmd: 'fanout-arm', perClient: z.fanoutMessages })));
+    // The same figure over a quiet second first: on a shared machine the OS alone delays timers (the baseline).
+    await s.ask({ cmd: 'loop-reset' });
+    await new Promise((r) => setTimeout(r, 1000));
+    const quiet = await s.ask({ cmd: 'loop' });
     await s.ask({ cmd: 'loop-reset' });
     const start = nowMs();
     await s.ask({ cmd: 'fanout', n: z.fanoutMessages });
@@ -138,6 +142,7 @@ export function fanout(kind: BenchKind, z: BenchSizes): Promise<Figures> {
       expected: c.ok * z.fanoutMessages, delivered, deliveriesPerSec: Math.round(delivered / ((last - start) / 1000)),
       p50Ms: hist.getValueAtPercentile(50) / 1000, p99Ms: hist.getValueAtPercentile(99) / 1000,
       maxBlockMs: loop.type === 'loop' ? round(loop.maxBlockMs) : -1,
+      quietMaxBlockMs: quiet.type === 'loop' ? round(quiet.maxBlockMs) : -1,
     };
   });
 }

@@ -117,13 +117,16 @@ export class Connection implements SessionLink {
   /** Run `task` after every task queued before it (a connection's messages are handled in order, async ones too). */
   enqueue(task: () => Promise<void>, onError: (err: unknown) => void): void {
     this.inFlight++;
-    this.chain = this.chain
-      .then(task)
-      .catch(onError)
-      .finally(() => {
+    this.chain = this.chain.then(async () => {
+      try {
+        await task();
+      } catch (err) {
+        onError(err);
+      } finally {
         // Nothing queued behind: let the settled promise go instead of keeping one per idle connection.
         if (--this.inFlight === 0) this.chain = SETTLED;
-      });
+      }
+    });
   }
 
   /** Write one encoded transient frame (no seq). */
