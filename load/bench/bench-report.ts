@@ -149,6 +149,15 @@ ${goalsTable(r.medians, r.sizes)}
 ${resultsTable(r.medians)}
 \`\`\`
 
-What the figures mean: docs/load.md ("npm run bench"). Every run's own figures are in bench.json.
+What the figures mean: docs/load.md ("npm run bench"). Every run's own figures are in bench.json. How to read some:
+
+- **fan-out p50/p99** count from the server's send stamp. ws and Socket.IO stamp each message just before their
+  synchronous loop sends it; wsgate's publishes all return at once and are then delivered in slices, so its latency
+  spans the whole delivery. **maxBlockMs** is the longest wait of a 1 ms timer during the fan-out (and the bench
+  clients' acks that arrive meanwhile); **quietMaxBlockMs** the same over a quiet second just before — on a shared
+  machine the OS alone delays timers that much; **maxGcMs** the longest GC pause during the fan-out.
+- **echo** and **join** use the same client processes for every server; wsgate's clients parse more (envelopes,
+  `seq`, acks, a 100-entry `system/init` in a big room), so when the machine is busy their pacing slips first
+  (arrivals/s under the offered rate).
 `;
 }

@@ -143,6 +143,7 @@ export function fanout(kind: BenchKind, z: BenchSizes): Promise<Figures> {
       p50Ms: hist.getValueAtPercentile(50) / 1000, p99Ms: hist.getValueAtPercentile(99) / 1000,
       maxBlockMs: loop.type === 'loop' ? round(loop.maxBlockMs) : -1,
       quietMaxBlockMs: quiet.type === 'loop' ? round(quiet.maxBlockMs) : -1,
+      maxGcMs: loop.type === 'loop' ? round(loop.maxGcMs) : -1,
     };
   });
 }

@@ -10,7 +10,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { Server as IoServer } from 'socket.io';
 import { WebSocketServer, WebSocket } from 'ws';
@@ -31,7 +31,7 @@ export type ServerCommand =
 export type ServerReply =
   | { type: 'ready'; port: number }
   | { type: 'mem'; heap: number; rss: number }
-  | { type: 'loop'; maxBlockMs: number; p99Ms: number }
+  | { type: 'loop'; maxBlockMs: number; p99Ms: number; maxGcMs: number }
   | { type: 'done' };
 
 const nowMs = (): number => performance.timeOrigin + performance.now();
@@ -102,6 +102,11 @@ async function wsgate(): Promise<{ port: number; fanout: Fanout }> {
 const kind = process.argv[2] as BenchKind;
 const loop = monitorEventLoopDelay({ resolution: 1 });
 loop.enable();
+/** The longest GC pause since the last reset: tells a GC from the code itself when the loop was held. */
+let maxGcMs = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) maxGcMs = Math.max(maxGcMs, e.duration);
+}).observe({ entryTypes: ['gc'] });
 const send = (m: ServerReply): void => void process.send?.(m);
 
 async function main(): Promise<void> {
@@ -115,10 +120,11 @@ async function main(): Promise<void> {
       send({ type: 'mem', heap: u.heapUsed, rss: u.rss });
     } else if (m.cmd === 'loop-reset') {
       loop.reset();
+      maxGcMs = 0;
       send({ type: 'done' });
     } else if (m.cmd === 'loop') {
       // The delay histogram's max is the longest time a 1 ms timer waited behind other work.
-      send({ type: 'loop', maxBlockMs: loop.max / 1e6, p99Ms: loop.percentile(99) / 1e6 });
+      send({ type: 'loop', maxBlockMs: loop.max / 1e6, p99Ms: loop.percentile(99) / 1e6, maxGcMs });
     } else if (m.cmd === 'fanout') {
       void fanout(m.n).then(() => send({ type: 'done' }));
     } else if (m.cmd === 'snapshot') {
