@@ -157,7 +157,7 @@ What the figures mean: docs/load.md ("npm run bench"). Every run's own figures a
   clients' acks that arrive meanwhile); **quietMaxBlockMs** the same over a quiet second just before — on a shared
   machine the OS alone delays timers that much; **maxGcMs** the longest GC pause during the fan-out.
 - **echo** and **join** use the same client processes for every server; wsgate's clients parse more (envelopes,
-  `seq`, acks, a 100-entry `system/init` in a big room), so when the machine is busy their pacing slips first
+  seq, acks, a 100-entry system/init in a big room), so when the machine is busy their pacing slips first
   (arrivals/s under the offered rate).
 `;
 }
