@@ -16,6 +16,8 @@ export class TimerWheel<T extends WheelItem> {
   private count = 0;
   private timer: TimerHandle | undefined;
   private armedSlot = Infinity;
+  /** Slots count from here, so a slot number stays a small integer (stored inline, not as a heap number per item). */
+  private readonly epoch: number;
 
   constructor(
     private readonly clock: Clock,
@@ -24,12 +26,14 @@ export class TimerWheel<T extends WheelItem> {
     private readonly onDue: (item: T) => void,
     /** Told when `onDue` throws for an item; the other due items still run. */
     private readonly onError: (err: unknown, item: T) => void = () => undefined,
-  ) {}
+  ) {
+    this.epoch = clock.now();
+  }
 
   /** File `item` to fire at `atMs` (clock time), replacing any earlier schedule of it. */
   schedule(item: T, atMs: number): void {
     this.cancel(item);
-    const slot = Math.ceil(atMs / this.resolutionMs);
+    const slot = Math.ceil((atMs - this.epoch) / this.resolutionMs);
     let set = this.slots.get(slot);
     if (!set) this.slots.set(slot, (set = new Set()));
     set.add(item);
@@ -67,14 +71,14 @@ export class TimerWheel<T extends WheelItem> {
   private arm(slot: number): void {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.armedSlot = slot;
-    const delay = Math.max(0, slot * this.resolutionMs - this.clock.now());
+    const delay = Math.max(0, this.epoch + slot * this.resolutionMs - this.clock.now());
     this.timer = this.clock.setTimeout(() => this.tick(), delay);
   }
 
   private tick(): void {
     this.timer = undefined;
     this.armedSlot = Infinity;
-    const nowSlot = Math.floor(this.clock.now() / this.resolutionMs);
+    const nowSlot = Math.floor((this.clock.now() - this.epoch) / this.resolutionMs);
     const due = [...this.slots.keys()].filter((s) => s <= nowSlot).sort((a, b) => a - b);
     for (const slot of due) {
       const set = this.slots.get(slot);

@@ -21,7 +21,7 @@ export interface PingerHooks {
 interface Entry {
   target: PingTarget;
   nextPingAt: number;
-  /** Clock time of the unanswered ping, or -1. */
+  /** Layer time (ms since the layer started) of the unanswered ping, or -1. */
   awaitingSince: number;
   /** Number of the unanswered ping (its payload is this in base 36), or 0. A number, not a Buffer per connection. */
   pingId: number;
@@ -50,7 +50,7 @@ export class TransportPinger extends WheelLayer<PingTarget, Entry> {
 
   /** Start pinging `target`. Adding it twice restarts it. */
   add(target: PingTarget): void {
-    const entry: Entry = { target, nextPingAt: this.clock.now() + this.random() * this.intervalMs, awaitingSince: -1, pingId: 0, wheelSlot: -1 };
+    const entry: Entry = { target, nextPingAt: this.now() + Math.round(this.random() * this.intervalMs), awaitingSince: -1, pingId: 0, wheelSlot: -1 };
     this.track(entry, entry.nextPingAt);
   }
 
@@ -59,12 +59,12 @@ export class TransportPinger extends WheelLayer<PingTarget, Entry> {
     const entry = this.entries.get(target);
     if (!entry || entry.awaitingSince < 0) return;
     if (data && entry.pingId > 0 && data.toString('latin1') !== entry.pingId.toString(36)) return;
-    this.hooks.onPong?.(this.clock.now() - entry.awaitingSince);
+    this.hooks.onPong?.(this.now() - entry.awaitingSince);
     entry.awaitingSince = -1;
   }
 
   protected due(entry: Entry): void {
-    const now = this.clock.now();
+    const now = this.now();
     if (entry.awaitingSince >= 0 && now - entry.awaitingSince >= this.timeoutMs) {
       this.remove(entry.target);
       this.hooks.onTimeout?.();
@@ -82,6 +82,6 @@ export class TransportPinger extends WheelLayer<PingTarget, Entry> {
       entry.nextPingAt = now + this.intervalMs;
     }
     const deadline = entry.awaitingSince >= 0 ? entry.awaitingSince + this.timeoutMs : Infinity;
-    this.wheel.schedule(entry, Math.min(entry.nextPingAt, deadline));
+    this.fileAt(entry, Math.min(entry.nextPingAt, deadline));
   }
 }

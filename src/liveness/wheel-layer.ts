@@ -8,6 +8,11 @@ import { TimerWheel, type WheelItem } from './timer-wheel.js';
 export abstract class WheelLayer<T, E extends { target: T } & WheelItem> {
   protected readonly entries = new Map<T, E>();
   protected readonly wheel: TimerWheel<E>;
+  /**
+   * Entries keep times as whole ms since this layer started (`now()`): small integers are stored inline in the
+   * entry, where clock times (beyond 2³⁰) would cost a heap number per field per connection.
+   */
+  protected readonly epoch: number;
 
   constructor(
     protected readonly clock: Clock,
@@ -17,6 +22,17 @@ export abstract class WheelLayer<T, E extends { target: T } & WheelItem> {
     onError: (err: unknown) => void = () => undefined,
   ) {
     this.wheel = new TimerWheel(clock, resolutionMs, (e) => this.due(e), (err) => onError(err));
+    this.epoch = clock.now();
+  }
+
+  /** Whole ms since the layer started. */
+  protected now(): number {
+    return Math.round(this.clock.now() - this.epoch);
+  }
+
+  /** File `entry` on the wheel for `at` (layer time, see `now`). */
+  protected fileAt(entry: E, at: number): void {
+    this.wheel.schedule(entry, this.epoch + at);
   }
 
   /** Stop watching `target` (its connection closed). */
@@ -38,11 +54,11 @@ export abstract class WheelLayer<T, E extends { target: T } & WheelItem> {
     this.entries.clear();
   }
 
-  /** Start watching an entry (restarting it if its target was already watched), first due at `atMs`. */
-  protected track(entry: E, atMs: number): void {
+  /** Start watching an entry (restarting it if its target was already watched), first due at `at` (layer time). */
+  protected track(entry: E, at: number): void {
     this.remove(entry.target);
     this.entries.set(entry.target, entry);
-    this.wheel.schedule(entry, atMs);
+    this.fileAt(entry, at);
   }
 
   /** The entry's time came: act, then re-schedule or remove it. */

@@ -30,6 +30,10 @@ export interface ConnectionEvents {
 }
 
 const ERROR_WINDOW_MS = 10_000;
+/** The connection a socket belongs to, kept on the socket: the shared listeners (see below) find it there. */
+const OWNER = Symbol('wsgate.connection');
+type OwnedSocket = WebSocket & { [OWNER]: Connection };
+const ownerOf = (socket: WebSocket): Connection => (socket as OwnedSocket)[OWNER];
 /** Every connection starts its message chain here: no promise of its own until it has messages in flight. */
 const SETTLED: Promise<void> = Promise.resolve();
 /** How long a close handshake may take before the socket is dropped. */
@@ -80,11 +84,31 @@ export class Connection implements SessionLink {
     this.request = request;
     this.remote = request.socket.remoteAddress ?? 'unknown';
     this.tokens = limits.rateLimit * 2;
-    this.tokensAt = clock.now();
-    socket.on('message', (data, isBinary) => events.message(this, data, isBinary));
-    socket.on('pong', (data) => events.pong(this, data));
-    socket.on('close', (code) => this.finish(code));
-    socket.on('error', (err) => this.debug({ err: err.message }, 'socket error'));
+    this.tokensAt = limits.rateLimit > 0 ? clock.now() : 0; // a clock time is a heap number: only when it is used
+    (socket as OwnedSocket)[OWNER] = this;
+    socket.on('message', Connection.onMessage);
+    socket.on('pong', Connection.onPong);
+    socket.on('close', Connection.onClose);
+    socket.on('error', Connection.onError);
+  }
+
+  // One set of socket listeners for every connection (`this` is the socket): four closures per connection add up.
+  private static onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+    const conn = ownerOf(this);
+    conn.events.message(conn, data, isBinary);
+  }
+
+  private static onPong(this: WebSocket, data: Buffer): void {
+    const conn = ownerOf(this);
+    conn.events.pong(conn, data);
+  }
+
+  private static onClose(this: WebSocket, code: number): void {
+    ownerOf(this).finish(code);
+  }
+
+  private static onError(this: WebSocket, err: Error): void {
+    ownerOf(this).debug({ err: err.message }, 'socket error');
   }
 
   /** This connection's logger (bound to its remote address). */
