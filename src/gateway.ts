@@ -21,6 +21,7 @@ import { drainConnections, type DrainParts, type DrainResult } from './ws/drain.
 import { V3Endpoint } from './ws/endpoint.js';
 import { HttpFront, type RouteHandler, type UpgradeHandler } from './http/http-front.js';
 import { SessionRegistry } from './session/registry.js';
+import { mountSse } from './sse/sse-routes.js';
 import type { Session } from './session/session.js';
 
 /** Everything `createGateway` takes: any GatewayOptions field plus the pluggable parts. */
@@ -115,6 +116,16 @@ export class Gateway {
       endSession: (id) => this.endSession(id),
       route: (method, path, handler, opts) => this.route(method, path, handler, opts),
     });
+    if (o.sse) {
+      mountSse({
+        options: o,
+        clock: this.clock,
+        logger: this.logger,
+        route: (method, path, handler) => this.route(method, path, handler),
+        accept: (wire, req) => this.endpoint.accept(wire, req),
+        accepting: () => this.front.acceptingUpgrades,
+      });
+    }
     hooks.set(this, {
       connections: this.endpoint.connections,
       front: this.front,
@@ -155,6 +166,7 @@ export class Gateway {
   endpointUrls(): Record<string, string> {
     const urls: Record<string, string> = { v3: this.url('/api/ws') };
     if (this.front.has('/ws')) urls.v2 = this.url('/ws');
+    if (this.front.has('/api/sse')) urls.sse = this.url('/api/sse');
     urls.api = this.url('/api/');
     urls.metrics = this.url('/metrics');
     urls.health = this.url('/healthz');

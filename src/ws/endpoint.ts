@@ -8,6 +8,7 @@ import { CloseCode, ErrorCode } from '../protocol/codes.js';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
 import { CloseError } from '../protocol/errors.js';
 import { ClientEvent, ServerEvent } from '../protocol/events.js';
+import { SseWire } from '../sse/sse-wire.js';
 import { Connection, type ConnectionEvents } from './connection.js';
 import type { GatewayCore } from './core.js';
 import { dispatch } from './dispatch.js';
@@ -49,6 +50,8 @@ class LivenessPort implements LivenessTarget {
 }
 
 const portOf = (conn: Connection): LivenessTarget => conn.liveness as LivenessTarget;
+/** The `transport` label of wsgate_connections. */
+const transportOf = (conn: Connection): 'sse' | 'ws' => (conn.socket instanceof SseWire ? 'sse' : 'ws');
 
 /**
  * The v3 endpoint: owns the open connections and both liveness layers, runs the hello and then
@@ -88,14 +91,16 @@ export class V3Endpoint {
     }
   }
 
-  /** Take a freshly upgraded socket. */
-  accept(socket: WebSocket, request: IncomingMessage): void {
+  /** Take a freshly upgraded socket, or an SSE stream dressed as one (src/sse/sse-wire.ts). */
+  accept(socket: WebSocket | SseWire, request: IncomingMessage): void {
     const o = this.core.options;
-    const conn = new Connection(socket, request, o, this.clock, this.core.logger, this.events);
+    // An SseWire has every member of a ws socket that Connection uses (readyState, bufferedAmount, send,
+    // ping, close, terminate, and the message/pong/close events), so the whole v3 path runs over it.
+    const conn = new Connection(socket as WebSocket, request, o, this.clock, this.core.logger, this.events);
     const target = new LivenessPort(conn, o.heartbeatTimeout);
     conn.liveness = target;
     this.connections.add(conn);
-    this.core.metrics.connections.inc();
+    this.core.metrics.connections.inc({ transport: transportOf(conn) });
     this.pinger?.add(target);
     conn.helloTimer = this.clock.setTimeout(() => {
       if (conn.state === 'hello') conn.close(CloseCode.HelloTimeout, `no client/hello within ${o.helloTimeout} s`);
@@ -166,7 +171,7 @@ export class V3Endpoint {
 
   private closed(conn: Connection, target: LivenessTarget, code: number, byServer: boolean): void {
     this.connections.delete(conn);
-    this.core.metrics.connections.dec();
+    this.core.metrics.connections.dec({ transport: transportOf(conn) });
     this.core.metrics.closes.inc({ code: String(code) });
     this.pinger?.remove(target);
     this.heartbeat?.remove(target);
