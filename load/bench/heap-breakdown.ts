@@ -4,7 +4,8 @@
  * N idle clients connect (hello done, one channel subscription, own rooms, as in the bench's idle scenario), the
  * self sizes grouped by constructor (closures by function name), the difference divided by N.
  *
- *   npm run build && node dist/load/bench/heap-breakdown.js [--clients 2000] [--kinds ws,wsgate] [--top 25]
+ *   npm run build && node dist/load/bench/heap-breakdown.js [--clients 2000] [--kinds ws,wsgate] [--top 25] [--keep]
+ *   (--keep leaves the snapshots in the temporary directory it names, for Chrome DevTools)
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
