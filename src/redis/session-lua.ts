@@ -4,7 +4,8 @@
  *
  *   s:ID       hash   room, prof (JSON), tok (sha256 of the resume token), seq, own (process id or ''),
  *                     conn (1/0), res (resumable 1/0), at, dis (ms)
- *   s:ID:q     stream the replay buffer: entry id `SEQ-1`, field f = the frame exactly as sent; MAXLEN capped
+ *   s:ID:q     list   the replay buffer: the frames exactly as sent, oldest first, the newest has seq = s:ID.seq
+ *                     (so the first has seq - LLEN + 1); capped at the buffer size by LTRIM
  *   s:ID:d     zset   dedup window (client message ids, oldest evicted)
  *   s:ID:c     hash   channel → `offset:epoch` of the last channel message put into the session's stream
  *   r:ROOM     hash   member id → profile JSON;  r:ROOM:on  set: members connected now
@@ -21,7 +22,7 @@ local P = ARGV[1]
 local function skey(id) return P .. 's:' .. id end
 local function pub(own, msg) redis.call('PUBLISH', P .. 'p:' .. own, cjson.encode(msg)) end
 
--- Give each session the next seq, append the frame to its replay stream, tell each owner process once.
+-- Give each session the next seq, append the frame to its replay buffer, tell each owner process once.
 -- chan = {name, offset, epoch}: a channel message, skipped for a session that is not subscribed or already has it.
 local function fanout(ids, head, tail, maxlen, chan)
   local byOwner = {}
@@ -40,7 +41,8 @@ local function fanout(ids, head, tail, maxlen, chan)
     end
     if ok then
       local seq = redis.call('HINCRBY', s, 'seq', 1)
-      redis.call('XADD', s .. ':q', 'MAXLEN', maxlen, seq .. '-1', 'f', head .. ',"seq":' .. seq .. tail)
+      redis.call('RPUSH', s .. ':q', head .. ',"seq":' .. seq .. tail)
+      redis.call('LTRIM', s .. ':q', -maxlen, -1)
       local ttl = redis.call('PTTL', s)
       if ttl > 0 then redis.call('PEXPIRE', s .. ':q', ttl) end
       if chan then redis.call('HSET', s .. ':c', chan[1], chan[2] .. ':' .. chan[3]) end
@@ -141,10 +143,7 @@ end
 if f[2] ~= ARGV[3] then return {'err', 'bad_token'} end
 local seq = tonumber(f[3])
 if last > seq then return {'err', 'gap'} end
-if last < seq then
-  local oldest = redis.call('XRANGE', s .. ':q', '-', '+', 'COUNT', 1)[1]
-  if not oldest or tonumber(string.match(oldest[1], '^(%d+)')) > last + 1 then return {'err', 'gap'} end
-end
+if last < seq and seq - redis.call('LLEN', s .. ':q') + 1 > last + 1 then return {'err', 'gap'} end
 local room, prev = f[1], f[4]
 redis.call('HSET', s, 'own', proc, 'conn', '1', 'dis', 0)
 for _, k in ipairs({s, s .. ':q', s .. ':d', s .. ':c'}) do redis.call('PERSIST', k) end
@@ -232,4 +231,27 @@ redis.call('ZREMRANGEBYRANK', d, 0, -(tonumber(ARGV[4]) + 1))
 local ttl = redis.call('PTTL', skey(ARGV[2]))
 if ttl > 0 then redis.call('PEXPIRE', d, ttl) end
 return 1
+`;
+
+/** ARGV: P, id, seq. The client has every message up to seq: drop them from the replay buffer. */
+export const ACK_LUA = `${COMMON}
+local s = skey(ARGV[2])
+local seq = tonumber(redis.call('HGET', s, 'seq') or '0')
+local first = seq - redis.call('LLEN', s .. ':q') + 1
+local drop = tonumber(ARGV[3]) - first + 1
+if drop > 0 then redis.call('LTRIM', s .. ':q', drop, -1) end
+return 0
+`;
+
+/** ARGV: P, id, from, to. Returns {seq of the first frame returned, frames…} for seq in [from, to]. */
+export const FRAMES_LUA = `${COMMON}
+local s = skey(ARGV[2])
+local seq = tonumber(redis.call('HGET', s, 'seq') or '0')
+local first = seq - redis.call('LLEN', s .. ':q') + 1
+local from = math.max(tonumber(ARGV[3]), first)
+-- LRANGE reads a negative end from the tail: an empty range must not become "everything".
+if tonumber(ARGV[4]) < from then return {from} end
+local out = redis.call('LRANGE', s .. ':q', from - first, tonumber(ARGV[4]) - first)
+table.insert(out, 1, from)
+return out
 `;

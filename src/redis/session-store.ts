@@ -10,7 +10,7 @@ import * as lua from './session-lua.js';
 export interface SessionStoreOptions extends RedisTarget {
   /** This process's id in Redis (liveness key, ownership, pub/sub channel). */
   proc: string;
-  /** Replay buffer cap per session, messages (stream MAXLEN). */
+  /** Replay buffer cap per session, messages (LTRIM). */
   bufferMaxMessages: number;
   /** Client message ids remembered per session. */
   dedupWindow: number;
@@ -57,13 +57,15 @@ const SCRIPTS = {
   wsRoom: lua.ROOM_LUA,
   wsChannel: lua.CHANNEL_LUA,
   wsDedup: lua.DEDUP_LUA,
+  wsAck: lua.ACK_LUA,
+  wsFrames: lua.FRAMES_LUA,
 } as const;
 
 type Scripted = Redis & Record<keyof typeof SCRIPTS, (...args: (string | number)[]) => Promise<unknown>>;
 
 /**
  * Sessions kept in Redis, so any gateway process can resume, reach or end any session: the
- * session record, its replay buffer (a capped stream keyed by seq), dedup window, channel
+ * session record, its replay buffer (a capped list of frames), dedup window, channel
  * positions and room membership. Every stream message goes through one Lua script that assigns
  * the seq, appends the frame and PUBLISHes it to the owning process in the same atomic step, so
  * the order a client sees is the order Redis assigned, whichever process sent it.
@@ -148,7 +150,7 @@ export class RedisSessionStore {
 
   /** The client has every message ≤ seq. */
   async ack(id: string, seq: number): Promise<void> {
-    await this.redis.xtrim(`${this.key(id)}:q`, 'MINID', `${seq + 1}-0`);
+    await this.redis.wsAck(this.prefix, id, seq);
   }
 
   /** Record a client message id: true when new, false when already processed. */
@@ -164,8 +166,8 @@ export class RedisSessionStore {
   /** The stored frames with seq in [from, to], in order. */
   async frames(id: string, from: number, to: number): Promise<{ seq: number; text: string }[]> {
     if (to < from) return [];
-    const entries = await this.redis.xrange(`${this.key(id)}:q`, `${from}-0`, `${to}-1`);
-    return entries.map(([sid, fields]) => ({ seq: Number(sid.slice(0, sid.indexOf('-'))), text: fields[1]! }));
+    const [first, ...texts] = (await this.redis.wsFrames(this.prefix, id, from, to)) as [number, ...string[]];
+    return texts.map((text, i) => ({ seq: Number(first) + i, text }));
   }
 
   /** The room's members, as `system/init.sessions` lists them. */
