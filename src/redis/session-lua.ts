@@ -26,7 +26,7 @@ local function pub(own, msg) redis.call('PUBLISH', P .. 'p:' .. own, cjson.encod
 -- chan = {name, offset, epoch}: a channel message, skipped for a session that is not subscribed or already has it.
 local function fanout(ids, head, tail, maxlen, chan)
   local byOwner = {}
-  local n = 0
+  local n, last = 0, 0
   for _, id in ipairs(ids) do
     local s = skey(id)
     local own = redis.call('HGET', s, 'own')
@@ -47,6 +47,7 @@ local function fanout(ids, head, tail, maxlen, chan)
       if ttl > 0 then redis.call('PEXPIRE', s .. ':q', ttl) end
       if chan then redis.call('HSET', s .. ':c', chan[1], chan[2] .. ':' .. chan[3]) end
       n = n + 1
+      last = seq
       if own ~= '' then
         local l = byOwner[own]
         if not l then l = {}; byOwner[own] = l end
@@ -56,7 +57,7 @@ local function fanout(ids, head, tail, maxlen, chan)
     end
   end
   for own, l in pairs(byOwner) do pub(own, {f = {head, tail, l}}) end
-  return n
+  return {n, last}
 end
 
 local function others(room, except)
@@ -68,7 +69,7 @@ local function others(room, except)
 end
 
 local function presence(room, id, event, payload, maxlen)
-  return fanout(others(room, id), '{"event":"' .. event .. '"', ',"payload":' .. payload .. '}', maxlen)
+  fanout(others(room, id), '{"event":"' .. event .. '"', ',"payload":' .. payload .. '}', maxlen)
 end
 
 local function setTtl(id, ms)
@@ -204,19 +205,19 @@ redis.call('SREM', P .. 'procs', proc)
 return n
 `;
 
-/** ARGV: P, maxlen, head, tail, id…. A stream message to each session that exists; returns how many. */
+/** ARGV: P, maxlen, head, tail, id…. A stream message to each session that exists; returns {how many, seq of the last}. */
 export const DELIVER_LUA = `${COMMON}
 local ids = {}
 for i = 5, #ARGV do ids[#ids + 1] = ARGV[i] end
 return fanout(ids, ARGV[3], ARGV[4], tonumber(ARGV[2]))
 `;
 
-/** ARGV: P, maxlen, head, tail, room, except id. A stream message to every member of a room but one. */
+/** ARGV: P, maxlen, head, tail, room, except id. A stream message to every member of a room but one; returns {how many, last seq}. */
 export const ROOM_LUA = `${COMMON}
 return fanout(others(ARGV[5], ARGV[6]), ARGV[3], ARGV[4], tonumber(ARGV[2]))
 `;
 
-/** ARGV: P, maxlen, head, tail, channel, offset, epoch, id…. A channel message to subscribed sessions that lack it. */
+/** ARGV: P, maxlen, head, tail, channel, offset, epoch, id…. A channel message to subscribed sessions that lack it; {how many, last seq}. */
 export const CHANNEL_LUA = `${COMMON}
 local ids = {}
 for i = 8, #ARGV do ids[#ids + 1] = ARGV[i] end

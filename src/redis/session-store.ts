@@ -122,21 +122,26 @@ export class RedisSessionStore {
   }
 
   /** A stream message to sessions (any process). Returns how many exist. */
-  deliver(ids: string[], event: string, payload: unknown, msgId?: string): Promise<number> {
+  async deliver(ids: string[], event: string, payload: unknown, msgId?: string): Promise<number> {
+    return (await this.deliverSeq(ids, event, payload, msgId)).count;
+  }
+
+  /** Like deliver, also returning the seq the last session gave it (the API's 202 reports it). */
+  async deliverSeq(ids: string[], event: string, payload: unknown, msgId?: string): Promise<Delivered> {
     const [head, tail] = frameParts(event, JSON.stringify(payload ?? null), msgId);
-    return this.redis.wsDeliver(this.prefix, this.max, head, tail, ...ids) as Promise<number>;
+    return delivered(await this.redis.wsDeliver(this.prefix, this.max, head, tail, ...ids));
   }
 
   /** A stream message to every member of `room` except `exceptId`. Returns how many. */
-  toRoom(room: string, exceptId: string, event: string, payload: unknown): Promise<number> {
+  async toRoom(room: string, exceptId: string, event: string, payload: unknown): Promise<number> {
     const [head, tail] = frameParts(event, JSON.stringify(payload ?? null));
-    return this.redis.wsRoom(this.prefix, this.max, head, tail, room, exceptId) as Promise<number>;
+    return delivered(await this.redis.wsRoom(this.prefix, this.max, head, tail, room, exceptId)).count;
   }
 
-  /** A channel message into the streams of subscribed sessions that do not have it yet (idempotent). */
-  channelDeliver(ids: string[], m: ChannelMessage): Promise<number> {
+  /** A channel message into the streams of subscribed sessions that do not have it yet (idempotent). Returns how many got it. */
+  async channelDeliver(ids: string[], m: ChannelMessage): Promise<number> {
     const [head, tail] = frameParts('channel/message', JSON.stringify({ channel: m.channel, offset: m.offset, epoch: m.epoch, data: m.data }));
-    return this.redis.wsChannel(this.prefix, this.max, head, tail, m.channel, m.offset, m.epoch, ...ids) as Promise<number>;
+    return delivered(await this.redis.wsChannel(this.prefix, this.max, head, tail, m.channel, m.offset, m.epoch, ...ids)).count;
   }
 
   /** Record a subscription and the position its channel messages start after. */
@@ -224,6 +229,17 @@ export class RedisSessionStore {
   private get max(): number {
     return this.opts.bufferMaxMessages;
   }
+}
+
+/** What a delivery did: how many sessions got the message, and the seq the last of them gave it. */
+export interface Delivered {
+  count: number;
+  seq: number;
+}
+
+function delivered(reply: unknown): Delivered {
+  const [count, seq] = reply as [number, number];
+  return { count: Number(count), seq: Number(seq) };
 }
 
 /** A frame split around its seq, as encodeFrameRaw orders the fields: event, seq, id, payload. */
