@@ -6,7 +6,7 @@
 import { parseCli } from '../src/cli.js';
 import { ConfigError } from '../src/config.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
-import { installSignalHandlers } from '../src/server/signals.js';
+import { installSignalHandlers } from './signals.js';
 import { mountDemo } from '../src/demo/mount-demo.js';
 import { mountLegacyAdapter } from '../legacy-adapter/index.js';
 import { runLegacyCli } from '../legacy-adapter/cli.js';

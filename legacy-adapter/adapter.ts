@@ -3,8 +3,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { pino, type Logger } from 'pino';
 import { ConfigError } from '../src/config.js';
-import { systemClock, type Clock } from '../src/liveness/clock.js';
-import { parseRequestTarget } from '../src/server/request-target.js';
+import { systemClock, type Clock } from '../src/time/clock.js';
+import { parseRequestTarget } from '../src/index.js';
 import { LegacyPair, type LegacyObserver, type PairSettings } from './legacy-pair.js';
 
 /** Options of one legacy adapter. Times are seconds, sizes bytes. */

@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import type { Logger } from 'pino';
 import { ClientEvent, CloseCode, CloseReason, RESERVED_CLOSE_CODES, ServerEvent, decodeFrame, encodeFrame } from '../src/protocol/index.js';
-import type { Clock, TimerHandle } from '../src/liveness/clock.js';
+import type { Clock, TimerHandle } from '../src/time/clock.js';
 import { decodeV2, encodeV2, v2Disconnect, type V2Frame } from './v2-codec.js';
 import { v2ToV3, v3ToV2 } from './translate.js';
 import { V2Pinger } from './v2-pinger.js';

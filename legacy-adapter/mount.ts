@@ -1,20 +1,18 @@
-import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
-import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { GatewayOptions } from '../src/config.js';
+import type { Gateway } from '../src/gateway.js';
+import type { Clock } from '../src/time/clock.js';
 import { createLegacyAdapter, type LegacyAdapter, type LegacyAdapterOptions } from './adapter.js';
 import { legacyMetrics } from './metrics.js';
 
-/** What mounting needs from a gateway (the shape of `createGateway(...)`'s result). */
-export interface MountableGateway {
-  url(path: string): string;
-  readonly options: GatewayOptions;
-  readonly logger: Logger;
-  mountUpgrade(path: string, handler: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): void;
-  /** When present, the adapter's `wsgate_legacy_*` series join this registry (the gateway's /metrics). */
+/**
+ * What mounting uses of a gateway (`createGateway(...)`'s result). When `metrics` is there, the
+ * adapter's `wsgate_legacy_*` series join its registry (the gateway's /metrics).
+ */
+export type MountableGateway = Pick<Gateway, 'url' | 'options' | 'logger' | 'mountUpgrade'> & {
   readonly metrics?: { readonly registry: Registry };
-}
+  /** The gateway's time source; the adapter's timers (v2 pings, close grace) run on it too. */
+  readonly clock?: Clock;
+};
 
 /**
  * Seconds between the adapter's own pings on the v2 legs when the gateway's transport pings are
@@ -45,6 +43,7 @@ export function mountLegacyAdapter(gateway: MountableGateway, overrides: Partial
     logger: gateway.logger.child({ component: 'legacy-adapter' }),
     // The adapter talks to its own process over loopback: the certificate names the public host, not 127.0.0.1.
     rejectUnauthorized: false,
+    ...(gateway.clock ? { clock: gateway.clock } : {}),
     observer,
     ...overrides,
   });

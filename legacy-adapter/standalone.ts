@@ -1,7 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { originAllowed } from '../src/server/origin.js';
-import { parseRequestTarget } from '../src/server/request-target.js';
+import { originAllowed, parseRequestTarget } from '../src/index.js';
 import { createLegacyAdapter, type LegacyAdapterOptions } from './adapter.js';
 
 /** Options of the standalone adapter process: the adapter's own plus where to listen. */

@@ -1,4 +1,4 @@
-import { Timer, type Clock } from '../src/liveness/clock.js';
+import { Timer, type Clock } from '../src/time/clock.js';
 
 /** The payload of the adapter's own pings. `:` never occurs in the gateway's (base-36) ping payloads. */
 export const ADAPTER_PING_PAYLOAD: Buffer = Buffer.from('wsgate:legacy');

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import http from 'node:http';
+import type http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -9,15 +8,18 @@ import type { Broker } from './broker/broker.js';
 import { MemoryBroker } from './broker/memory-broker.js';
 import { ChannelHub } from './channels/channel-hub.js';
 import { ConfigError, resolveOptions, type GatewayOptions } from './config.js';
-import { systemClock, type Clock } from './liveness/clock.js';
+import { systemClock, type Clock } from './time/clock.js';
 import { GatewayMetrics } from './metrics.js';
 import { CloseCode } from './protocol/codes.js';
 import type { StreamPosition } from './protocol/events.js';
-import type { Authenticate, EventHandler, GatewayCore } from './server/core.js';
-import { mountApi } from './server/api.js';
-import { drainConnections, type DrainResult } from './server/drain.js';
-import { V3Endpoint } from './server/endpoint.js';
-import { HttpFront, sendJson, type RouteHandler, type UpgradeHandler } from './server/http-front.js';
+import type { Authenticate, EventHandler, GatewayCore } from './ws/core.js';
+import { mountApi } from './http/api.js';
+import { mountProbes } from './http/probes.js';
+import { createServer, reloadTls } from './http/tls.js';
+import type { Connection } from './ws/connection.js';
+import { drainConnections, type DrainParts, type DrainResult } from './ws/drain.js';
+import { V3Endpoint } from './ws/endpoint.js';
+import { HttpFront, type RouteHandler, type UpgradeHandler } from './http/http-front.js';
 import { SessionRegistry } from './session/registry.js';
 import type { Session } from './session/session.js';
 
@@ -31,7 +33,7 @@ export interface GatewayInit extends Partial<GatewayOptions> {
   broker?: Broker;
   /** Attach to this server instead of creating one (then `listen()` only starts it if it is not listening). */
   server?: http.Server | https.Server;
-  /** Time source for the liveness layers (tests). */
+  /** Time source of every timer and timestamp (session TTL, hello timeout, rate limit, drain, liveness, history); tests pass a ManualClock. */
   clock?: Clock;
   /** Collect Node process metrics (default true). */
   processMetrics?: boolean;
@@ -47,18 +49,20 @@ export function createGateway(init: GatewayInit = {}): Gateway {
 /**
  * A wsgate gateway: one HTTP(S) server with the v3 WebSocket endpoint at `/api/ws`, health and
  * metrics routes, and room for more (`route`, `mountUpgrade`). Sessions, channels and both
- * liveness layers live here; the broker may be shared with other processes.
+ * liveness layers live here, private; the broker may be shared with other processes.
  */
 export class Gateway {
   readonly options: GatewayOptions;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
-  readonly registry: SessionRegistry;
-  readonly hub: ChannelHub;
-  readonly broker: Broker;
   readonly server: http.Server | https.Server;
-  readonly front: HttpFront;
-  readonly endpoint: V3Endpoint;
+  /** The time source of every timer of this gateway. */
+  readonly clock: Clock;
+  private readonly lifecycle: SessionRegistry;
+  private readonly hub: ChannelHub;
+  private readonly broker: Broker;
+  private readonly front: HttpFront;
+  private readonly endpoint: V3Endpoint;
   private readonly wss: WebSocketServer;
   private readonly handlers = new Map<string, EventHandler>();
   private closing: Promise<void> | undefined;
@@ -69,12 +73,13 @@ export class Gateway {
     for (const k of PLUGGABLE) delete (partial as Record<string, unknown>)[k];
     this.options = resolveOptions(partial);
     const o = this.options;
+    this.clock = init.clock ?? systemClock;
     this.logger = init.logger ?? createLogger(o.logLevel, { service: 'wsgate' });
     this.metrics = new GatewayMetrics(init.processMetrics ?? true, () => this.sample());
-    this.broker = init.broker ?? new MemoryBroker(o.historySize, o.historyTtl);
+    this.broker = init.broker ?? new MemoryBroker(o.historySize, o.historyTtl, this.clock);
     this.hub = new ChannelHub(this.broker, o.maxSubscriptions);
     const onSend = (event: string): void => this.metrics.countOut(event);
-    this.registry = new SessionRegistry({ ...o, onSend }, o.sessionTtl, {
+    this.lifecycle = new SessionRegistry({ ...o, onSend }, o.sessionTtl, this.clock, {
       onEnded: (s, reason) => {
         this.hub.removeSession(s);
         this.logger.debug({ session: s.id, reason }, 'session ended');
@@ -83,14 +88,14 @@ export class Gateway {
     const core: GatewayCore = {
       options: o,
       logger: this.logger,
-      registry: this.registry,
+      registry: this.lifecycle,
       hub: this.hub,
       broker: this.broker,
       metrics: this.metrics,
       handlers: this.handlers,
       authenticate: init.authenticate,
     };
-    this.endpoint = new V3Endpoint(core, init.clock ?? systemClock);
+    this.endpoint = new V3Endpoint(core, this.clock);
     this.front = new HttpFront(this.logger, o.allowedOrigins);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayload, perMessageDeflate: false, clientTracking: false });
     this.front.mountUpgrade('/api/ws', (req, socket, head) => {
@@ -100,8 +105,22 @@ export class Gateway {
     this.server.on('request', this.front.onRequest);
     this.server.on('upgrade', this.front.onUpgrade);
     this.server.on('clientError', (_err, socket) => socket.destroy());
-    this.addBuiltinRoutes();
-    mountApi(this);
+    mountProbes(this.front, this.metrics.registry);
+    mountApi({
+      options: o,
+      logger: this.logger,
+      clock: this.clock,
+      metrics: this.metrics.registry,
+      sessions: this.lifecycle,
+      publish: (channel, data) => this.publish(channel, data),
+      endSession: (id) => this.endSession(id),
+      route: (method, path, handler, opts) => this.route(method, path, handler, opts),
+    });
+    hooks.set(this, {
+      connections: this.endpoint.connections,
+      front: this.front,
+      drainConnections: () => drainConnections(this.drainParts()),
+    });
   }
 
   /** Start listening on `options.port`/`options.host` (unless the attached server already listens). */
@@ -127,6 +146,7 @@ export class Gateway {
     return addr && typeof addr === 'object' ? addr.port : 0;
   }
 
+  /** true when the server speaks TLS (wss/https). */
   get isTls(): boolean {
     return this.server instanceof https.Server;
   }
@@ -156,7 +176,7 @@ export class Gateway {
 
   /** Send a stream message to one session (buffered while it is disconnected). false: unknown session. */
   sendTo(sessionId: string, event: string, payload?: unknown): boolean {
-    const session = this.registry.get(sessionId);
+    const session = this.lifecycle.get(sessionId);
     if (!session) return false;
     session.send(event, payload);
     return true;
@@ -169,10 +189,10 @@ export class Gateway {
 
   /** End a session now; its connection (if any) is closed with `code` (default 4003 kicked). */
   endSession(sessionId: string, code: number = CloseCode.Kicked, message = 'session ended by the server'): boolean {
-    const session = this.registry.get(sessionId);
+    const session = this.lifecycle.get(sessionId);
     if (!session) return false;
     session.link?.close(code, message);
-    this.registry.end(session, code === CloseCode.Kicked ? 'kicked' : 'closed');
+    this.lifecycle.end(session, code === CloseCode.Kicked ? 'kicked' : 'closed').catch((err: unknown) => this.logger.error({ err }, 'ending a session failed'));
     return true;
   }
 
@@ -181,15 +201,28 @@ export class Gateway {
    * resumable. false: unknown session, or it has no connection right now.
    */
   dropConnection(sessionId: string): boolean {
-    const link = this.registry.get(sessionId)?.link;
+    const link = this.lifecycle.get(sessionId)?.link;
     if (!link) return false;
     link.terminate();
     return true;
   }
 
+  /** One live session of this process, or undefined. */
+  session(sessionId: string): Session | undefined {
+    return this.lifecycle.get(sessionId);
+  }
+
   /** Live sessions of this process. */
   sessions(): Session[] {
-    return [...this.registry.all()];
+    return [...this.lifecycle.all()];
+  }
+
+  /**
+   * Re-read `tls_cert`/`tls_key` for new handshakes (SIGHUP); open connections keep theirs. A bad
+   * pair is refused and the old one stays. true when the new pair is in use.
+   */
+  reloadTls(): boolean {
+    return reloadTls(this.server, this.options, this.logger);
   }
 
   /**
@@ -198,7 +231,7 @@ export class Gateway {
    * Idempotent.
    */
   drain(): Promise<DrainResult> {
-    this.draining ??= drainConnections(this).then(async (result) => {
+    this.draining ??= drainConnections(this.drainParts()).then(async (result) => {
       await this.close();
       return result;
     });
@@ -211,6 +244,10 @@ export class Gateway {
     return this.closing;
   }
 
+  private drainParts(): DrainParts {
+    return { options: this.options, logger: this.logger, clock: this.clock, front: this.front, connections: this.endpoint.connections };
+  }
+
   private async doClose(): Promise<void> {
     this.front.acceptingUpgrades = false;
     for (const conn of this.endpoint.connections) conn.close(CloseCode.GoingAway, 'gateway shutting down');
@@ -220,11 +257,11 @@ export class Gateway {
       this.server.close(() => resolve());
       this.server.closeAllConnections?.();
       // Sockets still finishing a close handshake are dropped after a moment.
-      setTimeout(() => {
+      this.clock.setTimeout(() => {
         for (const conn of this.endpoint.connections) conn.terminate();
-      }, 500).unref();
+      }, 500);
     });
-    this.registry.clear();
+    await this.lifecycle.close();
     await this.broker.close();
   }
 
@@ -232,36 +269,28 @@ export class Gateway {
     let connected = 0;
     let disconnected = 0;
     let buffered = 0;
-    for (const s of this.registry.all()) {
+    for (const s of this.lifecycle.all()) {
       if (s.isConnected) connected++;
       else disconnected++;
       buffered += s.buffer.size;
     }
     return { connected, disconnected, buffered };
   }
-
-  private addBuiltinRoutes(): void {
-    this.route('GET', '/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
-    this.route('GET', '/readyz', (_req, res) => {
-      if (this.front.acceptingUpgrades) sendJson(res, 200, { status: 'ready' });
-      else sendJson(res, 503, { status: 'draining' });
-    });
-    this.route('GET', '/metrics', async (_req, res) => {
-      const text = await this.metrics.registry.metrics();
-      res.writeHead(200, { 'content-type': this.metrics.registry.contentType });
-      res.end(text);
-    });
-  }
 }
 
-function createServer(o: GatewayOptions): http.Server | https.Server {
-  if (!o.tlsCert) return http.createServer();
-  const read = (file: string, flag: string): Buffer => {
-    try {
-      return readFileSync(file);
-    } catch (err) {
-      throw new ConfigError(`${flag}: cannot read ${file}: ${(err as Error).message}`);
-    }
-  };
-  return https.createServer({ cert: read(o.tlsCert, '--tls-cert'), key: read(o.tlsKey, '--tls-key') });
+/** Parts of a gateway only tests reach (not exported from the package; see `gatewayTestHooks`). */
+export interface GatewayTestHooks {
+  /** The open v3 connections. */
+  readonly connections: ReadonlySet<Connection>;
+  /** The HTTP front (a test may reopen `acceptingUpgrades` after a drain). */
+  readonly front: HttpFront;
+  /** Drain the connections without closing the gateway afterwards. */
+  drainConnections(): Promise<DrainResult>;
+}
+
+const hooks = new WeakMap<Gateway, GatewayTestHooks>();
+
+/** Test hooks of a gateway: its private parts, for tests that must look behind the public API. */
+export function gatewayTestHooks(gateway: Gateway): GatewayTestHooks {
+  return hooks.get(gateway)!;
 }

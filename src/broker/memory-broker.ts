@@ -1,5 +1,6 @@
 import { nanoid } from 'nanoid';
 import type { StreamPosition } from '../protocol/events.js';
+import { systemClock, type Clock } from '../time/clock.js';
 import type { Broker, BrokerListener, ChannelMessage, Recovery } from './broker.js';
 
 interface Stream {
@@ -22,14 +23,15 @@ export class MemoryBroker implements Broker {
     private readonly historySize: number,
     /** Seconds history is kept. */
     private readonly historyTtl: number,
-    private readonly now: () => number = Date.now,
+    /** Time source of the history TTL. */
+    private readonly clock: Clock = systemClock,
   ) {}
 
   async publish(channel: string, data: unknown): Promise<StreamPosition> {
     const stream = this.stream(channel);
     const message: ChannelMessage = { channel, offset: ++stream.offset, epoch: stream.epoch, data };
     if (this.historySize > 0) {
-      stream.history.push({ message, at: this.now() });
+      stream.history.push({ message, at: this.clock.now() });
       if (stream.history.length > this.historySize) stream.history.shift();
     }
     for (const listener of stream.listeners) listener(message);
@@ -73,7 +75,7 @@ export class MemoryBroker implements Broker {
   }
 
   private trim(stream: Stream): void {
-    const cutoff = this.now() - this.historyTtl * 1000;
+    const cutoff = this.clock.now() - this.historyTtl * 1000;
     while (stream.history.length > 0 && stream.history[0]!.at < cutoff) stream.history.shift();
   }
 }

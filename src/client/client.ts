@@ -2,7 +2,7 @@ import { CloseReason } from '../protocol/codes.js';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
 import type { ChannelMessagePayload, DisconnectPayload, ErrorPayload, Frame, InitPayload, StreamPosition, SubscribedPayload } from '../protocol/events.js';
 import { DEFAULT_BACKOFF, reconnectDecision, type BackoffOptions } from './backoff.js';
-import { systemClock, Timer, type Clock } from '../liveness/clock.js';
+import { systemClock, Timer, type Clock } from '../time/clock.js';
 import { Emitter } from './emitter.js';
 import { browserNetwork, browserVisibility, pageUrl, randomId, WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './environment.js';
 import { Liveness } from './liveness.js';

@@ -1,4 +1,4 @@
-import { Timer, type Clock } from '../liveness/clock.js';
+import { Timer, type Clock } from '../time/clock.js';
 
 /** What the liveness monitor needs from the connection it watches. */
 export interface LivenessPort {

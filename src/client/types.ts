@@ -1,6 +1,6 @@
 import type { Frame, InitPayload, Profile } from '../protocol/events.js';
 import type { BackoffOptions } from './backoff.js';
-import type { Clock } from '../liveness/clock.js';
+import type { Clock } from '../time/clock.js';
 import type { NetworkSource, VisibilitySource, WebSocketConstructor } from './environment.js';
 import type { WsgateError } from './requests.js';
 

@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import type { Clock } from '../time/clock.js';
 import { WheelLayer } from './wheel-layer.js';
 
 /** What the application layer needs from a connection. */
@@ -13,6 +13,8 @@ export interface HeartbeatTarget {
 export interface HeartbeatHooks {
   onSent?(): void;
   onTimeout?(): void;
+  /** Sending a heartbeat to, or closing, one connection threw. */
+  onError?(err: unknown): void;
 }
 
 interface Entry {
@@ -37,7 +39,7 @@ export class AppHeartbeat extends WheelLayer<HeartbeatTarget, Entry> {
     private readonly hooks: HeartbeatHooks = {},
     private readonly random: () => number = Math.random,
   ) {
-    super(clock, Math.max(5, Math.min(500, Math.floor(intervalMs / 20))));
+    super(clock, Math.max(5, Math.min(500, Math.floor(intervalMs / 20))), (err) => hooks.onError?.(err));
   }
 
   /** Start watching `target`; counts as having just heard from it. */

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../time/clock.js';
 
 /**
  * Many deadlines, one timer. Items are filed in slots of `resolutionMs`; a single re-armed timer
@@ -17,6 +17,8 @@ export class TimerWheel<T> {
     /** Slot width, ms: deadlines fire up to this late. */
     private readonly resolutionMs: number,
     private readonly onDue: (item: T) => void,
+    /** Told when `onDue` throws for an item; the other due items still run. */
+    private readonly onError: (err: unknown, item: T) => void = () => undefined,
   ) {}
 
   /** File `item` to fire at `atMs` (clock time), replacing any earlier schedule of it. */
@@ -74,8 +76,9 @@ export class TimerWheel<T> {
         this.slotOf.delete(item);
         try {
           this.onDue(item);
-        } catch {
-          // One item's failure must not stop the others; the layers log their own errors.
+        } catch (err) {
+          // One item's failure must not stop the others; the owner of the wheel reports it.
+          this.onError(err, item);
         }
       }
     }

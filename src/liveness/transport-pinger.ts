@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import type { Clock } from '../time/clock.js';
 import { WheelLayer } from './wheel-layer.js';
 
 /** What the transport layer needs from a connection: send a ping frame, kill the socket. */
@@ -14,6 +14,8 @@ export interface PingerHooks {
   /** Round-trip of one ping, ms. */
   onPong?(rttMs: number): void;
   onTimeout?(): void;
+  /** Pinging or terminating one connection threw. */
+  onError?(err: unknown): void;
 }
 
 interface Entry {
@@ -41,7 +43,7 @@ export class TransportPinger extends WheelLayer<PingTarget, Entry> {
     private readonly hooks: PingerHooks = {},
     private readonly random: () => number = Math.random,
   ) {
-    super(clock, Math.max(5, Math.min(250, Math.floor(Math.min(intervalMs, timeoutMs) / 20))));
+    super(clock, Math.max(5, Math.min(250, Math.floor(Math.min(intervalMs, timeoutMs) / 20))), (err) => hooks.onError?.(err));
   }
 
   /** Start pinging `target`. Adding it twice restarts it. */

@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import type { Clock } from '../time/clock.js';
 import { TimerWheel } from './timer-wheel.js';
 
 /**
@@ -13,8 +13,10 @@ export abstract class WheelLayer<T, E extends { target: T }> {
     protected readonly clock: Clock,
     /** Wheel slot width, ms. */
     resolutionMs: number,
+    /** Told when acting on one connection threw (the gateway logs it); the others are still served. */
+    onError: (err: unknown) => void = () => undefined,
   ) {
-    this.wheel = new TimerWheel(clock, resolutionMs, (e) => this.due(e));
+    this.wheel = new TimerWheel(clock, resolutionMs, (e) => this.due(e), (err) => onError(err));
   }
 
   /** Stop watching `target` (its connection closed). */

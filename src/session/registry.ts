@@ -1,19 +1,15 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { nanoid } from 'nanoid';
+import { CloseCode, closeEndsSession } from '../protocol/codes.js';
 import { EncodedPayload } from '../protocol/codec.js';
 import type { Profile, SessionInfo } from '../protocol/events.js';
-import type { ResumeError } from '../protocol/codes.js';
-import { Session, type SessionLimits } from './session.js';
+import type { Clock } from '../time/clock.js';
+import { Session, type SessionLimits, type SessionLink } from './session.js';
+import type { DetachReason, EndReason, ResumeResult, SessionService } from './session-service.js';
 
-/** Why a session ended, as sent in `session/left.reason`. */
-export type EndReason = 'closed' | 'expired' | 'kicked' | 'replaced' | 'gap' | 'error' | 'shutdown';
+export type { EndReason, ResumeResult } from './session-service.js';
 
-/** Outcome of a resume attempt. */
-export type ResumeResult =
-  | { ok: true; session: Session; /** Messages after `last_seq`, to be replayed. */ replayed: number }
-  | { ok: false; error: ResumeError; old?: Session };
-
-/** Hooks the registry calls; the channel hub and metrics plug in here. */
+/** Hooks the registry calls; the channel hub and the log plug in here. */
 export interface RegistryHooks {
   onEnded?(session: Session, reason: EndReason): void;
 }
@@ -21,12 +17,15 @@ export interface RegistryHooks {
 const TOMBSTONE_MAX = 10_000;
 
 /**
- * Every session of this process, by id and by room. Owns presence (`session/joined`,
- * `session/state`, `session/left`), the `session_ttl` expiry, and the resume rules of PROTOCOL.md §4.
+ * The in-memory SessionService: every session of this process, by id and by room. Owns presence
+ * (`session/joined`, `session/state`, `session/left`), the `session_ttl` expiry (on the gateway's
+ * Clock), and the resume rules of PROTOCOL.md §4. Its promises settle synchronously.
  */
-export class SessionRegistry {
+export class SessionRegistry implements SessionService {
   private readonly sessions = new Map<string, Session>();
   private readonly rooms = new Map<string, Set<Session>>();
+  /** Created sessions not attached yet, with their `session/joined` payload encoded up front. */
+  private readonly unannounced = new WeakMap<Session, EncodedPayload>();
   /** Ids of sessions that expired recently, so a late resume hears `expired`, not `unknown_session`. */
   private readonly tombstones = new Set<string>();
 
@@ -34,25 +33,72 @@ export class SessionRegistry {
     private readonly limits: SessionLimits,
     /** Seconds a disconnected session is kept. */
     private readonly ttlSeconds: number,
+    private readonly clock: Clock,
     private readonly hooks: RegistryHooks = {},
   ) {}
 
-  /** Create a session, tell the room it joined. */
-  create(room: string, profile: Profile, resumable: boolean): Session {
-    const session = new Session(nanoid(), randomBytes(24).toString('base64url'), room, profile, resumable, this.limits);
-    this.sessions.set(session.id, session);
-    let members = this.rooms.get(room);
-    if (!members) this.rooms.set(room, (members = new Set()));
-    this.toOthers(session, 'session/joined', { id: session.id, profile });
-    members.add(session);
+  async create(room: string, profile: Profile, resumable: boolean): Promise<Session> {
+    const session = new Session(nanoid(), randomBytes(24).toString('base64url'), room, profile, resumable, this.limits, this.clock.now());
+    // Encoded before anything is recorded: a profile the room cannot be sent fails here, leaving nothing.
+    this.unannounced.set(session, new EncodedPayload({ id: session.id, profile }));
     return session;
+  }
+
+  async resume(sessionId: string, token: string, lastSeq: number): Promise<ResumeResult> {
+    const session = this.sessions.get(sessionId);
+    if (!session) return { ok: false, error: this.tombstones.has(sessionId) ? 'expired' : 'unknown_session' };
+    if (!tokensEqual(session.resumeToken, token)) return { ok: false, error: 'bad_token' };
+    const replayed = session.buffer.missingAfter(lastSeq, session.seq);
+    if (replayed === 'gap') {
+      session.link?.close(CloseCode.Replaced, 'resume failed (gap); session ended');
+      this.endNow(session, 'gap');
+      return { ok: false, error: 'gap' };
+    }
+    return { ok: true, session, replayed };
+  }
+
+  async attach(session: Session, link: SessionLink): Promise<void> {
+    if (session.state === 'ended') throw new Error(`session ${session.id} has ended`);
+    const joined = this.unannounced.get(session);
+    if (session.link && session.link !== link) session.link.close(CloseCode.Replaced, 'session resumed by another connection');
+    this.cancelExpiry(session);
+    session.link = link;
+    if (joined) {
+      this.unannounced.delete(session);
+      this.register(session, joined);
+      return;
+    }
+    const wasDisconnected = session.state === 'disconnected';
+    session.state = 'connected';
+    if (wasDisconnected) this.toOthers(session, 'session/state', { id: session.id, is_connected: true });
+  }
+
+  async detach(session: Session, link: SessionLink, how: DetachReason): Promise<void> {
+    if (session.link !== link || session.state === 'ended') return;
+    if (!session.resumable || closeEndsSession(how.code, how.byServer)) {
+      this.endNow(session, how.code === CloseCode.Kicked ? 'kicked' : 'closed');
+      return;
+    }
+    session.state = 'disconnected';
+    session.link = undefined;
+    session.disconnectedAt = this.clock.now();
+    this.toOthers(session, 'session/state', { id: session.id, is_connected: false });
+    this.cancelExpiry(session);
+    session.expiry = this.clock.setTimeout(() => void this.expire(session), this.ttlSeconds * 1000);
+  }
+
+  async end(session: Session, reason: EndReason): Promise<void> {
+    this.endNow(session, reason);
+  }
+
+  async expire(session: Session): Promise<void> {
+    if (session.state === 'disconnected') this.endNow(session, 'expired');
   }
 
   get(id: string): Session | undefined {
     return this.sessions.get(id);
   }
 
-  /** All live (not ended) sessions. */
   all(): IterableIterator<Session> {
     return this.sessions.values();
   }
@@ -61,53 +107,45 @@ export class SessionRegistry {
     return this.sessions.size;
   }
 
-  /** The room's sessions as listed in `system/init.sessions`. */
   roster(room: string): SessionInfo[] {
     return [...(this.rooms.get(room) ?? [])].map((s) => ({ id: s.id, profile: s.profile, is_connected: s.isConnected }));
   }
 
-  /** The other sessions of `session`'s room. */
-  others(session: Session): Session[] {
-    return [...(this.rooms.get(session.room) ?? [])].filter((s) => s !== session);
+  toOthers(session: Session, event: string, payload: unknown): void {
+    const members = this.rooms.get(session.room);
+    if (!members || members.size === 0 || (members.size === 1 && members.has(session))) return;
+    const encoded = payload instanceof EncodedPayload ? payload : new EncodedPayload(payload);
+    for (const other of members) if (other !== session) other.send(event, encoded);
   }
 
-  /** Check a resume request; on success the caller attaches the new connection and replays. */
-  resume(sessionId: string, token: string, lastSeq: number): ResumeResult {
-    const session = this.sessions.get(sessionId);
-    if (!session) return { ok: false, error: this.tombstones.has(sessionId) ? 'expired' : 'unknown_session' };
-    if (!tokensEqual(session.resumeToken, token)) return { ok: false, error: 'bad_token' };
-    const replayed = session.buffer.missingAfter(lastSeq, session.seq);
-    if (replayed === 'gap') return { ok: false, error: 'gap', old: session };
-    return { ok: true, session, replayed };
+  /** Drop every session at shutdown, without telling each room about each leaver (O(n²) otherwise). */
+  async close(): Promise<void> {
+    for (const s of this.sessions.values()) {
+      s.state = 'ended';
+      this.cancelExpiry(s);
+      s.link = undefined;
+      this.hooks.onEnded?.(s, 'shutdown');
+    }
+    this.sessions.clear();
+    this.rooms.clear();
   }
 
-  /** The session's connection went away but the session is kept for `session_ttl`. */
-  markDisconnected(session: Session): void {
-    if (session.state === 'ended') return;
-    session.state = 'disconnected';
-    session.link = undefined;
-    session.disconnectedAt = Date.now();
-    this.toOthers(session, 'session/state', { id: session.id, is_connected: false });
-    clearTimeout(session.expiry);
-    session.expiry = setTimeout(() => this.end(session, 'expired'), this.ttlSeconds * 1000);
-    session.expiry.unref();
-  }
-
-  /** A resumed session is connected again. */
-  markConnected(session: Session): void {
-    clearTimeout(session.expiry);
-    session.expiry = undefined;
-    const wasDisconnected = session.state === 'disconnected';
+  private register(session: Session, joined: EncodedPayload): void {
     session.state = 'connected';
-    if (wasDisconnected) this.toOthers(session, 'session/state', { id: session.id, is_connected: true });
+    this.sessions.set(session.id, session);
+    let members = this.rooms.get(session.room);
+    if (!members) this.rooms.set(session.room, (members = new Set()));
+    this.toOthers(session, 'session/joined', joined);
+    members.add(session);
   }
 
-  /** End a session: it leaves its room, its buffer and subscriptions go. Idempotent. */
-  end(session: Session, reason: EndReason): void {
+  private endNow(session: Session, reason: EndReason): void {
     if (session.state === 'ended') return;
     session.state = 'ended';
-    clearTimeout(session.expiry);
+    this.cancelExpiry(session);
     session.link = undefined;
+    this.unannounced.delete(session);
+    if (this.sessions.get(session.id) !== session) return; // never attached: nobody heard of it
     this.sessions.delete(session.id);
     const members = this.rooms.get(session.room);
     members?.delete(session);
@@ -117,24 +155,9 @@ export class SessionRegistry {
     this.hooks.onEnded?.(session, reason);
   }
 
-  /** Send a stream message to every other session of `session`'s room (connected or not: buffered). */
-  toOthers(session: Session, event: string, payload: unknown): void {
-    const members = this.rooms.get(session.room);
-    if (!members || members.size === 0 || (members.size === 1 && members.has(session))) return;
-    const encoded = new EncodedPayload(payload);
-    for (const other of this.rooms.get(session.room) ?? []) if (other !== session) other.send(event, encoded);
-  }
-
-  /** Drop every session at shutdown, without telling each room about each leaver (O(n²) otherwise). */
-  clear(): void {
-    for (const s of this.sessions.values()) {
-      s.state = 'ended';
-      clearTimeout(s.expiry);
-      s.link = undefined;
-      this.hooks.onEnded?.(s, 'shutdown');
-    }
-    this.sessions.clear();
-    this.rooms.clear();
+  private cancelExpiry(session: Session): void {
+    if (session.expiry !== undefined) this.clock.clearTimeout(session.expiry);
+    session.expiry = undefined;
   }
 
   private remember(id: string): void {

@@ -1,4 +1,5 @@
 import { EncodedPayload, encodeFrame, encodeFrameRaw } from '../protocol/codec.js';
+import type { TimerHandle } from '../time/clock.js';
 import type { Profile } from '../protocol/events.js';
 import { DedupWindow } from './dedup-window.js';
 import { ReplayBuffer } from './replay-buffer.js';
@@ -41,11 +42,10 @@ export class Session {
   readonly dedup: DedupWindow;
   /** Channel names subscribed to. */
   readonly subscriptions = new Set<string>();
-  /** Expiry timer while disconnected. */
-  expiry: NodeJS.Timeout | undefined;
-  /** Date.now() of the last disconnect, for `GET /api/sessions`. */
+  /** Expiry timer while disconnected (a handle of the gateway's Clock). */
+  expiry: TimerHandle | undefined;
+  /** Clock time (ms) of the last disconnect, for `GET /api/sessions`. */
   disconnectedAt = 0;
-  readonly createdAt = Date.now();
 
   constructor(
     readonly id: string,
@@ -56,6 +56,8 @@ export class Session {
     /** false: the session ends with its connection (v2 clients, fire-and-forget clients). */
     readonly resumable: boolean,
     limits: SessionLimits,
+    /** Clock time (ms) the session was created, for `GET /api/sessions`. */
+    readonly createdAt: number,
   ) {
     this.buffer = new ReplayBuffer(limits.bufferMaxMessages, limits.bufferMaxBytes);
     this.dedup = new DedupWindow(limits.dedupWindow);

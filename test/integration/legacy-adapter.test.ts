@@ -4,10 +4,13 @@
  */
 import WebSocket from 'ws';
 import type { Gateway, GatewayInit } from '../../src/index.js';
+import { gatewayTestHooks } from '../../src/gateway.js';
 import { mountLegacyAdapter, type LegacyAdapter, type LegacyAdapterOptions } from '../../legacy-adapter/index.js';
 import { ADAPTER_PING_PAYLOAD } from '../../legacy-adapter/v2-pinger.js';
 import { connect, startGateway } from '../support/gateway.js';
 import { sleep, TestClient } from '../support/ws-client.js';
+import { until } from '../support/http-api.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { flat, v2Join, wsBase } from '../support/conformance-drivers.js';
 
 const PING = 0.3; // s, gateway ping_interval = ping_timeout in these tests
@@ -35,7 +38,7 @@ async function v3(name: string, room?: string) {
 
 /** The gateway's end of the adapter's upstream connection for one session. */
 function upstreamSocketOf(sessionId: string): WebSocket {
-  const conn = [...gw.endpoint.connections].find((c) => c.session?.id === sessionId);
+  const conn = [...gatewayTestHooks(gw).connections].find((c) => c.session?.id === sessionId);
   if (!conn) throw new Error(`no upstream connection for ${sessionId}`);
   return conn.socket;
 }
@@ -51,6 +54,18 @@ async function metricValue(name: string, labels: Record<string, string> = {}): P
 async function closesWithCode(code: string): Promise<number> {
   const metric = await gw.metrics.closes.get();
   return metric.values.find((v) => v.labels.code === code)?.value ?? 0;
+}
+
+/** A v3 heartbeat with an id, answered by an ack: everything the client sent before it has been handled. */
+async function roundTrip(c: TestClient, id: string): Promise<void> {
+  c.send('client/heartbeat', undefined, id);
+  await c.next((f) => f.event === 'system/ack' && (f.payload as { id?: string }).id === id);
+}
+
+/** A v2 frame the adapter answers itself (bad JSON → system/error): the v2 client's earlier frames, pongs too, reached it. */
+async function v2RoundTrip(c: TestClient): Promise<void> {
+  c.raw('not json');
+  await c.next('system/error');
 }
 
 afterEach(async () => {
@@ -198,34 +213,41 @@ describe('legacy adapter: liveness across both legs', () => {
 
   it('a v2 client that stops answering pings is terminated by the gateway within ping_interval + ping_timeout; the adapter then closes it', async () => {
     // The adapter's own pinger is pushed out of the way so that what is measured is the gateway's layer, end to end.
-    await setup({}, { pingInterval: 30, pingTimeout: 30 });
+    const clock = new ManualClock();
+    await setup({ clock, pingInterval: 10, pingTimeout: 10 }, { pingInterval: 300, pingTimeout: 300 });
     const vera = await v3('Vera');
     const mute = await v2('Mute', { answerPings: false });
-    const joinedAt = Date.now();
-    const left = await vera.client.next((f) => f.event === 'session/left', 3000);
+    clock.advance(10_250); // one interval (plus the wheel's 250 ms slot): everyone has been pinged once
+    await until(() => vera.client.pings.length > 0 && mute.client.pings.length > 0, 3000, 'the first pings');
+    await roundTrip(vera.client, 'pong-heard'); // Vera's pong went out before this message: the gateway has it
+    expect(vera.client.all('session/left')).toEqual([]);
+    clock.advance(10_250); // ping_timeout: Mute's upstream never answered
+    const left = await vera.client.next((f) => f.event === 'session/left');
     expect(left.payload).toMatchObject({ id: mute.id });
-    expect(left.at - joinedAt).toBeLessThan((PING + PING) * 1000 + 400);
-    expect(mute.client.pings.length).toBeGreaterThanOrEqual(1);
     expect(flat(await mute.client.next('system/disconnect'))).toMatchObject({ title: 'upstream_lost' });
-    const closed = await mute.client.closed;
-    expect(closed.code).toBe(1014);
-    expect(closed.at - left.at).toBeLessThan(300);
+    expect((await mute.client.closed).code).toBe(1014);
+    expect(vera.client.ws.readyState).toBe(WebSocket.OPEN);
     expect((await gw.metrics.pingTimeouts.get()).values[0]?.value).toBe(1);
   });
 
-  it('with the gateway\'s pings disabled the adapter pings the v2 leg itself, at least every interval', async () => {
-    const interval = 0.2;
-    await setup({ pingInterval: 0 }, { pingInterval: interval, pingTimeout: interval });
+  it('with the gateway\'s pings disabled the adapter pings the v2 leg itself, every interval', async () => {
+    const clock = new ManualClock();
+    await setup({ clock, pingInterval: 0 }, { pingInterval: 10, pingTimeout: 10 });
     const bob = await v2('Bob');
     const direct = await v3('Vera');
-    const times: number[] = [];
-    const start = Date.now();
-    bob.client.ws.on('ping', () => times.push(Date.now()));
-    await sleep(1500);
-    expect(times.length).toBeGreaterThanOrEqual(5);
-    const gaps = [times[0]! - start, ...times.slice(1).map((t, i) => t - times[i]!)];
-    expect(Math.max(...gaps)).toBeLessThan(interval * 1000 + 150);
-    expect(await metricValue('wsgate_legacy_adapter_pings_total')).toBeGreaterThanOrEqual(5);
+    const seen: number[] = [];
+    bob.client.ws.on('ping', () => seen.push(clock.now()));
+    const start = clock.now();
+    for (let i = 1; i <= 5; i++) {
+      clock.advance(9_999);
+      await v2RoundTrip(bob.client);
+      expect(seen).toHaveLength(i - 1);
+      clock.advance(1);
+      await until(() => seen.length === i, 3000, `ping ${i}`);
+      await v2RoundTrip(bob.client); // its pong went out before this frame: the adapter has it
+    }
+    expect(seen).toEqual([1, 2, 3, 4, 5].map((i) => start + i * 10_000));
+    expect(await metricValue('wsgate_legacy_adapter_pings_total')).toBe(5);
     expect(await metricValue('wsgate_legacy_relayed_total', { kind: 'ping', direction: 'to_v2' })).toBe(0);
     expect(bob.client.pings.every((p) => p.equals(ADAPTER_PING_PAYLOAD))).toBe(true);
     // The control: the gateway itself sends no pings, and the v2 client, answering, stays.
@@ -233,40 +255,42 @@ describe('legacy adapter: liveness across both legs', () => {
     expect(bob.client.ws.readyState).toBe(WebSocket.OPEN);
   });
 
-  it('a v2 client that leaves the adapter\'s ping unanswered is closed (system/disconnect, 1001) and its session ends', async () => {
-    const interval = 0.2;
-    await setup({ pingInterval: 0 }, { pingInterval: interval, pingTimeout: interval });
+  it('a v2 client that leaves the adapter\'s ping unanswered is closed (system/disconnect, 1001) at ping_timeout and its session ends', async () => {
+    const clock = new ManualClock();
+    await setup({ clock, pingInterval: 0 }, { pingInterval: 10, pingTimeout: 10 });
     const vera = await v3('Vera');
     const mute = await v2('Mute', { answerPings: false });
-    const joinedAt = Date.now();
+    clock.advance(10_000);
+    await until(() => mute.client.pings.length === 1, 3000, 'the adapter\'s ping');
+    clock.advance(9_999);
+    await v2RoundTrip(mute.client);
+    expect(mute.client.all('system/disconnect')).toEqual([]);
+    clock.advance(1);
     expect(flat(await mute.client.next('system/disconnect'))).toMatchObject({ title: 'ping_timeout' });
-    const closed = await mute.client.closed;
-    expect(closed.code).toBe(1001);
-    expect(closed.at - joinedAt).toBeLessThan(2 * interval * 1000 + 400);
+    expect((await mute.client.closed).code).toBe(1001);
     expect((await vera.client.next('session/left')).payload).toMatchObject({ id: mute.id });
   });
 
   it('a v2 client that only sends client/heartbeat is never closed for heartbeat_timeout; one that stops is', async () => {
-    const hb = 0.3;
-    await setup({ pingInterval: 0, heartbeatInterval: hb }, { pingInterval: 30, pingTimeout: 30 });
+    const clock = new ManualClock();
+    await setup({ clock, pingInterval: 0, heartbeatInterval: 10 }, { pingInterval: 300, pingTimeout: 300 });
     const alive = await v2('Alive');
     const quiet = await v2('Quiet');
-    expect(alive.heartbeatInterval).toBe(hb);
-    const beat = setInterval(() => alive.client.raw('{"event":"client/heartbeat"}'), 150);
-    try {
-      const quietAt = Date.now();
-      expect(flat(await quiet.client.next('system/disconnect', 3000))).toMatchObject({ title: 'heartbeat_timeout' });
-      const closed = await quiet.client.closed;
-      expect(closed.code).toBe(4100);
-      expect(closed.at - quietAt).toBeLessThan(2 * hb * 1000 + 500);
-      await sleep(6 * hb * 1000);
-      expect(alive.client.ws.readyState).toBe(WebSocket.OPEN);
-      expect(alive.client.all('system/disconnect')).toEqual([]);
-      // The gateway's system/heartbeat has no v2 counterpart.
-      expect(alive.client.all('system/heartbeat')).toEqual([]);
-    } finally {
-      clearInterval(beat);
+    expect(alive.heartbeatInterval).toBe(10);
+    for (let beat = 1; beat <= 6; beat++) {
+      alive.client.raw('{"event":"client/heartbeat"}');
+      // An event only the gateway answers: the heartbeat before it has reached the gateway too.
+      alive.client.raw('{"event":"nobody/handles"}');
+      await alive.client.next('system/error');
+      clock.advance(5_000);
     }
+    // 30 s passed: Quiet was silent for more than heartbeat_timeout (20 s), Alive never was.
+    expect(flat(await quiet.client.next('system/disconnect'))).toMatchObject({ title: 'heartbeat_timeout' });
+    expect((await quiet.client.closed).code).toBe(4100);
+    expect(alive.client.ws.readyState).toBe(WebSocket.OPEN);
+    expect(alive.client.all('system/disconnect')).toEqual([]);
+    // The gateway's system/heartbeat has no v2 counterpart.
+    expect(alive.client.all('system/heartbeat')).toEqual([]);
   });
 
   it('a v2 client that vanishes closes its upstream with 1000: the session ends at once', async () => {

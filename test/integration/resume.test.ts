@@ -97,17 +97,6 @@ test('a resume while the old connection is open takes over: the old one gets 400
   expect((await a.closed).code).toBe(4002);
 });
 
-test('a disconnected session expires after session_ttl: the room sees it leave, a late resume hears expired', async () => {
-  const { client: a, init } = await client({ room: 't' });
-  const { client: b } = await client({ room: 't' });
-  a.kill();
-  await b.next('session/state');
-  const left = await b.next('session/left', 3000);
-  expect(left.payload).toEqual({ id: init.session_id, reason: 'expired' });
-  const { init: late } = await client(resumeOf(init, 0));
-  expect(late.resume_error).toBe('expired');
-});
-
 test('a client close 1000 ends the session at once; resumable:false ends it on any drop', async () => {
   const { client: watcher } = await client({ room: 'e' });
   const { client: a, init } = await client({ room: 'e' });

@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import WebSocket from 'ws';
-import { reloadTls } from '../../src/server/tls.js';
 import { startGateway } from '../support/gateway.js';
 import { until } from '../support/http-api.js';
 import { startWsgate, type WsgateProcess } from '../support/wsgate-process.js';
@@ -92,7 +91,7 @@ test('reloading the TLS files serves the new certificate to new handshakes; open
     const before = await wssHello(gw.url('/api/ws'), trust());
     expect(await servedFingerprint(gw.port)).toBe(fingerprint(a.cert));
     install(b);
-    expect(reloadTls(gw)).toBe(true);
+    expect(gw.reloadTls()).toBe(true);
     expect(await servedFingerprint(gw.port)).toBe(fingerprint(b.cert));
     expect(before.ws.readyState).toBe(WebSocket.OPEN);
     const after = await wssHello(gw.url('/api/ws'), [readFileSync(b.cert)]);
@@ -100,7 +99,7 @@ test('reloading the TLS files serves the new certificate to new handshakes; open
     before.ws.close();
     // Certificate of one pair with the key of the other: refused, the working pair stays.
     copyFileSync(a.cert, live.cert);
-    expect(reloadTls(gw)).toBe(false);
+    expect(gw.reloadTls()).toBe(false);
     expect(await servedFingerprint(gw.port)).toBe(fingerprint(b.cert));
   } finally {
     await gw.close();

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../../src/liveness/clock.js';
+import type { Clock, TimerHandle } from '../../src/time/clock.js';
 
 interface Pending {
   id: number;

@@ -1,5 +1,5 @@
 import { jsonDepthExceeds, parseJsonBounded, MAX_JSON_DEPTH, decodeFrame } from '../../src/protocol/index.js';
-import { parseRequestTarget } from '../../src/server/request-target.js';
+import { parseRequestTarget } from '../../src/http/request-target.js';
 
 describe('bounded JSON', () => {
   const nest = (n: number, open = '[', close = ']'): string => open.repeat(n) + close.repeat(n);

@@ -1,16 +1,17 @@
-import { IdempotencyCache } from '../../src/server/idempotency.js';
+import { IdempotencyCache } from '../../src/http/idempotency.js';
+import { ManualClock } from '../support/manual-clock.js';
 
 test('a key is remembered for its ttl, then forgotten; failures are not remembered; the map is bounded', async () => {
-  let now = 0;
-  const cache = new IdempotencyCache<number>(5 * 60_000, 3, () => now);
+  const clock = new ManualClock();
+  const cache = new IdempotencyCache<number>(5 * 60_000, 3, clock);
   let calls = 0;
   const run = (key: string, fp = 'same') => cache.run(key, fp, async () => ++calls);
 
   expect(await run('k')).toEqual({ value: 1, replayed: false });
-  now += 5 * 60_000 - 1;
+  clock.advance(5 * 60_000 - 1);
   expect(await run('k')).toEqual({ value: 1, replayed: true });
   expect(await run('k', 'other request')).toBe('conflict');
-  now += 1;
+  clock.advance(1);
   expect(await run('k')).toEqual({ value: 2, replayed: false });
 
   await expect(cache.run('bad', 'x', () => Promise.reject(new Error('broker down')))).rejects.toThrow('broker down');

@@ -39,6 +39,25 @@ describe('TimerWheel', () => {
     clock.advance(1000);
     expect(fired).toEqual([]);
   });
+
+  test('an item whose callback throws is reported to the owner; the items due with it still fire', () => {
+    const clock = new ManualClock();
+    const fired: string[] = [];
+    const failures: string[] = [];
+    const wheel = new TimerWheel<string>(
+      clock,
+      10,
+      (x) => {
+        if (x === 'bad') throw new Error('socket gone');
+        fired.push(x);
+      },
+      (err, x) => failures.push(`${x}: ${(err as Error).message}`),
+    );
+    for (const x of ['a', 'bad', 'b']) wheel.schedule(x, 100);
+    clock.advance(100);
+    expect(fired).toEqual(['a', 'b']);
+    expect(failures).toEqual(['bad: socket gone']);
+  });
 });
 
 describe('TransportPinger', () => {

@@ -1,4 +1,5 @@
 import { MemoryBroker } from '../../src/broker/memory-broker.js';
+import { ManualClock } from '../support/manual-clock.js';
 
 describe('MemoryBroker history and recovery', () => {
   test('offsets count from 1; recovery returns everything after `since`', async () => {
@@ -26,10 +27,12 @@ describe('MemoryBroker history and recovery', () => {
   });
 
   test('history expires after history_ttl', async () => {
-    let now = 0;
-    const b = new MemoryBroker(100, 300, () => now);
+    const clock = new ManualClock();
+    const b = new MemoryBroker(100, 300, clock);
     const { epoch } = await b.publish('c', 'old');
-    now = 301_000;
+    clock.advance(299_999);
+    expect((await b.recover('c', { offset: 0, epoch })).messages.map((m) => m.data)).toEqual(['old']);
+    clock.advance(2);
     const r = await b.recover('c', { offset: 0, epoch });
     expect(r.recovered).toBe(false);
     expect(r.missed).toBe(1);

@@ -1,9 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
-import WebSocket from 'ws';
+import WebSocket, { type RawData } from 'ws';
 import { CloseCode, CloseReason, COUNTED_ERROR_CODES, ErrorCode, RESERVED_CLOSE_CODES } from '../protocol/codes.js';
 import { encodeFrame } from '../protocol/codec.js';
 import type { Session, SessionLink } from '../session/session.js';
+import type { Clock, TimerHandle } from '../time/clock.js';
 
 /** Connection lifecycle: waiting for hello → open (has a session) → closing → closed. */
 export type ConnectionState = 'hello' | 'open' | 'closing' | 'closed';
@@ -17,8 +18,15 @@ export interface ConnectionLimits {
   rateLimit: number;
 }
 
-/** Called once when the socket is gone. `code` is what ended it; `byServer` says who started. */
-export type ClosedHandler = (conn: Connection, code: number, byServer: boolean) => void;
+/** What the endpoint hears from a connection's socket. */
+export interface ConnectionEvents {
+  /** One text or binary message, in arrival order. */
+  message(conn: Connection, data: RawData, isBinary: boolean): void;
+  /** A pong frame (answers the transport pinger). */
+  pong(conn: Connection, data: Buffer): void;
+  /** Called once when the socket is gone. `code` is what ended it; `byServer` says who started. */
+  closed(conn: Connection, code: number, byServer: boolean): void;
+}
 
 const ERROR_WINDOW_MS = 10_000;
 /** How long a close handshake may take before the socket is dropped. */
@@ -37,19 +45,27 @@ export class Connection implements SessionLink {
   private replaying = false;
   private chain: Promise<void> = Promise.resolve();
   private serverCloseCode = 0;
-  private graceTimer: NodeJS.Timeout | undefined;
+  private graceTimer: TimerHandle | undefined;
   private tokens: number;
-  private tokensAt = Date.now();
+  private tokensAt: number;
+  private resolveClosed!: () => void;
+  /** Settles once the socket is gone (after `closed` was called). */
+  readonly whenClosed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
 
   constructor(
+    /** The `ws` socket. Only this class uses it (tests reach it through the gateway's test hooks). */
     readonly socket: WebSocket,
     readonly request: IncomingMessage,
     private readonly limits: ConnectionLimits,
+    private readonly clock: Clock,
     readonly log: Logger,
-    private readonly onClosed: ClosedHandler,
+    private readonly events: ConnectionEvents,
   ) {
     this.remote = request.socket.remoteAddress ?? 'unknown';
     this.tokens = limits.rateLimit * 2;
+    this.tokensAt = clock.now();
+    socket.on('message', (data, isBinary) => events.message(this, data, isBinary));
+    socket.on('pong', (data) => events.pong(this, data));
     socket.on('close', (code) => this.finish(code));
     socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
   }
@@ -141,6 +157,11 @@ export class Connection implements SessionLink {
     this.armGrace(CLOSE_GRACE_MS);
   }
 
+  /** Send a transport-level ping (the transport pinger's probe). */
+  ping(data: Buffer): void {
+    this.socket.ping(data);
+  }
+
   /** Drop the socket without a handshake (dead peer). */
   terminate(): void {
     this.socket.terminate();
@@ -152,7 +173,7 @@ export class Connection implements SessionLink {
    */
   countError(code: string): boolean {
     if (!COUNTED_ERROR_CODES.has(code as ErrorCode)) return false;
-    const now = Date.now();
+    const now = this.clock.now();
     this.errorTimes = this.errorTimes.filter((t) => now - t < ERROR_WINDOW_MS);
     this.errorTimes.push(now);
     return this.errorTimes.length > this.limits.maxErrors;
@@ -161,7 +182,7 @@ export class Connection implements SessionLink {
   /** Token bucket; false when the client is over `rate_limit`. */
   takeToken(): boolean {
     if (this.limits.rateLimit <= 0) return true;
-    const now = Date.now();
+    const now = this.clock.now();
     this.tokens = Math.min(this.limits.rateLimit * 2, this.tokens + ((now - this.tokensAt) / 1000) * this.limits.rateLimit);
     this.tokensAt = now;
     if (this.tokens < 1) return false;
@@ -170,16 +191,24 @@ export class Connection implements SessionLink {
   }
 
   private armGrace(ms: number): void {
-    clearTimeout(this.graceTimer);
-    this.graceTimer = setTimeout(() => this.socket.terminate(), ms);
-    this.graceTimer.unref();
+    this.cancelGrace();
+    this.graceTimer = this.clock.setTimeout(() => this.socket.terminate(), ms);
+  }
+
+  private cancelGrace(): void {
+    if (this.graceTimer !== undefined) this.clock.clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
   }
 
   private finish(peerCode: number): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    clearTimeout(this.graceTimer);
+    this.cancelGrace();
     const byServer = this.serverCloseCode !== 0;
-    this.onClosed(this, byServer ? this.serverCloseCode : peerCode, byServer);
+    try {
+      this.events.closed(this, byServer ? this.serverCloseCode : peerCode, byServer);
+    } finally {
+      this.resolveClosed();
+    }
   }
 }

@@ -2,9 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import type WebSocket from 'ws';
 import type { RawData } from 'ws';
 import { AppHeartbeat, type HeartbeatTarget } from '../liveness/app-heartbeat.js';
-import type { Clock } from '../liveness/clock.js';
+import type { Clock } from '../time/clock.js';
 import { TransportPinger, type PingTarget } from '../liveness/transport-pinger.js';
-import { CloseCode, closeEndsSession, ErrorCode } from '../protocol/codes.js';
+import { CloseCode, ErrorCode } from '../protocol/codes.js';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
 import { CloseError } from '../protocol/errors.js';
 import { ClientEvent } from '../protocol/events.js';
@@ -27,7 +27,7 @@ export class V3Endpoint {
 
   constructor(
     private readonly core: GatewayCore,
-    clock: Clock,
+    private readonly clock: Clock,
   ) {
     const o = core.options;
     const m = core.metrics;
@@ -36,12 +36,14 @@ export class V3Endpoint {
         onPing: () => m.pingsSent.inc(),
         onPong: (ms) => m.pongRtt.observe(ms / 1000),
         onTimeout: () => m.pingTimeouts.inc(),
+        onError: (err) => core.logger.error({ err }, 'transport pinger failed on a connection'),
       });
     }
     if (o.heartbeatInterval > 0) {
       this.heartbeat = new AppHeartbeat(clock, o.heartbeatInterval * 1000, o.heartbeatTimeout * 1000, {
         onSent: () => m.heartbeatsSent.inc(),
         onTimeout: () => m.heartbeatTimeouts.inc(),
+        onError: (err) => core.logger.error({ err }, 'app heartbeat failed on a connection'),
       });
     }
   }
@@ -50,15 +52,19 @@ export class V3Endpoint {
   accept(socket: WebSocket, request: IncomingMessage): void {
     const { options: o, logger } = this.core;
     const log = logger.child({ remote: request.socket.remoteAddress });
-    const conn = new Connection(socket, request, o, log, (c, code, byServer) => {
-      clearTimeout(helloTimer);
-      this.closed(c, target, code, byServer);
+    const conn = new Connection(socket, request, o, this.clock, log, {
+      message: (c, data, isBinary) => this.onMessage(c, target, data, isBinary),
+      pong: (_c, data) => this.pinger?.pong(target, data),
+      closed: (c, code, byServer) => {
+        this.clock.clearTimeout(helloTimer);
+        this.closed(c, target, code, byServer);
+      },
     });
     this.connections.add(conn);
     this.core.metrics.connections.inc();
     // The liveness port: both layers talk to the connection through this narrow object.
     const target: LivenessTarget = {
-      ping: (data) => socket.ping(data),
+      ping: (data) => conn.ping(data),
       terminate: () => {
         log.info({ session: conn.session?.id }, 'no pong within ping_timeout; terminating');
         conn.terminate();
@@ -67,12 +73,9 @@ export class V3Endpoint {
       timedOut: () => conn.close(CloseCode.HeartbeatTimeout, `no client message for ${o.heartbeatTimeout} s`),
     };
     this.pinger?.add(target);
-    socket.on('pong', (data) => this.pinger?.pong(target, data));
-    const helloTimer = setTimeout(() => {
+    const helloTimer = this.clock.setTimeout(() => {
       if (conn.state === 'hello') conn.close(CloseCode.HelloTimeout, `no client/hello within ${o.helloTimeout} s`);
     }, o.helloTimeout * 1000);
-    helloTimer.unref();
-    socket.on('message', (data, isBinary) => this.onMessage(conn, target, data, isBinary));
     log.debug('connection open');
   }
 
@@ -144,9 +147,8 @@ export class V3Endpoint {
     this.heartbeat?.remove(target);
     const session = conn.session;
     conn.log.debug({ code, byServer, session: session?.id }, 'connection closed');
-    if (!session || session.link !== conn || session.state === 'ended') return;
-    if (!session.resumable || closeEndsSession(code, byServer)) this.core.registry.end(session, code === CloseCode.Kicked ? 'kicked' : 'closed');
-    else this.core.registry.markDisconnected(session);
+    if (!session) return;
+    this.core.registry.detach(session, conn, { code, byServer }).catch((err: unknown) => conn.log.error({ err }, 'session detach failed'));
   }
 
   /** Stop both liveness layers (gateway close). */

@@ -1,16 +1,17 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { GatewayOptions } from '../config.js';
 import { CloseCode } from '../protocol/codes.js';
+import type { Clock, TimerHandle } from '../time/clock.js';
 import type { Connection } from './connection.js';
-import type { HttpFront } from './http-front.js';
 
-/** What a drain needs from a gateway. */
-export interface DrainHost {
+/** What a drain works on: the gateway's open connections and the door that lets new ones in. */
+export interface DrainParts {
   readonly options: Pick<GatewayOptions, 'drainTimeout' | 'drainBatchSize' | 'drainBatchPause'>;
   readonly logger: Logger;
-  readonly front: Pick<HttpFront, 'acceptingUpgrades'>;
-  readonly endpoint: { readonly connections: ReadonlySet<Connection> };
+  readonly clock: Clock;
+  /** The HTTP front's door: set false, new upgrades get 503 and `/readyz` says draining. */
+  readonly front: { acceptingUpgrades: boolean };
+  readonly connections: ReadonlySet<Connection>;
 }
 
 /** How a drain went. */
@@ -34,12 +35,13 @@ const SEND_SHARE = 0.5;
  * when the batches would not fit in half of `drain_timeout`; whatever is still open at the deadline
  * is terminated. Does not close the server: the caller does that afterwards.
  */
-export async function drainConnections(host: DrainHost): Promise<DrainResult> {
-  const started = Date.now();
+export async function drainConnections(host: DrainParts): Promise<DrainResult> {
+  const { clock } = host;
+  const started = clock.now();
   const { drainTimeout, drainBatchSize, drainBatchPause } = host.options;
   const deadline = started + drainTimeout * 1000;
   host.front.acceptingUpgrades = false;
-  const conns = [...host.endpoint.connections];
+  const conns = [...host.connections];
   const seen = new Set(conns);
   const batches = Math.ceil(conns.length / drainBatchSize);
   const pauseMs = Math.min(drainBatchPause * 1000, batches > 1 ? (drainTimeout * 1000 * SEND_SHARE) / (batches - 1) : 0);
@@ -47,34 +49,34 @@ export async function drainConnections(host: DrainHost): Promise<DrainResult> {
   const gone = conns.map(closedPromise);
   let closed = 0;
   for (let b = 0; b < batches; b++) {
-    if (b > 0 && pauseMs > 0) await sleep(pauseMs);
+    if (b > 0 && pauseMs > 0) await new Promise<void>((resolve) => clock.setTimeout(resolve, pauseMs));
     for (const conn of conns.slice(b * drainBatchSize, (b + 1) * drainBatchSize)) closed += restart(conn);
   }
   // Upgrades that were already past the readiness check when the drain began.
-  for (const conn of host.endpoint.connections) {
+  for (const conn of host.connections) {
     if (!seen.has(conn)) {
       closed += restart(conn);
       gone.push(closedPromise(conn));
     }
   }
-  await settledBy(gone, deadline);
+  await settledBy(clock, gone, deadline);
   let forced = 0;
-  for (const conn of host.endpoint.connections) {
+  for (const conn of host.connections) {
     forced++;
     conn.terminate();
   }
-  const result = { closed, forced, ms: Date.now() - started };
+  const result = { closed, forced, ms: clock.now() - started };
   if (forced > 0) host.logger.warn(result, 'drain timeout: remaining connections dropped');
   else host.logger.info(result, 'drained');
   return result;
 }
 
-/** Wait for every promise, or until `deadline` (epoch ms), whichever comes first. */
-async function settledBy(promises: Promise<void>[], deadline: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))));
+/** Wait for every promise, or until `deadline` (clock ms), whichever comes first. */
+async function settledBy(clock: Clock, promises: Promise<void>[], deadline: number): Promise<void> {
+  let timer: TimerHandle | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = clock.setTimeout(resolve, Math.max(0, deadline - clock.now()))));
   await Promise.race([Promise.all(promises), timeout]);
-  clearTimeout(timer);
+  clock.clearTimeout(timer);
 }
 
 function restart(conn: Connection): number {
@@ -84,6 +86,5 @@ function restart(conn: Connection): number {
 }
 
 function closedPromise(conn: Connection): Promise<void> {
-  if (conn.state === 'closed') return Promise.resolve();
-  return new Promise((resolve) => conn.socket.once('close', () => resolve()));
+  return conn.whenClosed;
 }

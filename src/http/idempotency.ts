@@ -1,3 +1,5 @@
+import { systemClock, type Clock } from '../time/clock.js';
+
 /** One remembered request: what it asked for (to spot a reused key) and its (pending) result. */
 interface Entry<T> {
   fingerprint: string;
@@ -19,7 +21,8 @@ export class IdempotencyCache<T> {
     private readonly ttlMs = 5 * 60_000,
     /** Keys remembered at most. Default 100,000. */
     private readonly max = 100_000,
-    private readonly now: () => number = Date.now,
+    /** Time source of the ttl. */
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /**
@@ -34,7 +37,7 @@ export class IdempotencyCache<T> {
       return { value: await known.result, replayed: true };
     }
     const result = fn();
-    this.entries.set(key, { fingerprint, result, expires: this.now() + this.ttlMs });
+    this.entries.set(key, { fingerprint, result, expires: this.clock.now() + this.ttlMs });
     if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value as string);
     try {
       return { value: await result, replayed: false };
@@ -51,7 +54,7 @@ export class IdempotencyCache<T> {
 
   /** Map iteration is insertion order and every entry has the same ttl: expired ones are at the front. */
   private sweep(): void {
-    const now = this.now();
+    const now = this.clock.now();
     for (const [key, entry] of this.entries) {
       if (entry.expires > now) break;
       this.entries.delete(key);

@@ -41,8 +41,9 @@ export function parseHello(payload: unknown): HelloPayload {
 }
 
 /**
- * Turn a connection's `client/hello` into a session: authenticate, resume or create, take over
- * an old connection, then send `system/init` followed by the replay. Returns the session.
+ * Turn a connection's `client/hello` into a session: authenticate, resume or create, attach (the
+ * session service takes over from an old connection), then send `system/init` followed by the
+ * replay. Returns the session. If it fails part-way, a newly created session is ended again.
  */
 export async function acceptHello(core: GatewayCore, conn: Connection, frame: Frame): Promise<Session> {
   const hello = parseHello(frame.payload);
@@ -62,32 +63,37 @@ export async function acceptHello(core: GatewayCore, conn: Connection, frame: Fr
   let session: Session | undefined;
   let replayed = 0;
   if (hello.resume) {
-    const result = registry.resume(hello.resume.session_id, hello.resume.resume_token, hello.resume.last_seq);
+    const result = await registry.resume(hello.resume.session_id, hello.resume.resume_token, hello.resume.last_seq);
     metrics.resumes.inc({ outcome: result.ok ? 'resumed' : result.error });
     if (result.ok) {
       session = result.session;
       replayed = result.replayed;
       init = { ...base(core, true), replayed };
-      if (session.link && session.link !== conn) session.link.close(CloseCode.Replaced, 'session resumed by another connection');
     } else {
       init = { ...init, resume_error: result.error };
-      if (result.old) {
-        result.old.link?.close(CloseCode.Replaced, `resume failed (${result.error}); session ended`);
-        registry.end(result.old, 'gap');
-      }
       core.logger.debug({ error: result.error }, 'resume refused');
     }
   }
-  if (!session) session = registry.create(room, profile, hello.resumable ?? true);
-  session.link = conn;
-  conn.session = session;
-  registry.markConnected(session);
-  conn.sendText(
-    encodeFrame({
-      event: 'system/init',
-      payload: { session_id: session.id, resume_token: session.resumeToken, room: session.room, ...init, sessions: registry.roster(session.room) },
-    }),
-  );
+  const created = !session;
+  if (!session) session = await registry.create(room, profile, hello.resumable ?? true);
+  try {
+    await registry.attach(session, conn);
+    // A shared store answers over the network: the socket may have gone meanwhile, unseen by the close handler.
+    if (!conn.isOpen) throw new CloseError(CloseCode.GoingAway, 'connection closed during hello');
+    conn.session = session;
+    conn.sendText(
+      encodeFrame({
+        event: 'system/init',
+        payload: { session_id: session.id, resume_token: session.resumeToken, room: session.room, ...init, sessions: registry.roster(session.room) },
+      }),
+    );
+  } catch (err) {
+    // All or nothing: a new session whose hello could not finish is ended, not left in its room without a connection.
+    conn.session = undefined;
+    if (created) await registry.end(session, 'error');
+    else await registry.detach(session, conn, { code: CloseCode.GoingAway, byServer: false }); // resumable again, as after a drop
+    throw err;
+  }
   if (replayed > 0) {
     metrics.replayed.inc(replayed);
     conn.replay(session, hello.resume!.last_seq + 1).catch((err: unknown) => conn.log.warn({ err }, 'replay failed'));

@@ -5,7 +5,7 @@ import type { ChannelHub } from '../channels/channel-hub.js';
 import type { GatewayOptions } from '../config.js';
 import type { HelloPayload, Profile } from '../protocol/events.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { SessionRegistry } from '../session/registry.js';
+import type { SessionService } from '../session/session-service.js';
 import type { Session } from '../session/session.js';
 
 /** What an application handler gets for one client event. */
@@ -33,7 +33,8 @@ export type Authenticate = (hello: HelloPayload, request: IncomingMessage) => Au
 export interface GatewayCore {
   options: GatewayOptions;
   logger: Logger;
-  registry: SessionRegistry;
+  /** The session service (create, attach, detach, resume, end). */
+  registry: SessionService;
   hub: ChannelHub;
   broker: Broker;
   metrics: GatewayMetrics;

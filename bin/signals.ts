@@ -1,14 +1,8 @@
-import type { Logger } from 'pino';
-import type { GatewayOptions } from '../config.js';
-import type { DrainResult } from './drain.js';
-import { reloadTls, type TlsHost } from './tls.js';
+import type { Gateway } from '../src/gateway.js';
+import { systemClock } from '../src/time/clock.js';
 
-/** What the signal handlers drive (the Gateway class satisfies it). */
-export interface SignalHost extends TlsHost {
-  readonly options: Pick<GatewayOptions, 'drainTimeout' | 'tlsCert' | 'tlsKey'>;
-  readonly logger: Logger;
-  drain(): Promise<DrainResult>;
-}
+/** What the signal handlers drive: a gateway's public drain and TLS reload. */
+export type SignalHost = Pick<Gateway, 'options' | 'logger' | 'drain' | 'reloadTls'>;
 
 /** Exit status after a second stop signal: the shell's 128 + signal number. */
 const FORCED_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
@@ -30,11 +24,11 @@ export function installSignalHandlers(host: SignalHost, exit: (code: number) => 
     stopping = true;
     host.logger.info({ signal, timeout: host.options.drainTimeout }, 'stop signal: draining');
     // Drain is bounded by drain_timeout itself; this only catches a close that hangs.
-    const watchdog = setTimeout(() => {
+    // The system clock's timers are unref'd: the watchdog never holds the process open by itself.
+    systemClock.setTimeout(() => {
       host.logger.error('drain did not finish in time; exiting');
       exit(1);
     }, host.options.drainTimeout * 1000 + WATCHDOG_SLACK_MS);
-    watchdog.unref();
     host.drain().then(
       () => exit(0),
       (err: unknown) => {
@@ -44,7 +38,7 @@ export function installSignalHandlers(host: SignalHost, exit: (code: number) => 
     );
   };
   // Without a handler, SIGHUP would kill the process: reload instead (a no-op without TLS).
-  const hup = (): void => void reloadTls(host);
+  const hup = (): void => void host.reloadTls();
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   process.on('SIGHUP', hup);

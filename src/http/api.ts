@@ -4,8 +4,9 @@ import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { ChannelHub } from '../channels/channel-hub.js';
 import type { GatewayOptions } from '../config.js';
+import type { SessionService } from '../session/session-service.js';
+import type { Clock } from '../time/clock.js';
 import type { StreamPosition } from '../protocol/events.js';
-import type { SessionRegistry } from '../session/registry.js';
 import type { Session } from '../session/session.js';
 import { ApiError, bearerMatches, isLoopback, readJsonObject } from './http-body.js';
 import { sendJson, type RouteHandler } from './http-front.js';
@@ -24,13 +25,16 @@ export const RESERVED_EVENT_PREFIXES = ['system/', 'client/', 'session/', 'chann
 const EVENT_NAME = /^[\x21-\x7e]{1,128}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,256}$/;
 
-/** The parts of a gateway the HTTP API drives (the Gateway class satisfies it). */
-export interface ApiHost {
-  readonly options: GatewayOptions;
+/** What the HTTP API works on: the session service, the broker's publish, and the gateway's router and log. */
+export interface ApiParts {
+  readonly options: Pick<GatewayOptions, 'apiKey'>;
   readonly logger: Logger;
-  readonly registry: SessionRegistry;
-  readonly metrics: { readonly registry: Registry };
+  readonly clock: Clock;
+  /** The gateway's metrics registry (the API counts its requests there). */
+  readonly metrics: Registry;
+  readonly sessions: Pick<SessionService, 'get' | 'all'>;
   publish(channel: string, data: unknown): Promise<StreamPosition>;
+  /** End a session, closing its connection 4003. false: unknown session. */
   endSession(sessionId: string): boolean;
   route(method: string, path: string, handler: RouteHandler, opts?: { prefix?: boolean }): void;
 }
@@ -57,13 +61,13 @@ export interface SessionListing {
  * Register the backend HTTP API of PROTOCOL.md §1 on `host`: publish (with idempotency keys),
  * send to one session, list sessions, end one. Every route checks the bearer key first.
  */
-export function mountApi(host: ApiHost): void {
-  const idempotency = new IdempotencyCache<StreamPosition>();
+export function mountApi(host: ApiParts): void {
+  const idempotency = new IdempotencyCache<StreamPosition>(undefined, undefined, host.clock);
   const requests = new Counter({
     name: 'wsgate_api_requests_total',
     help: 'Backend HTTP API requests by route and status',
     labelNames: ['route', 'status'],
-    registers: [host.metrics.registry],
+    registers: [host.metrics],
   });
   const guard = (route: string, handler: RouteHandler): RouteHandler => async (req, res, url) => {
     res.once('finish', () => requests.inc({ route, status: String(res.statusCode) }));
@@ -93,7 +97,7 @@ function authorize(req: IncomingMessage, apiKey: string): void {
   if (!isLoopback(req.socket.remoteAddress)) throw new ApiError(403, 'no API key is configured: the API answers loopback peers only');
 }
 
-async function publish(host: ApiHost, cache: IdempotencyCache<StreamPosition>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function publish(host: ApiParts, cache: IdempotencyCache<StreamPosition>, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const body = await readJsonObject(req, API_BODY_LIMIT);
   if (body.channel === undefined) throw new ApiError(400, 'channel is required', 'channel');
   let channel: string;
@@ -118,10 +122,10 @@ async function publish(host: ApiHost, cache: IdempotencyCache<StreamPosition>, r
   sendJson(res, 200, outcome.value);
 }
 
-function listSessions(host: ApiHost, res: ServerResponse, url: URL): void {
+function listSessions(host: ApiParts, res: ServerResponse, url: URL): void {
   const room = url.searchParams.get('room');
   const sessions: SessionListing[] = [];
-  for (const s of host.registry.all()) if (room === null || s.room === room) sessions.push(listing(s));
+  for (const s of host.sessions.all()) if (room === null || s.room === room) sessions.push(listing(s));
   sendJson(res, 200, { sessions });
 }
 
@@ -141,10 +145,10 @@ function listing(s: Session): SessionListing {
 }
 
 /** `POST /api/sessions/{id}/send {event, payload}` → 202 `{seq, connected}`: queued, and replayed on resume if need be. */
-async function sendToSession(host: ApiHost, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+async function sendToSession(host: ApiParts, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   const m = /^\/api\/sessions\/([^/]+)\/send$/.exec(url.pathname);
   if (!m) throw new ApiError(404, 'not found');
-  const session = host.registry.get(pathId(m[1]!));
+  const session = host.sessions.get(pathId(m[1]!));
   const body = await readJsonObject(req, API_BODY_LIMIT);
   const event = body.event;
   if (typeof event !== 'string' || !EVENT_NAME.test(event)) throw new ApiError(400, 'event must be a string of 1-128 printable ASCII characters', 'event');
@@ -157,7 +161,7 @@ async function sendToSession(host: ApiHost, req: IncomingMessage, res: ServerRes
 }
 
 /** `DELETE /api/sessions/{id}` → 204; the client gets `system/disconnect` and close 4003. */
-function endSession(host: ApiHost, res: ServerResponse, url: URL): void {
+function endSession(host: ApiParts, res: ServerResponse, url: URL): void {
   const m = /^\/api\/sessions\/([^/]+)$/.exec(url.pathname);
   if (!m) throw new ApiError(404, 'not found');
   if (!host.endSession(pathId(m[1]!))) throw new ApiError(404, 'unknown session', 'id');

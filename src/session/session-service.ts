@@ -1,0 +1,59 @@
+import type { ResumeError } from '../protocol/codes.js';
+import type { Profile, SessionInfo } from '../protocol/events.js';
+import type { Session, SessionLink } from './session.js';
+
+/** Why a session ended, as sent in `session/left.reason`. */
+export type EndReason = 'closed' | 'expired' | 'kicked' | 'replaced' | 'gap' | 'error' | 'shutdown';
+
+/** Outcome of a resume check. On a gap the service has already ended the old session (and closed its link). */
+export type ResumeResult =
+  | { ok: true; session: Session; /** Messages after `last_seq`, to be replayed. */ replayed: number }
+  | { ok: false; error: ResumeError };
+
+/** How a connection ended, as the session service needs it to decide between ending and keeping. */
+export interface DetachReason {
+  /** The close code that ended the connection. */
+  code: number;
+  /** true when the server started the close. */
+  byServer: boolean;
+}
+
+/**
+ * The one owner of the session lifecycle: create, attach, detach, resume, end, expire, and the
+ * presence events each step tells the room. The ws layer and the HTTP API only call this.
+ *
+ * Lifecycle steps return promises: the in-memory implementation (SessionRegistry) settles them
+ * at once, a store shared by several processes (Redis, the scale-out issue) needs the network for
+ * them. Lookups of this process's sessions stay synchronous: a Session object is local (it holds
+ * the replay buffer and the link to a socket), a shared store would keep only its record remotely.
+ */
+export interface SessionService {
+  /**
+   * A new session, not yet in any room: `attach` announces it. Throws, leaving nothing behind,
+   * when the session cannot be described to its room (e.g. a profile that cannot be encoded).
+   */
+  create(room: string, profile: Profile, resumable: boolean): Promise<Session>;
+  /** Check a resume request (token in constant time, replay window); on success the caller attaches. */
+  resume(sessionId: string, token: string, lastSeq: number): Promise<ResumeResult>;
+  /**
+   * Bind `link` to the session: the session is connected, an older link is closed 4002, the room
+   * hears `session/joined` (new) or `session/state` (resumed), and any expiry is cancelled.
+   */
+  attach(session: Session, link: SessionLink): Promise<void>;
+  /** `link` went away: end the session, or keep it `session_ttl` for a resume (PROTOCOL.md §4). */
+  detach(session: Session, link: SessionLink, how: DetachReason): Promise<void>;
+  /** End a session now: it leaves its room, its buffer and subscriptions go. Idempotent. */
+  end(session: Session, reason: EndReason): Promise<void>;
+  /** `session_ttl` passed while disconnected (the service's own timer calls it; a shared store's sweeper may too). */
+  expire(session: Session): Promise<void>;
+  /** A live session of this process. */
+  get(id: string): Session | undefined;
+  /** Every live session of this process. */
+  all(): Iterable<Session>;
+  /** The room's sessions as listed in `system/init.sessions`. */
+  roster(room: string): SessionInfo[];
+  /** Send a stream message to every other session of `session`'s room (buffered for the disconnected ones). */
+  toOthers(session: Session, event: string, payload: unknown): void;
+  /** Drop every session at shutdown (no `session/left` per leaver). */
+  close(): Promise<void>;
+}
