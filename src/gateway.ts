@@ -113,7 +113,6 @@ export class Gateway {
       metrics: this.metrics.registry,
       sessions: this.lifecycle,
       publish: (channel, data) => this.publish(channel, data),
-      endSession: (id) => this.endSession(id),
       route: (method, path, handler, opts) => this.route(method, path, handler, opts),
     });
     hooks.set(this, {

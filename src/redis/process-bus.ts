@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { systemClock, type Clock } from '../liveness/clock.js';
+import { systemClock, type Clock } from '../time/clock.js';
 import { closeRedis, openRedis, whenReady } from './connection.js';
 import type { RedisSessionStore } from './session-store.js';
 

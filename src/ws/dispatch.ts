@@ -28,10 +28,10 @@ const BUILTIN: Record<string, Handler> = {
   'client/heartbeat': (core) => {
     core.metrics.heartbeatsReceived.inc();
   },
-  'client/ack': (_core, session, payload) => {
+  'client/ack': (core, session, payload) => {
     const p = objectPayload(payload, 'client/ack');
     if (!Number.isSafeInteger(p.seq) || (p.seq as number) < 0) throw bad('client/ack needs {seq: integer}');
-    session.buffer.ack(p.seq as number);
+    core.registry.ack(session, p.seq as number);
   },
   'channel/subscribe': async (core, session, payload) => {
     const p = objectPayload(payload, 'channel/subscribe');
@@ -48,17 +48,17 @@ const BUILTIN: Record<string, Handler> = {
     if (!('data' in p)) throw bad('channel/publish needs data');
     await core.broker.publish(channel, p.data);
   },
-  'send/unicast': (core, session, payload) => {
+  'send/unicast': async (core, session, payload) => {
     const p = objectPayload(payload, 'send/unicast');
     if (typeof p.receiver !== 'string' || typeof p.subject !== 'string') throw bad('send/unicast needs {receiver, subject, body}');
-    const target = core.registry.get(p.receiver);
-    if (!target) throw new ProtocolError(ErrorCode.UnknownSession, `no session ${p.receiver}`);
-    target.send('send/unicast', { sender: session.id, receiver: target.id, subject: p.subject, body: p.body });
+    // Any session of the gateway: with a shared store the receiver may be on another process.
+    const sent = await core.registry.sendTo(p.receiver, 'send/unicast', { sender: session.id, receiver: p.receiver, subject: p.subject, body: p.body });
+    if (!sent) throw new ProtocolError(ErrorCode.UnknownSession, `no session ${p.receiver}`);
   },
-  'send/broadcast': (core, session, payload) => {
+  'send/broadcast': async (core, session, payload) => {
     const p = objectPayload(payload, 'send/broadcast');
     if (typeof p.subject !== 'string') throw bad('send/broadcast needs {subject, body}');
-    core.registry.toOthers(session, 'send/broadcast', { sender: session.id, subject: p.subject, body: p.body });
+    await core.registry.toOthers(session, 'send/broadcast', { sender: session.id, subject: p.subject, body: p.body });
   },
 };
 
@@ -69,13 +69,16 @@ const BUILTIN: Record<string, Handler> = {
  */
 export async function dispatch(core: GatewayCore, session: Session, frame: Frame): Promise<string | undefined> {
   const { id, event } = frame;
-  if (id !== undefined) {
-    if (session.dedup.has(id)) {
+  try {
+    // The in-memory store answers synchronously; only a shared store costs an await.
+    const fresh = id === undefined ? true : core.registry.remember(session, id);
+    if (!(typeof fresh === 'boolean' ? fresh : await fresh)) {
       core.metrics.dedupHits.inc();
       session.send('system/ack', { id, duplicate: true });
       return undefined;
     }
-    session.dedup.add(id);
+  } catch (err) {
+    return fail(core, session, frame, err);
   }
   try {
     const builtin = BUILTIN[event];
@@ -84,15 +87,21 @@ export async function dispatch(core: GatewayCore, session: Session, frame: Frame
     if (id !== undefined) session.send('system/ack', { id });
     return undefined;
   } catch (err) {
-    if (id !== undefined) session.dedup.delete(id);
-    const known = err instanceof ProtocolError;
-    if (!known) core.logger.warn({ err, event, session: session.id }, 'handler failed');
-    const code = known ? err.code : ErrorCode.Internal;
-    const message = known ? err.message : 'internal error';
-    core.metrics.errors.inc({ code });
-    session.send('system/error', { code, message, event, ...(id !== undefined ? { id } : {}) });
-    return code;
+    if (id !== undefined) core.registry.forget(session, id);
+    return fail(core, session, frame, err);
   }
+}
+
+/** Answer a failed message with `system/error`; returns its code. */
+function fail(core: GatewayCore, session: Session, frame: Frame, err: unknown): string {
+  const { id, event } = frame;
+  const known = err instanceof ProtocolError;
+  if (!known) core.logger.warn({ err, event, session: session.id }, 'handler failed');
+  const code = known ? err.code : ErrorCode.Internal;
+  const message = known ? err.message : 'internal error';
+  core.metrics.errors.inc({ code });
+  session.send('system/error', { code, message, event, ...(id !== undefined ? { id } : {}) });
+  return code;
 }
 
 async function runApplication(core: GatewayCore, session: Session, frame: Frame): Promise<void> {
