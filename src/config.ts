@@ -1,3 +1,4 @@
+import { checkRedisUrl } from './redis/redis-url.js';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 
@@ -65,6 +66,10 @@ export interface GatewayOptions {
   tlsKey: string;
   /** pino log level. Default `info`. */
   logLevel: string;
+  /** `redis://` or `rediss://` URL (with AUTH in it) of the Redis that every process of one gateway shares. Default none: in memory. */
+  redis: string;
+  /** Processes to run on one port (node:cluster): a number or `auto` (one per core). Needs `redis`. Default none: this process only. */
+  workers: string;
 }
 
 /** How one option is parsed and checked. */
@@ -112,6 +117,8 @@ export const OPTION_SPECS: Record<keyof GatewayOptions, OptionSpec> = {
   tlsCert: { kind: 'string', help: 'PEM certificate file (with --tls-key: serve https/wss)' },
   tlsKey: { kind: 'string', help: 'PEM private key file' },
   logLevel: { kind: 'string', choices: LOG_LEVELS, help: 'log level' },
+  redis: { kind: 'string', help: 'redis:// or rediss:// URL shared by every process of one gateway (empty: in memory)' },
+  workers: { kind: 'string', help: 'run N processes on one port, or auto (one per core); needs --redis' },
 };
 
 /** The embedded defaults. `heartbeatTimeout` of NaN means "2 × heartbeatInterval". */
@@ -145,6 +152,8 @@ export const DEFAULTS: Readonly<GatewayOptions> = Object.freeze({
   tlsCert: '',
   tlsKey: '',
   logLevel: 'info',
+  redis: '',
+  workers: '',
 });
 
 /** A bad option: the message names it as a flag, e.g. `--ping-interval`. */
@@ -221,6 +230,14 @@ export function resolveOptions(partial: Partial<GatewayOptions> = {}): GatewayOp
     throw new ConfigError(`--${merged.tlsCert ? 'tls-key' : 'tls-cert'}: --tls-cert and --tls-key go together`);
   }
   if (merged.port > 65535) throw new ConfigError('--port: must be at most 65535');
+  if (merged.redis) {
+    const bad = checkRedisUrl(merged.redis);
+    if (bad) throw new ConfigError(`--redis: ${bad}`);
+  }
+  if (merged.workers) {
+    if (!/^(auto|[1-9][0-9]{0,3})$/.test(merged.workers)) throw new ConfigError(`--workers: expected a number of processes or auto, got ${merged.workers}`);
+    if (!merged.redis) throw new ConfigError('--workers: needs --redis URL (the processes share their sessions, rooms and channels through Redis)');
+  }
   return merged;
 }
 

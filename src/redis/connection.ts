@@ -11,19 +11,6 @@ export interface RedisTarget {
 /** Default key prefix. */
 export const DEFAULT_PREFIX = 'wsgate:';
 
-/** Check a `--redis` URL; returns an error message or undefined. */
-export function checkRedisUrl(url: string): string | undefined {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return `not a URL: ${url}`;
-  }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') return `must start with redis:// or rediss://, got ${parsed.protocol}//`;
-  if (!parsed.hostname) return 'needs a host';
-  return undefined;
-}
-
 /**
  * One ioredis connection, set up for a gateway that must stay up while Redis is down: it
  * reconnects forever (backoff capped at 2 s), and a command issued while disconnected fails at

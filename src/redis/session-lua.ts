@@ -26,10 +26,11 @@ local function pub(own, msg) redis.call('PUBLISH', P .. 'p:' .. own, cjson.encod
 -- chan = {name, offset, epoch}: a channel message, skipped for a session that is not subscribed or already has it.
 local function fanout(ids, head, tail, maxlen, chan)
   local byOwner = {}
-  local n, last = 0, 0
+  local n, last, conn = 0, 0, '0'
   for _, id in ipairs(ids) do
     local s = skey(id)
-    local own = redis.call('HGET', s, 'own')
+    local f = redis.call('HMGET', s, 'own', 'conn')
+    local own = f[1]
     local ok = own ~= false
     if ok and chan then
       local pos = redis.call('HGET', s .. ':c', chan[1])
@@ -48,6 +49,7 @@ local function fanout(ids, head, tail, maxlen, chan)
       if chan then redis.call('HSET', s .. ':c', chan[1], chan[2] .. ':' .. chan[3]) end
       n = n + 1
       last = seq
+      conn = f[2]
       if own ~= '' then
         local l = byOwner[own]
         if not l then l = {}; byOwner[own] = l end
@@ -57,7 +59,7 @@ local function fanout(ids, head, tail, maxlen, chan)
     end
   end
   for own, l in pairs(byOwner) do pub(own, {f = {head, tail, l}}) end
-  return {n, last}
+  return {n, last, conn}
 end
 
 local function others(room, except)
@@ -255,4 +257,24 @@ if tonumber(ARGV[4]) < from then return {from} end
 local out = redis.call('LRANGE', s .. ':q', from - first, tonumber(ARGV[4]) - first)
 table.insert(out, 1, from)
 return out
+`;
+
+/**
+ * ARGV: P, id, room, profile JSON, token hash, resumable, proc, now, seq, connected (1/0), ttl ms, channel….
+ * Puts back a session this process holds that Redis lost (a restart without persistence), seq
+ * continuing, with an empty replay buffer and its channels to be re-positioned. 0 when it exists.
+ */
+export const RESTORE_LUA = `${COMMON}
+local id, room, prof, proc, now = ARGV[2], ARGV[3], ARGV[4], ARGV[7], tonumber(ARGV[8])
+local s = skey(id)
+if redis.call('EXISTS', s) == 1 then return 0 end
+local conn = ARGV[10]
+redis.call('HSET', s, 'room', room, 'prof', prof, 'tok', ARGV[5], 'seq', ARGV[9], 'own', proc, 'conn', conn, 'res', ARGV[6], 'at', now, 'dis', conn == '1' and 0 or now)
+redis.call('SADD', P .. 'p:' .. proc .. ':s', id)
+redis.call('SADD', P .. 'all', id)
+redis.call('HSET', P .. 'r:' .. room, id, prof)
+if conn == '1' then redis.call('SADD', P .. 'r:' .. room .. ':on', id)
+else redis.call('ZADD', P .. 'exp', now + tonumber(ARGV[11]), id) end
+for i = 12, #ARGV do redis.call('HSET', s .. ':c', ARGV[i], '0:') end
+return 1
 `;

@@ -44,6 +44,9 @@ export interface StoredSessionInfo extends SessionInfo {
   seq: number;
   createdAt: number;
   disconnectedAt: number;
+  /** Frames in the replay buffer. */
+  buffered: number;
+  subscriptions: string[];
 }
 
 const SCRIPTS = {
@@ -59,6 +62,7 @@ const SCRIPTS = {
   wsDedup: lua.DEDUP_LUA,
   wsAck: lua.ACK_LUA,
   wsFrames: lua.FRAMES_LUA,
+  wsRestore: lua.RESTORE_LUA,
 } as const;
 
 type Scripted = Redis & Record<keyof typeof SCRIPTS, (...args: (string | number)[]) => Promise<unknown>>;
@@ -126,22 +130,48 @@ export class RedisSessionStore {
     return (await this.deliverSeq(ids, event, payload, msgId)).count;
   }
 
-  /** Like deliver, also returning the seq the last session gave it (the API's 202 reports it). */
-  async deliverSeq(ids: string[], event: string, payload: unknown, msgId?: string): Promise<Delivered> {
-    const [head, tail] = frameParts(event, JSON.stringify(payload ?? null), msgId);
+  /** Like deliver, with the payload already JSON (undefined: no payload); also returns the seq given and whether the last target is connected. */
+  async deliverJson(ids: string[], event: string, payloadJson: string | undefined, msgId?: string): Promise<Delivered> {
+    const [head, tail] = frameParts(event, payloadJson, msgId);
     return delivered(await this.redis.wsDeliver(this.prefix, this.max, head, tail, ...ids));
   }
 
+  /** Like deliver, also returning the seq the last session gave it (the API's 202 reports it). */
+  deliverSeq(ids: string[], event: string, payload: unknown, msgId?: string): Promise<Delivered> {
+    return this.deliverJson(ids, event, JSON.stringify(payload ?? null), msgId);
+  }
+
   /** A stream message to every member of `room` except `exceptId`. Returns how many. */
-  async toRoom(room: string, exceptId: string, event: string, payload: unknown): Promise<number> {
-    const [head, tail] = frameParts(event, JSON.stringify(payload ?? null));
+  toRoom(room: string, exceptId: string, event: string, payload: unknown): Promise<number> {
+    return this.toRoomJson(room, exceptId, event, JSON.stringify(payload ?? null));
+  }
+
+  /** toRoom with the payload already JSON. */
+  async toRoomJson(room: string, exceptId: string, event: string, payloadJson: string): Promise<number> {
+    const [head, tail] = frameParts(event, payloadJson);
     return delivered(await this.redis.wsRoom(this.prefix, this.max, head, tail, room, exceptId)).count;
   }
 
   /** A channel message into the streams of subscribed sessions that do not have it yet (idempotent). Returns how many got it. */
-  async channelDeliver(ids: string[], m: ChannelMessage): Promise<number> {
-    const [head, tail] = frameParts('channel/message', JSON.stringify({ channel: m.channel, offset: m.offset, epoch: m.epoch, data: m.data }));
+  channelDeliver(ids: string[], m: ChannelMessage): Promise<number> {
+    return this.channelDeliverJson(ids, m, JSON.stringify({ channel: m.channel, offset: m.offset, epoch: m.epoch, data: m.data }));
+  }
+
+  /** channelDeliver with the `channel/message` payload already JSON. */
+  async channelDeliverJson(ids: string[], m: StreamPosition & { channel: string }, payloadJson: string): Promise<number> {
+    const [head, tail] = frameParts('channel/message', payloadJson);
     return delivered(await this.redis.wsChannel(this.prefix, this.max, head, tail, m.channel, m.offset, m.epoch, ...ids)).count;
+  }
+
+  /** A new subscription: channel messages of `epoch` start flowing into the session's buffer (kept if already recorded). */
+  async subscribing(id: string, channel: string, epoch: string): Promise<void> {
+    await this.redis.hsetnx(`${this.key(id)}:c`, channel, `0:${epoch}`);
+  }
+
+  /** Put back a session this process holds that Redis no longer has (restart without persistence). true when it was missing. */
+  async restore(s: { id: string; resumeToken: string; room: string; profile: Profile; resumable: boolean; seq: number; isConnected: boolean; subscriptions: Iterable<string> }): Promise<boolean> {
+    const r = await this.redis.wsRestore(this.prefix, s.id, s.room, JSON.stringify(s.profile), hashToken(s.resumeToken), s.resumable ? 1 : 0, this.proc, this.now(), s.seq, s.isConnected ? 1 : 0, this.opts.sessionTtl * 1000, ...s.subscriptions);
+    return r === 1;
   }
 
   /** Record a subscription and the position its channel messages start after. */
@@ -183,9 +213,22 @@ export class RedisSessionStore {
 
   /** One session's record, or undefined. */
   async get(id: string): Promise<StoredSessionInfo | undefined> {
-    const h = await this.redis.hgetall(this.key(id));
+    const k = this.key(id);
+    const r = await this.redis.multi().hgetall(k).llen(`${k}:q`).hkeys(`${k}:c`).exec();
+    const h = (r?.[0]?.[1] ?? {}) as Record<string, string>;
     if (!h.room) return undefined;
-    return { id, room: h.room, profile: JSON.parse(h.prof ?? '{}') as Profile, is_connected: h.conn === '1', owner: h.own ?? '', seq: Number(h.seq), createdAt: Number(h.at), disconnectedAt: Number(h.dis) };
+    return {
+      id,
+      room: h.room,
+      profile: JSON.parse(h.prof ?? '{}') as Profile,
+      is_connected: h.conn === '1',
+      owner: h.own ?? '',
+      seq: Number(h.seq),
+      createdAt: Number(h.at),
+      disconnectedAt: Number(h.dis),
+      buffered: Number(r?.[1]?.[1] ?? 0),
+      subscriptions: (r?.[2]?.[1] ?? []) as string[],
+    };
   }
 
   /** Every session of the gateway (all processes). */
@@ -231,21 +274,22 @@ export class RedisSessionStore {
   }
 }
 
-/** What a delivery did: how many sessions got the message, and the seq the last of them gave it. */
+/** What a delivery did: how many sessions got the message, the seq the last of them gave it, whether that one is connected. */
 export interface Delivered {
   count: number;
   seq: number;
+  connected: boolean;
 }
 
 function delivered(reply: unknown): Delivered {
-  const [count, seq] = reply as [number, number];
-  return { count: Number(count), seq: Number(seq) };
+  const [count, seq, conn] = reply as [number, number, string];
+  return { count: Number(count), seq: Number(seq), connected: conn === '1' };
 }
 
 /** A frame split around its seq, as encodeFrameRaw orders the fields: event, seq, id, payload. */
-export function frameParts(event: string, payloadJson: string, msgId?: string): [string, string] {
+export function frameParts(event: string, payloadJson: string | undefined, msgId?: string): [string, string] {
   const head = `{"event":${JSON.stringify(event)}`;
-  const tail = `${msgId !== undefined ? `,"id":${JSON.stringify(msgId)}` : ''},"payload":${payloadJson}}`;
+  const tail = `${msgId !== undefined ? `,"id":${JSON.stringify(msgId)}` : ''}${payloadJson !== undefined ? `,"payload":${payloadJson}` : ''}}`;
   return [head, tail];
 }
 

@@ -107,8 +107,8 @@ export class SessionRegistry implements SessionService {
     return this.sessions.size;
   }
 
-  roster(room: string): SessionInfo[] {
-    return [...(this.rooms.get(room) ?? [])].map((s) => ({ id: s.id, profile: s.profile, is_connected: s.isConnected }));
+  roster(session: Session): SessionInfo[] {
+    return [...(this.rooms.get(session.room) ?? [])].map((s) => ({ id: s.id, profile: s.profile, is_connected: s.isConnected }));
   }
 
   toOthers(session: Session, event: string, payload: unknown): void {

@@ -67,8 +67,8 @@ export interface SessionService {
   get(id: string): Session | undefined;
   /** Every live session of this process. */
   all(): Iterable<Session>;
-  /** The room's sessions as listed in `system/init.sessions`. */
-  roster(room: string): SessionInfo[];
+  /** The sessions of `session`'s room as its `system/init.sessions` lists them (call right after `attach`). */
+  roster(session: Session): SessionInfo[];
   /** Send a stream message to every other session of `session`'s room (buffered for the disconnected ones). */
   toOthers(session: Session, event: string, payload: unknown): void | Promise<void>;
   /** Send a stream message to any session of the gateway (with a shared store, another process's too). undefined: unknown session. */

@@ -90,7 +90,7 @@ export async function acceptHello(core: GatewayCore, conn: Connection, frame: Fr
     conn.sendText(
       encodeFrame({
         event: 'system/init',
-        payload: { session_id: session.id, resume_token: session.resumeToken, room: session.room, ...init, sessions: registry.roster(session.room) },
+        payload: { session_id: session.id, resume_token: session.resumeToken, room: session.room, ...init, sessions: registry.roster(session) },
       }),
     );
   } catch (err) {
