@@ -2,6 +2,7 @@ import type http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { createLogger } from './logger.js';
 import { WebSocketServer } from 'ws';
 import type { Broker } from './broker/broker.js';
@@ -41,9 +42,11 @@ export interface GatewayInit extends Partial<GatewayOptions> {
   processMetrics?: boolean;
   /** With `redis`: prefix of every key, so several gateways can share one Redis (default `wsgate:`). */
   redisPrefix?: string;
+  /** What `/metrics` answers; default this gateway's registry (a `--workers` worker answers for all workers). */
+  metricsText?: (registry: Registry) => () => Promise<string>;
 }
 
-const PLUGGABLE = ['logger', 'authenticate', 'broker', 'server', 'clock', 'processMetrics', 'redisPrefix'] as const;
+const PLUGGABLE = ['logger', 'authenticate', 'broker', 'server', 'clock', 'processMetrics', 'redisPrefix', 'metricsText'] as const;
 
 /** Create a gateway from typed options. Throws ConfigError naming the first bad option. */
 export function createGateway(init: GatewayInit = {}): Gateway {
@@ -121,7 +124,7 @@ export class Gateway {
     this.server.on('request', this.front.onRequest);
     this.server.on('upgrade', this.front.onUpgrade);
     this.server.on('clientError', (_err, socket) => socket.destroy());
-    mountProbes(this.front, this.metrics.registry, () => this.lifecycle.unavailable());
+    mountProbes(this.front, this.metrics.registry, () => this.lifecycle.unavailable(), init.metricsText?.(this.metrics.registry));
     mountApi({
       options: o,
       logger: this.logger,

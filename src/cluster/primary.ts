@@ -34,6 +34,7 @@ export function runPrimary(count: number, logger: Logger): Promise<number> {
   const aggregator = new AggregatorRegistry();
   let stopping = false;
   let failed = false;
+  let exitCode: number | undefined;
   const fork = (): Worker => {
     const w = cluster.fork();
     w.on('message', (m: unknown) => {
@@ -51,7 +52,15 @@ export function runPrimary(count: number, logger: Logger): Promise<number> {
     cluster.on('exit', (worker, code, signal) => {
       if (stopping) {
         if (code !== 0) failed = true;
-        if (Object.keys(cluster.workers ?? {}).length === 0) resolve(failed ? 1 : 0);
+        if (Object.keys(cluster.workers ?? {}).length === 0) resolve(exitCode ?? (failed ? 1 : 0));
+        return;
+      }
+      if (code === 2) {
+        // Bad configuration (e.g. Redis unreachable at start): every replacement would fail the same way.
+        logger.error({ worker: worker.process.pid }, 'a worker could not start (exit 2); stopping');
+        exitCode = 2;
+        stop('SIGTERM');
+        if (Object.keys(cluster.workers ?? {}).length === 0) resolve(2);
         return;
       }
       // A worker that died is replaced (its clients resume on the others meanwhile); a crash loop is slowed down.
