@@ -22,13 +22,13 @@ export function installSignalHandlers(host: SignalHost, exit: (code: number) => 
       return;
     }
     stopping = true;
-    host.logger.info({ signal, timeout: host.options.drainTimeout }, 'stop signal: draining');
+    host.logger.info({ signal, timeoutMs: host.options.drainTimeoutMs }, 'stop signal: draining');
     // Drain is bounded by drain_timeout itself; this only catches a close that hangs.
     // The system clock's timers are unref'd: the watchdog never holds the process open by itself.
     systemClock.setTimeout(() => {
       host.logger.error('drain did not finish in time; exiting');
       exit(1);
-    }, host.options.drainTimeout * 1000 + WATCHDOG_SLACK_MS);
+    }, host.options.drainTimeoutMs + WATCHDOG_SLACK_MS);
     host.drain().then(
       () => exit(0),
       (err: unknown) => {

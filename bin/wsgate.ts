@@ -21,7 +21,7 @@ async function main(argv: string[]): Promise<number | undefined> {
     return undefined;
   }
   const req = parseCli(argv);
-  if (req.kind === 'help') {
+  if (req.kind === 'help' || req.kind === 'version') {
     process.stdout.write(`${req.text}\n`);
     return 0;
   }

@@ -2,10 +2,13 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { pino, type Logger } from 'pino';
-import { ConfigError } from '../src/config.js';
+import { validate } from '../src/option-schema.js';
 import { systemClock, type Clock } from '../src/time/clock.js';
 import { parseRequestTarget } from '../src/index.js';
 import { LegacyPair, type LegacyObserver, type PairSettings } from './legacy-pair.js';
+import { DEFAULT_MAX_PAYLOAD, LEGACY_OPTIONS } from './options.js';
+
+export { DEFAULT_MAX_PAYLOAD };
 
 /** Options of one legacy adapter. Times are seconds, sizes bytes. */
 export interface LegacyAdapterOptions {
@@ -39,25 +42,17 @@ export interface LegacyAdapter {
   readonly connectionCount: number;
 }
 
-/** Default v2 frame limit, bytes (the gateway's `max_payload` default). */
-export const DEFAULT_MAX_PAYLOAD = 65536;
 /** Longest close handshake before a socket is dropped, ms. */
 const CLOSE_GRACE_MS = 1000;
 
 /** Check the options once, at start; a bad one throws a ConfigError naming it as a flag. */
 export function validateAdapterOptions(o: LegacyAdapterOptions): void {
-  if (typeof o.upstream === 'string' && !/^wss?:\/\/[^/]/.test(o.upstream)) {
-    throw new ConfigError(`--upstream: expected a ws:// or wss:// URL, got ${JSON.stringify(o.upstream)}`);
-  }
-  if (!Number.isFinite(o.pingInterval) || o.pingInterval < 0) {
-    throw new ConfigError(`--ping-interval: expected a number of seconds >= 0, got ${o.pingInterval}`);
-  }
-  if (!Number.isFinite(o.pingTimeout) || o.pingTimeout < 0 || (o.pingInterval > 0 && o.pingTimeout === 0)) {
-    throw new ConfigError(`--ping-timeout: expected a number of seconds > 0, got ${o.pingTimeout}`);
-  }
-  if (o.maxPayload !== undefined && (!Number.isInteger(o.maxPayload) || o.maxPayload < 64)) {
-    throw new ConfigError(`--max-payload: expected a whole number of bytes >= 64, got ${o.maxPayload}`);
-  }
+  // The same declarations as `wsgate legacy`'s flags (legacy-adapter/options.ts), so both refuse the same values.
+  const { upstream, pingInterval, pingTimeout, maxPayload } = LEGACY_OPTIONS;
+  if (typeof o.upstream === 'string') validate({ upstream }, { upstream: o.upstream });
+  validate({ pingInterval, pingTimeout, maxPayload }, { pingInterval: o.pingInterval, pingTimeout: o.pingTimeout, maxPayload: o.maxPayload ?? DEFAULT_MAX_PAYLOAD }, (v) =>
+    v.pingInterval > 0 && v.pingTimeout === 0 ? '--ping-timeout: expected a number of seconds > 0 while --ping-interval is on, got 0' : undefined,
+  );
 }
 
 /** Create a legacy adapter (PROTOCOL.md §7): one upstream v3 connection per v2 client. */

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import type { Logger } from 'pino';
-import { ClientEvent, CloseCode, CloseReason, RESERVED_CLOSE_CODES, ServerEvent, decodeFrame, encodeFrame } from '../src/protocol/index.js';
+import { ClientEvent, CloseCode, CloseReason, ServerEvent, decodeFrame, encodeFrame, wireCloseCode } from '../src/protocol/index.js';
 import type { Clock, TimerHandle } from '../src/time/clock.js';
 import { decodeV2, encodeV2, v2Disconnect, type V2Frame } from './v2-codec.js';
 import { v2ToV3, v3ToV2 } from './translate.js';
@@ -232,7 +232,7 @@ export class LegacyPair {
     if (this.v2.readyState !== WebSocket.OPEN) return;
     if (!this.disconnectSent) this.sendV2(v2Disconnect(title, message));
     this.disconnectSent = true;
-    const wireCode = sendableCloseCode(code) ? code : CloseCode.InternalError;
+    const wireCode = wireCloseCode(code);
     this.s.observer?.closed?.(wireCode);
     this.v2.close(wireCode, (CloseReason[wireCode] ?? title).slice(0, 120));
     this.dropAfterGrace(this.v2);
@@ -261,10 +261,6 @@ export class LegacyPair {
   }
 }
 
-/** May `code` appear in a close frame (RFC 6455 §7.4)? Never 1004–1006 or 1015. */
-export function sendableCloseCode(code: number): boolean {
-  return (code >= 1000 && code <= 1014 && code !== 1004 && !RESERVED_CLOSE_CODES.has(code)) || (code >= 3000 && code <= 4999);
-}
 
 function once(ws: WebSocket): Promise<void> {
   return new Promise((resolve) => ws.once('close', () => resolve()));

@@ -65,7 +65,7 @@ export const V3_TO_V2: Readonly<Record<string, V3ToV2Rule>> = {
   [ServerEvent.Joined]: (p) => [{ event: V2Event.MemberConnected, id: p.id, displayname: displayname(p.profile) }],
   [ServerEvent.Left]: (p) => [{ event: V2Event.MemberDisconnected, id: p.id }],
   [ServerEvent.Broadcast]: (p) => {
-    const rule = typeof p.subject === 'string' ? BROADCAST_TO_V2[p.subject] : undefined;
+    const rule = typeof p.subject === 'string' && Object.hasOwn(BROADCAST_TO_V2, p.subject) ? BROADCAST_TO_V2[p.subject] : undefined;
     return rule ? [rule(p.sender, isObject(p.body) ? p.body : {})] : [];
   },
 };

@@ -8,7 +8,7 @@ import { WebSocketServer } from 'ws';
 import type { Broker } from './broker/broker.js';
 import { MemoryBroker } from './broker/memory-broker.js';
 import { ChannelHub } from './channels/channel-hub.js';
-import { ConfigError, resolveOptions, type GatewayOptions } from './config.js';
+import { ConfigError, isResolved, resolveOptions, type GatewayOptions, type ResolvedOptions } from './config.js';
 import { systemClock, type Clock } from './time/clock.js';
 import { GatewayMetrics } from './metrics.js';
 import { CloseCode } from './protocol/codes.js';
@@ -59,7 +59,7 @@ export function createGateway(init: GatewayInit = {}): Gateway {
  * liveness layers live here, private; the broker may be shared with other processes.
  */
 export class Gateway {
-  readonly options: GatewayOptions;
+  readonly options: ResolvedOptions;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
   readonly server: http.Server | https.Server;
@@ -78,7 +78,7 @@ export class Gateway {
   constructor(init: GatewayInit) {
     const partial: Partial<GatewayOptions> = { ...init };
     for (const k of PLUGGABLE) delete (partial as Record<string, unknown>)[k];
-    this.options = resolveOptions(partial);
+    this.options = isResolved(init) ? init : resolveOptions(partial);
     const o = this.options;
     this.clock = init.clock ?? systemClock;
     this.logger = init.logger ?? createLogger(o.logLevel, { service: 'wsgate' });
@@ -101,15 +101,14 @@ export class Gateway {
       this.lifecycle = parts.sessions;
     } else {
       this.broker = init.broker ?? new MemoryBroker(o.historySize, o.historyTtl, this.clock);
-      this.lifecycle = new SessionRegistry(limits, o.sessionTtl, this.clock, { onEnded });
+      this.lifecycle = new SessionRegistry(limits, o.sessionTtlMs, this.clock, { onEnded });
     }
     this.hub = new ChannelHub(this.broker, o.maxSubscriptions);
     const core: GatewayCore = {
       options: o,
       logger: this.logger,
-      registry: this.lifecycle,
+      sessions: this.lifecycle,
       hub: this.hub,
-      broker: this.broker,
       metrics: this.metrics,
       handlers: this.handlers,
       authenticate: init.authenticate,
@@ -208,7 +207,7 @@ export class Gateway {
 
   /** Publish to a channel, as the backend. */
   publish(channel: string, data: unknown): Promise<StreamPosition> {
-    return this.broker.publish(channel, data);
+    return this.hub.publish(channel, data);
   }
 
   /** End a session now; its connection (if any) is closed with `code` (default 4003 kicked). */

@@ -1,6 +1,6 @@
 /** wsgate's library API: create a gateway, attach it or let it listen, handle events, send, close. */
 export { createGateway, Gateway, type GatewayInit } from './gateway.js';
-export { resolveOptions, DEFAULTS, ConfigError, type GatewayOptions } from './config.js';
+export { resolveOptions, DEFAULTS, ConfigError, GATEWAY_OPTIONS, type GatewayOptions, type ResolvedOptions } from './config.js';
 export type { Authenticate, AuthResult, EventContext, EventHandler } from './ws/core.js';
 export type { RouteHandler, UpgradeHandler } from './http/http-front.js';
 export { sendJson } from './http/http-front.js';

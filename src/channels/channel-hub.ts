@@ -1,8 +1,8 @@
 import type { Broker, BrokerListener, ChannelMessage } from '../broker/broker.js';
 import { ErrorCode } from '../protocol/codes.js';
-import { CHANNEL_NAME, EncodedPayload } from '../protocol/codec.js';
+import { EncodedPayload } from '../protocol/codec.js';
 import { ProtocolError } from '../protocol/errors.js';
-import type { StreamPosition } from '../protocol/events.js';
+import { ServerEvent, type StreamPosition } from '../protocol/events.js';
 import type { Session } from '../session/session.js';
 
 /** Per-session state of one subscription while its recovery is in flight. */
@@ -27,19 +27,16 @@ export class ChannelHub {
     private readonly maxSubscriptions: number,
   ) {}
 
-  /** Validate a channel name or throw `bad_channel`. */
-  static check(channel: unknown): string {
-    if (typeof channel !== 'string' || !CHANNEL_NAME.test(channel)) {
-      throw new ProtocolError(ErrorCode.BadChannel, 'channel must match ^[A-Za-z0-9_\\-:./]{1,128}$');
-    }
-    return channel;
+  /** Publish to a channel (through the broker, so every process's subscribers get it). */
+  publish(channel: string, data: unknown): Promise<StreamPosition> {
+    return this.broker.publish(channel, data);
   }
 
   async subscribe(session: Session, channel: string, since?: StreamPosition): Promise<void> {
     if (session.subscriptions.has(channel)) {
       // Already subscribed: confirm without replay; messages keep flowing.
       const { position } = await this.broker.recover(channel);
-      session.send('channel/subscribed', { channel, ...position, recovered: false });
+      session.send(ServerEvent.Subscribed, { channel, ...position, recovered: false });
       return;
     }
     if (session.subscriptions.size >= this.maxSubscriptions) {
@@ -69,7 +66,7 @@ export class ChannelHub {
       const rec = await this.broker.recover(channel, since);
       if (session.state === 'ended' || !session.subscriptions.has(channel)) return;
       if (announce || !rec.recovered) {
-        session.send('channel/subscribed', { channel, ...rec.position, recovered: rec.recovered, ...(rec.missed !== undefined ? { missed: rec.missed } : {}) });
+        session.send(ServerEvent.Subscribed, { channel, ...rec.position, recovered: rec.recovered, ...(rec.missed !== undefined ? { missed: rec.missed } : {}) });
       }
       let last = rec.position.offset;
       for (const m of rec.messages) this.deliver(session, m);
@@ -93,7 +90,7 @@ export class ChannelHub {
       throw new ProtocolError(ErrorCode.BadChannel, `not subscribed to ${channel}`);
     }
     this.detach(session, channel);
-    session.send('channel/unsubscribed', { channel });
+    session.send(ServerEvent.Unsubscribed, { channel });
   }
 
   /** A session ended: drop all its subscriptions. */
@@ -138,12 +135,12 @@ export class ChannelHub {
     for (const session of subs) {
       const pend = waiting?.get(session);
       if (pend) pend.queue.push(message);
-      else session.send('channel/message', encoded);
+      else session.send(ServerEvent.Message, encoded);
     }
   }
 
   private deliver(session: Session, m: ChannelMessage): void {
-    session.send('channel/message', encode(m));
+    session.send(ServerEvent.Message, encode(m));
   }
 }
 

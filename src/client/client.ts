@@ -1,6 +1,6 @@
-import { CloseReason } from '../protocol/codes.js';
+import { CloseCode, CloseReason } from '../protocol/codes.js';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
-import type { ChannelMessagePayload, DisconnectPayload, ErrorPayload, Frame, InitPayload, StreamPosition, SubscribedPayload } from '../protocol/events.js';
+import { ClientEvent, ServerEvent, type ChannelMessagePayload, type DisconnectPayload, type ErrorPayload, type Frame, type InitPayload, type StreamPosition, type SubscribedPayload } from '../protocol/events.js';
 import { DEFAULT_BACKOFF, reconnectDecision, type BackoffOptions } from './backoff.js';
 import { systemClock, Timer, type Clock } from '../time/clock.js';
 import { Emitter } from './emitter.js';
@@ -10,8 +10,9 @@ import { RequestQueue, WsgateError, type SendResult } from './requests.js';
 import { Subscription, type ChannelMessage, type SubscriptionHost } from './subscription.js';
 import type { ClientEvents, ClientStats, ConnectionState, WsgateClientOptions } from './types.js';
 
-/** Codes of sockets the client itself gives up on (reported in `disconnected`, sent when the socket can carry them). */
-const LOCAL_CLOSE = { watchdog: { code: 4100, reason: 'heartbeat_timeout' }, connectTimeout: { code: 4101, reason: 'connect_timeout' } };
+const localClose = (code: number): { code: number; reason: string } => ({ code, reason: CloseReason[code] ?? '' });
+/** Sockets the client gives up on itself (reported in `disconnected`). No system/init in time is its side of the hello timeout: 4101 hello_timeout. */
+const LOCAL_CLOSE = { watchdog: localClose(CloseCode.HeartbeatTimeout), connectTimeout: localClose(CloseCode.HelloTimeout) };
 
 /**
  * The wsgate v3 client for browsers and Node: hello and resume, batched acks, duplicate drop by
@@ -116,7 +117,7 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
 
   /** Publish to a channel (`channel/publish`; the gateway must allow client publishing). */
   publish(channel: string, data: unknown): Promise<SendResult> {
-    return this.send('channel/publish', { channel, data });
+    return this.send(ClientEvent.Publish, { channel, data });
   }
 
   /**
@@ -142,14 +143,14 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
   /** @internal SubscriptionHost. */
   requestSubscribe(sub: Subscription, since: StreamPosition | undefined): void {
     const payload = since ? { channel: sub.channel, since } : { channel: sub.channel };
-    this.request('channel/subscribe', payload, true, 0).catch((err: unknown) => {
+    this.request(ClientEvent.Subscribe, payload, true, 0).catch((err: unknown) => {
       if (err instanceof WsgateError && !['session_lost', 'closed', 'timeout'].includes(err.code) && this.subs.get(sub.channel) === sub) sub.handleError(err);
     });
   }
 
   /** @internal SubscriptionHost. */
   requestUnsubscribe(sub: Subscription): void {
-    this.request('channel/unsubscribe', { channel: sub.channel }, true, 0).catch(() => undefined);
+    this.request(ClientEvent.Unsubscribe, { channel: sub.channel }, true, 0).catch(() => undefined);
   }
 
   /** @internal SubscriptionHost. */
@@ -201,7 +202,7 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
     if (this.opts.profile !== undefined) hello.profile = this.opts.profile;
     if (this.opts.resumable === false) hello.resumable = false;
     if (this.session) hello.resume = { session_id: this.session.id, resume_token: this.session.token, last_seq: this.lastSeq };
-    this.write({ event: 'client/hello', payload: hello });
+    this.write({ event: ClientEvent.Hello, payload: hello });
   }
 
   private onFrame(data: unknown): void {
@@ -225,29 +226,29 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
   private dispatch(frame: Frame): void {
     const p = frame.payload as Record<string, unknown> | undefined;
     switch (frame.event) {
-      case 'system/init':
+      case ServerEvent.Init:
         return this.onInit(frame.payload as InitPayload);
-      case 'system/heartbeat':
+      case ServerEvent.Heartbeat:
         this.stats.heartbeatsReceived++;
         return this.emit('heartbeat', { direction: 'received', count: this.stats.heartbeatsReceived });
-      case 'system/ack':
+      case ServerEvent.Ack:
         if (p && typeof p.id === 'string') this.requests.ack(p.id, p.duplicate === true);
         return;
-      case 'system/error': {
+      case ServerEvent.Error: {
         const err = frame.payload as ErrorPayload;
         if (!(typeof err?.id === 'string' && this.requests.error(err.id, err))) this.emit('error', new WsgateError(err?.code ?? 'internal', err?.message ?? '', err?.event));
         return;
       }
-      case 'system/disconnect':
+      case ServerEvent.Disconnect:
         this.serverDisconnect = frame.payload as DisconnectPayload;
         return;
-      case 'channel/subscribed':
+      case ServerEvent.Subscribed:
         this.subs.get(String(p?.channel))?.handleSubscribed(frame.payload as SubscribedPayload);
         return;
-      case 'channel/message':
+      case ServerEvent.Message:
         this.subs.get(String(p?.channel))?.handleMessage(frame.payload as ChannelMessagePayload);
         return;
-      case 'channel/unsubscribed':
+      case ServerEvent.Unsubscribed:
         return;
       default:
         this.emit('message', frame);
@@ -287,11 +288,11 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
   private flushAck(): void {
     this.ackTimer.cancel();
     if (!this.ready || this.lastSeq <= this.ackedSeq) return;
-    if (this.write({ event: 'client/ack', payload: { seq: this.lastSeq } })) this.ackedSeq = this.lastSeq;
+    if (this.write({ event: ClientEvent.Ack, payload: { seq: this.lastSeq } })) this.ackedSeq = this.lastSeq;
   }
 
   private sendHeartbeat(): void {
-    if (this.write({ event: 'client/heartbeat' })) {
+    if (this.write({ event: ClientEvent.Heartbeat })) {
       this.stats.heartbeatsSent++;
       this.emit('heartbeat', { direction: 'sent', count: this.stats.heartbeatsSent });
     }

@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import { ChannelHub } from '../channels/channel-hub.js';
 import type { GatewayOptions } from '../config.js';
 import type { SessionService, SessionSummary } from '../session/session-service.js';
 import type { Clock } from '../time/clock.js';
 import type { StreamPosition } from '../protocol/events.js';
+import { decodeChannel } from '../protocol/payloads.js';
 import { ApiError, bearerMatches, isLoopback, readJsonObject } from './http-body.js';
 import { sendJson, type RouteHandler } from './http-front.js';
 import { IdempotencyCache } from './idempotency.js';
@@ -100,7 +100,7 @@ async function publish(host: ApiParts, cache: IdempotencyCache<StreamPosition>, 
   if (body.channel === undefined) throw new ApiError(400, 'channel is required', 'channel');
   let channel: string;
   try {
-    channel = ChannelHub.check(body.channel);
+    channel = decodeChannel(body.channel);
   } catch (err) {
     throw new ApiError(400, (err as Error).message, 'channel');
   }

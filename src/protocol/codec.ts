@@ -70,6 +70,3 @@ export function encodeFrameRaw(event: string, seq: number | undefined, id: strin
 export function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
-
-/** Channel names (PROTOCOL.md §5). */
-export const CHANNEL_NAME = /^[A-Za-z0-9_\-:./]{1,128}$/;

@@ -68,6 +68,20 @@ export const CloseReason: Record<number, string> = {
 /** Codes that must never appear in a close frame (RFC 6455 §7.4.1). */
 export const RESERVED_CLOSE_CODES: ReadonlySet<number> = new Set([1005, 1006, 1015]);
 
+/** May `code` appear in a close frame (RFC 6455 §7.4)? 1000–1014 except 1004–1006, and 3000–4999. */
+export function sendableCloseCode(code: number): boolean {
+  if (!Number.isInteger(code)) return false;
+  return (code >= 1000 && code <= 1014 && code !== 1004 && !RESERVED_CLOSE_CODES.has(code)) || (code >= 3000 && code <= 4999);
+}
+
+/**
+ * The code to put in a close frame for `code`: itself when it may be sent, else 1011. The one
+ * sanitiser of the gateway and the legacy adapter (ws throws on a code it may not send).
+ */
+export function wireCloseCode(code: number): number {
+  return sendableCloseCode(code) ? code : CloseCode.InternalError;
+}
+
 /**
  * Does a connection that ended with `code` end its session (PROTOCOL.md §4)?
  * `byServer` tells who started the close. Everything else keeps the session for `session_ttl`.

@@ -38,4 +38,11 @@ export class Outbox {
   get waiting(): number {
     return this.held.size;
   }
+
+  /** The lowest seq held behind the gap (Infinity when none): the gap is expected … firstHeld − 1. */
+  get firstHeld(): number {
+    let min = Infinity;
+    for (const seq of this.held.keys()) if (seq < min) min = seq;
+    return min;
+  }
 }

@@ -37,7 +37,13 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
   private readonly unannounced = new WeakSet<Session>();
   /** Disconnects Redis did not hear (it was away); told when it is back. */
   private readonly undelivered = new Set<Session>();
+  /** Frames that arrive for a session while this process is claiming it (before its outbox exists). */
+  private readonly claiming = new Map<string, { seq: number; text: string }[]>();
+  /** Sessions whose outbox waits behind a gap, with the timer that reads the gap back from Redis. */
+  private readonly repairs = new Map<string, unknown>();
   private readonly queue: SinkQueue;
+  private resyncing = false;
+  private closed = false;
 
   constructor(
     private readonly store: RedisSessionStore,
@@ -57,7 +63,9 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
   }
 
   unavailable(): string | undefined {
-    return this.bus.healthy ? undefined : 'the gateway cannot reach Redis; try again later';
+    if (!this.bus.healthy) return 'the gateway cannot reach Redis; try again later';
+    // Until Redis has heard again of the sessions held here, a roster it gives a new client would be wrong.
+    return this.resyncing ? 'the gateway is catching up with Redis; try again in a moment' : undefined;
   }
 
   async create(room: string, profile: Profile, resumable: boolean): Promise<Session> {
@@ -70,7 +78,15 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
 
   async resume(sessionId: string, token: string, lastSeq: number): Promise<ResumeResult> {
     this.queue.flush();
-    const r = await this.store.claim(sessionId, token, lastSeq);
+    // Frames numbered after the claim are published to this process and may beat the claim's own reply here.
+    const early: { seq: number; text: string }[] = [];
+    this.claiming.set(sessionId, early);
+    let r: Awaited<ReturnType<RedisSessionStore['claim']>>;
+    try {
+      r = await this.store.claim(sessionId, token, lastSeq);
+    } finally {
+      if (this.claiming.get(sessionId) === early) this.claiming.delete(sessionId);
+    }
     if (!r.ok) {
       if (r.error === 'gap') {
         const old = this.local.get(sessionId);
@@ -92,6 +108,7 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
     }
     this.rosters.set(session, c.roster);
     const box = this.outboxes.get(sessionId)!;
+    for (const f of early) box.push(f.seq, f.text);
     for (const f of await this.store.frames(sessionId, Math.max(lastSeq + 1, box.expected), c.seq)) box.push(f.seq, f.text);
     if (arrived) {
       this.hooks.restoreChannels?.(session, c.channels).catch((err: unknown) => this.logger.warn({ err, session: sessionId }, 'channels not restored'));
@@ -212,6 +229,7 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
 
   /** Leave the gateway: local sessions are dropped, not ended — their clients resume on the other processes. */
   async close(): Promise<void> {
+    this.closed = true;
     for (const s of this.local.values()) {
       s.state = 'ended';
       s.link = undefined;
@@ -219,6 +237,8 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
     }
     this.local.clear();
     this.outboxes.clear();
+    for (const t of this.repairs.values()) this.clock.clearTimeout(t);
+    this.repairs.clear();
     this.queue.flush();
     await this.bus.stop();
     await this.store.close();
@@ -231,7 +251,34 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
 
   // BusHandler
   frame(id: string, seq: number, text: string): void {
-    this.outboxes.get(id)?.push(seq, text);
+    const box = this.outboxes.get(id);
+    if (!box) {
+      this.claiming.get(id)?.push({ seq, text });
+      return;
+    }
+    box.push(seq, text);
+    if (box.waiting > 0 && !this.repairs.has(id)) {
+      // A frame is missing before this one (lost with a subscriber connection, or still on its way): read it back if it does not come.
+      this.repairs.set(id, this.clock.setTimeout(() => void this.repair(id), 250));
+    }
+  }
+
+  private async repair(id: string): Promise<void> {
+    this.repairs.delete(id);
+    const box = this.outboxes.get(id);
+    if (!box || box.waiting === 0) return;
+    try {
+      const frames = await this.store.frames(id, box.expected, box.firstHeld - 1);
+      if (frames.length > 0 && frames[0]!.seq > box.expected) {
+        // Trimmed from the replay buffer before it was written: the client must resume and hear `gap`, not miss it silently.
+        this.local.get(id)?.link?.close(CloseCode.SlowConsumer, 'messages were lost before they could be written');
+        return;
+      }
+      for (const f of frames) box.push(f.seq, f.text);
+    } catch (err) {
+      this.logger.debug({ err: (err as Error).message, session: id }, 'missing frames not read back yet');
+    }
+    if (box.waiting > 0 && this.outboxes.get(id) === box) this.repairs.set(id, this.clock.setTimeout(() => void this.repair(id), 1000));
   }
 
   moved(id: string): void {
@@ -250,10 +297,20 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
 
   /** Redis is back after an outage: tell it what it missed, put back what it lost, read back missed frames. */
   resync(): void {
-    void this.catchUp().catch((err: unknown) => this.logger.warn({ err }, 'resync with Redis failed'));
+    if (this.closed) return;
+    this.resyncing = true;
+    this.catchUp().then(
+      () => (this.resyncing = false),
+      (err: unknown) => {
+        // Redis went away again mid-way: try again (the subscriber's next `ready` may never come if it stayed up).
+        this.logger.warn({ err: (err as Error).message }, 'resync with Redis failed; retrying');
+        this.clock.setTimeout(() => this.resync(), 1000);
+      },
+    );
   }
 
   private async catchUp(): Promise<void> {
+    await this.store.ready(30_000);
     let restored = 0;
     for (const s of [...this.local.values()]) {
       if (await this.store.restore(s)) restored++;
@@ -279,6 +336,9 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
     if (this.local.get(session.id) === session) {
       this.local.delete(session.id);
       this.outboxes.delete(session.id);
+      const repair = this.repairs.get(session.id);
+      if (repair !== undefined) this.clock.clearTimeout(repair);
+      this.repairs.delete(session.id);
     }
     this.hooks.onEnded?.(session, reason);
   }

@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { nanoid } from 'nanoid';
 import { CloseCode, closeEndsSession } from '../protocol/codes.js';
 import { EncodedPayload } from '../protocol/codec.js';
-import type { Profile, SessionInfo } from '../protocol/events.js';
+import { ServerEvent, type Profile, type SessionInfo } from '../protocol/events.js';
 import type { Clock } from '../time/clock.js';
 import { Session, type SessionLimits, type SessionLink } from './session.js';
 import type { DetachReason, EndReason, ResumeResult, SessionService, SessionSummary } from './session-service.js';
@@ -31,8 +31,8 @@ export class SessionRegistry implements SessionService {
 
   constructor(
     private readonly limits: SessionLimits,
-    /** Seconds a disconnected session is kept. */
-    private readonly ttlSeconds: number,
+    /** How long a disconnected session is kept, ms. */
+    private readonly ttlMs: number,
     private readonly clock: Clock,
     private readonly hooks: RegistryHooks = {},
   ) {}
@@ -70,7 +70,7 @@ export class SessionRegistry implements SessionService {
     }
     const wasDisconnected = session.state === 'disconnected';
     session.state = 'connected';
-    if (wasDisconnected) this.toOthers(session, 'session/state', { id: session.id, is_connected: true });
+    if (wasDisconnected) this.toOthers(session, ServerEvent.State, { id: session.id, is_connected: true });
   }
 
   async detach(session: Session, link: SessionLink, how: DetachReason): Promise<void> {
@@ -82,9 +82,9 @@ export class SessionRegistry implements SessionService {
     session.state = 'disconnected';
     session.link = undefined;
     session.disconnectedAt = this.clock.now();
-    this.toOthers(session, 'session/state', { id: session.id, is_connected: false });
+    this.toOthers(session, ServerEvent.State, { id: session.id, is_connected: false });
     this.cancelExpiry(session);
-    session.expiry = this.clock.setTimeout(() => void this.expire(session), this.ttlSeconds * 1000);
+    session.expiry = this.clock.setTimeout(() => void this.expire(session), this.ttlMs);
   }
 
   async end(session: Session, reason: EndReason): Promise<void> {
@@ -173,7 +173,7 @@ export class SessionRegistry implements SessionService {
     this.sessions.set(session.id, session);
     let members = this.rooms.get(session.room);
     if (!members) this.rooms.set(session.room, (members = new Set()));
-    this.toOthers(session, 'session/joined', joined);
+    this.toOthers(session, ServerEvent.Joined, joined);
     members.add(session);
   }
 
@@ -189,7 +189,7 @@ export class SessionRegistry implements SessionService {
     members?.delete(session);
     if (members && members.size === 0) this.rooms.delete(session.room);
     if (reason === 'expired') this.tombstone(session.id);
-    this.toOthers(session, 'session/left', { id: session.id, reason });
+    this.toOthers(session, ServerEvent.Left, { id: session.id, reason });
     this.hooks.onEnded?.(session, reason);
   }
 

@@ -1,8 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import WebSocket, { type RawData } from 'ws';
-import { CloseCode, CloseReason, COUNTED_ERROR_CODES, ErrorCode, RESERVED_CLOSE_CODES } from '../protocol/codes.js';
+import { CloseCode, CloseReason, COUNTED_ERROR_CODES, ErrorCode, wireCloseCode } from '../protocol/codes.js';
 import { encodeFrame } from '../protocol/codec.js';
+import { ServerEvent } from '../protocol/events.js';
 import type { Session, SessionLink } from '../session/session.js';
 import type { Clock, TimerHandle } from '../time/clock.js';
 
@@ -143,11 +144,11 @@ export class Connection implements SessionLink {
   /** `system/disconnect` then a close frame with `code`. Idempotent. */
   close(code: number, message: string): void {
     if (this.state === 'closing' || this.state === 'closed') return;
-    const safe = RESERVED_CLOSE_CODES.has(code) ? CloseCode.InternalError : code;
+    const safe = wireCloseCode(code);
     const reason = CloseReason[safe] ?? 'error';
     this.log.debug({ code: safe, reason, message }, 'server closes connection');
     if (this.socket.readyState === WebSocket.OPEN) {
-      this.socket.send(encodeFrame({ event: 'system/disconnect', payload: { code: safe, reason, message } }));
+      this.socket.send(encodeFrame({ event: ServerEvent.Disconnect, payload: { code: safe, reason, message } }));
     }
     this.state = 'closing';
     this.serverCloseCode = safe;

@@ -1,8 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
-import type { Broker } from '../broker/broker.js';
 import type { ChannelHub } from '../channels/channel-hub.js';
-import type { GatewayOptions } from '../config.js';
+import type { ResolvedOptions } from '../config.js';
 import type { HelloPayload, Profile } from '../protocol/events.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { SessionService } from '../session/session-service.js';
@@ -31,12 +30,12 @@ export type Authenticate = (hello: HelloPayload, request: IncomingMessage) => Au
 
 /** The parts of a gateway the connection handlers use. */
 export interface GatewayCore {
-  options: GatewayOptions;
+  options: ResolvedOptions;
   logger: Logger;
   /** The session service (create, attach, detach, resume, end). */
-  registry: SessionService;
+  sessions: SessionService;
+  /** Channels: subscribe, unsubscribe, publish. */
   hub: ChannelHub;
-  broker: Broker;
   metrics: GatewayMetrics;
   handlers: Map<string, EventHandler>;
   authenticate: Authenticate | undefined;

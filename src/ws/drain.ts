@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
-import type { GatewayOptions } from '../config.js';
+import type { ResolvedOptions } from '../config.js';
 import { CloseCode } from '../protocol/codes.js';
 import type { Clock, TimerHandle } from '../time/clock.js';
 import type { Connection } from './connection.js';
 
 /** What a drain works on: the gateway's open connections and the door that lets new ones in. */
 export interface DrainParts {
-  readonly options: Pick<GatewayOptions, 'drainTimeout' | 'drainBatchSize' | 'drainBatchPause'>;
+  readonly options: Pick<ResolvedOptions, 'drainTimeoutMs' | 'drainBatchSize' | 'drainBatchPauseMs'>;
   readonly logger: Logger;
   readonly clock: Clock;
   /** The HTTP front's door: set false, new upgrades get 503 and `/readyz` says draining. */
@@ -38,14 +38,14 @@ const SEND_SHARE = 0.5;
 export async function drainConnections(host: DrainParts): Promise<DrainResult> {
   const { clock } = host;
   const started = clock.now();
-  const { drainTimeout, drainBatchSize, drainBatchPause } = host.options;
-  const deadline = started + drainTimeout * 1000;
+  const { drainTimeoutMs, drainBatchSize, drainBatchPauseMs } = host.options;
+  const deadline = started + drainTimeoutMs;
   host.front.acceptingUpgrades = false;
   const conns = [...host.connections];
   const seen = new Set(conns);
   const batches = Math.ceil(conns.length / drainBatchSize);
-  const pauseMs = Math.min(drainBatchPause * 1000, batches > 1 ? (drainTimeout * 1000 * SEND_SHARE) / (batches - 1) : 0);
-  host.logger.info({ connections: conns.length, batches, pauseMs, timeout: drainTimeout }, 'draining');
+  const pauseMs = Math.min(drainBatchPauseMs, batches > 1 ? (drainTimeoutMs * SEND_SHARE) / (batches - 1) : 0);
+  host.logger.info({ connections: conns.length, batches, pauseMs, timeoutMs: drainTimeoutMs }, 'draining');
   const gone = conns.map(closedPromise);
   let closed = 0;
   for (let b = 0; b < batches; b++) {

@@ -7,7 +7,7 @@ import { TransportPinger, type PingTarget } from '../liveness/transport-pinger.j
 import { CloseCode, ErrorCode } from '../protocol/codes.js';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
 import { CloseError } from '../protocol/errors.js';
-import { ClientEvent } from '../protocol/events.js';
+import { ClientEvent, ServerEvent } from '../protocol/events.js';
 import { Connection } from './connection.js';
 import type { GatewayCore } from './core.js';
 import { dispatch } from './dispatch.js';
@@ -32,7 +32,7 @@ export class V3Endpoint {
     const o = core.options;
     const m = core.metrics;
     if (o.pingInterval > 0) {
-      this.pinger = new TransportPinger(clock, o.pingInterval * 1000, o.pingTimeout * 1000, {
+      this.pinger = new TransportPinger(clock, o.pingIntervalMs, o.pingTimeoutMs, {
         onPing: () => m.pingsSent.inc(),
         onPong: (ms) => m.pongRtt.observe(ms / 1000),
         onTimeout: () => m.pingTimeouts.inc(),
@@ -40,7 +40,7 @@ export class V3Endpoint {
       });
     }
     if (o.heartbeatInterval > 0) {
-      this.heartbeat = new AppHeartbeat(clock, o.heartbeatInterval * 1000, o.heartbeatTimeout * 1000, {
+      this.heartbeat = new AppHeartbeat(clock, o.heartbeatIntervalMs, o.heartbeatTimeoutMs, {
         onSent: () => m.heartbeatsSent.inc(),
         onTimeout: () => m.heartbeatTimeouts.inc(),
         onError: (err) => core.logger.error({ err }, 'app heartbeat failed on a connection'),
@@ -69,13 +69,13 @@ export class V3Endpoint {
         log.info({ session: conn.session?.id }, 'no pong within ping_timeout; terminating');
         conn.terminate();
       },
-      sendHeartbeat: () => conn.sendText(encodeFrame({ event: 'system/heartbeat' })),
+      sendHeartbeat: () => conn.sendText(encodeFrame({ event: ServerEvent.Heartbeat })),
       timedOut: () => conn.close(CloseCode.HeartbeatTimeout, `no client message for ${o.heartbeatTimeout} s`),
     };
     this.pinger?.add(target);
     const helloTimer = this.clock.setTimeout(() => {
       if (conn.state === 'hello') conn.close(CloseCode.HelloTimeout, `no client/hello within ${o.helloTimeout} s`);
-    }, o.helloTimeout * 1000);
+    }, o.helloTimeoutMs);
     log.debug('connection open');
   }
 
@@ -106,7 +106,7 @@ export class V3Endpoint {
     const frame = decoded.frame;
     this.core.metrics.countIn(metricEvent(frame.event));
     if (conn.state === 'hello') {
-      if (frame.event !== 'client/hello') throw new CloseError(CloseCode.ProtocolError, 'the first message must be client/hello');
+      if (frame.event !== ClientEvent.Hello) throw new CloseError(CloseCode.ProtocolError, 'the first message must be client/hello');
       await acceptHello(this.core, conn, frame);
       if (conn.state !== 'hello') return; // closed while authenticating
       conn.state = 'open';
@@ -114,7 +114,7 @@ export class V3Endpoint {
       conn.log.debug({ session: conn.session?.id }, 'hello accepted');
       return;
     }
-    if (frame.event === 'client/hello') throw new CloseError(CloseCode.ProtocolError, 'client/hello may be sent only once');
+    if (frame.event === ClientEvent.Hello) throw new CloseError(CloseCode.ProtocolError, 'client/hello may be sent only once');
     const session = conn.session!;
     const failed = await dispatch(this.core, session, frame);
     if (failed && conn.countError(failed)) conn.close(CloseCode.Policy, `more than ${this.core.options.maxErrors} errors in 10 s`);
@@ -125,8 +125,8 @@ export class V3Endpoint {
     const payload = { code: ErrorCode.BadMessage, message, ...(event ? { event } : {}), ...(id ? { id } : {}) };
     this.core.metrics.errors.inc({ code: ErrorCode.BadMessage });
     // Before hello there is no session and so no seq: the error goes out as is.
-    if (conn.session) conn.session.send('system/error', payload);
-    else conn.sendText(encodeFrame({ event: 'system/error', payload }));
+    if (conn.session) conn.session.send(ServerEvent.Error, payload);
+    else conn.sendText(encodeFrame({ event: ServerEvent.Error, payload }));
     if (conn.countError(ErrorCode.BadMessage)) conn.close(CloseCode.Policy, `more than ${this.core.options.maxErrors} errors in 10 s`);
   }
 
@@ -148,7 +148,7 @@ export class V3Endpoint {
     const session = conn.session;
     conn.log.debug({ code, byServer, session: session?.id }, 'connection closed');
     if (!session) return;
-    this.core.registry.detach(session, conn, { code, byServer }).catch((err: unknown) => conn.log.error({ err }, 'session detach failed'));
+    this.core.sessions.detach(session, conn, { code, byServer }).catch((err: unknown) => conn.log.error({ err }, 'session detach failed'));
   }
 
   /** Stop both liveness layers (gateway close). */

@@ -1,44 +1,11 @@
 import { CloseCode } from '../protocol/codes.js';
-import { encodeFrame, isObject } from '../protocol/codec.js';
+import { encodeFrame } from '../protocol/codec.js';
 import { CloseError } from '../protocol/errors.js';
-import type { Frame, HelloPayload, InitPayload, Profile } from '../protocol/events.js';
+import { ServerEvent, type Frame, type InitPayload, type Profile } from '../protocol/events.js';
+import { decodeHello } from '../protocol/payloads.js';
 import type { Session } from '../session/session.js';
 import type { Connection } from './connection.js';
 import type { GatewayCore } from './core.js';
-
-const ROOM_NAME = /^[A-Za-z0-9_\-:./]{1,128}$/;
-
-/** Check the shape of a `client/hello` payload; a bad one is a protocol error (close 4000). */
-export function parseHello(payload: unknown): HelloPayload {
-  const p = payload === undefined ? {} : payload;
-  if (!isObject(p)) throw new CloseError(CloseCode.ProtocolError, 'client/hello payload must be an object');
-  const hello: HelloPayload = {};
-  if (p.token !== undefined) {
-    if (typeof p.token !== 'string') throw new CloseError(CloseCode.ProtocolError, 'hello.token must be a string');
-    hello.token = p.token;
-  }
-  if (p.room !== undefined) {
-    if (typeof p.room !== 'string' || !ROOM_NAME.test(p.room)) throw new CloseError(CloseCode.ProtocolError, 'hello.room must match ^[A-Za-z0-9_\\-:./]{1,128}$');
-    hello.room = p.room;
-  }
-  if (p.profile !== undefined) {
-    if (!isObject(p.profile)) throw new CloseError(CloseCode.ProtocolError, 'hello.profile must be an object');
-    if (p.profile.name !== undefined && typeof p.profile.name !== 'string') throw new CloseError(CloseCode.ProtocolError, 'hello.profile.name must be a string');
-    hello.profile = p.profile as Profile;
-  }
-  if (p.resumable !== undefined) {
-    if (typeof p.resumable !== 'boolean') throw new CloseError(CloseCode.ProtocolError, 'hello.resumable must be a boolean');
-    hello.resumable = p.resumable;
-  }
-  if (p.resume !== undefined) {
-    const r = p.resume;
-    if (!isObject(r) || typeof r.session_id !== 'string' || typeof r.resume_token !== 'string' || !Number.isSafeInteger(r.last_seq) || (r.last_seq as number) < 0) {
-      throw new CloseError(CloseCode.ProtocolError, 'hello.resume needs {session_id: string, resume_token: string, last_seq: integer >= 0}');
-    }
-    hello.resume = { session_id: r.session_id, resume_token: r.resume_token, last_seq: r.last_seq as number };
-  }
-  return hello;
-}
 
 /**
  * Turn a connection's `client/hello` into a session: authenticate, resume or create, attach (the
@@ -46,7 +13,7 @@ export function parseHello(payload: unknown): HelloPayload {
  * replay. Returns the session. If it fails part-way, a newly created session is ended again.
  */
 export async function acceptHello(core: GatewayCore, conn: Connection, frame: Frame): Promise<Session> {
-  const hello = parseHello(frame.payload);
+  const hello = decodeHello(frame.payload);
   let room = hello.room ?? 'main';
   let profile: Profile = hello.profile ?? {};
   if (core.authenticate) {
@@ -58,9 +25,9 @@ export async function acceptHello(core: GatewayCore, conn: Connection, frame: Fr
     }
   }
   if (!conn.isOpen) throw new CloseError(CloseCode.GoingAway, 'connection closed during hello');
-  const { registry, metrics } = core;
+  const { sessions, metrics } = core;
   // A shared store that is unreachable cannot take a session: the client backs off and retries (1013).
-  const unavailable = registry.unavailable();
+  const unavailable = sessions.unavailable();
   if (unavailable) throw new CloseError(CloseCode.TryAgainLater, unavailable);
   let init: Omit<InitPayload, 'session_id' | 'resume_token' | 'room' | 'sessions'> = base(core, false);
   let session: Session | undefined;
@@ -68,7 +35,7 @@ export async function acceptHello(core: GatewayCore, conn: Connection, frame: Fr
   /** The first seq the client has not seen: after last_seq on resume, 1 for a new session. */
   let from = 1;
   if (hello.resume) {
-    const result = await registry.resume(hello.resume.session_id, hello.resume.resume_token, hello.resume.last_seq);
+    const result = await sessions.resume(hello.resume.session_id, hello.resume.resume_token, hello.resume.last_seq);
     metrics.resumes.inc({ outcome: result.ok ? 'resumed' : result.error });
     if (result.ok) {
       session = result.session;
@@ -81,23 +48,23 @@ export async function acceptHello(core: GatewayCore, conn: Connection, frame: Fr
     }
   }
   const created = !session;
-  if (!session) session = await registry.create(room, profile, hello.resumable ?? true);
+  if (!session) session = await sessions.create(room, profile, hello.resumable ?? true);
   try {
-    await registry.attach(session, conn);
+    await sessions.attach(session, conn);
     // A shared store answers over the network: the socket may have gone meanwhile, unseen by the close handler.
     if (!conn.isOpen) throw new CloseError(CloseCode.GoingAway, 'connection closed during hello');
     conn.session = session;
     conn.sendText(
       encodeFrame({
-        event: 'system/init',
-        payload: { session_id: session.id, resume_token: session.resumeToken, room: session.room, ...init, sessions: registry.roster(session) },
+        event: ServerEvent.Init,
+        payload: { session_id: session.id, resume_token: session.resumeToken, room: session.room, ...init, sessions: sessions.roster(session) },
       }),
     );
   } catch (err) {
     // All or nothing: a new session whose hello could not finish is ended, not left in its room without a connection.
     conn.session = undefined;
-    if (created) await registry.end(session, 'error');
-    else await registry.detach(session, conn, { code: CloseCode.GoingAway, byServer: false }); // resumable again, as after a drop
+    if (created) await sessions.end(session, 'error');
+    else await sessions.detach(session, conn, { code: CloseCode.GoingAway, byServer: false }); // resumable again, as after a drop
     throw err;
   }
   if (replayed > 0) metrics.replayed.inc(replayed);

@@ -10,6 +10,7 @@ jest.setTimeout(90_000);
 let redis: RedisHandle;
 let procs: WsgateProcess[] = [];
 let clients: TestClient[] = [];
+let beating: NodeJS.Timeout | undefined;
 
 const gateway = async (...extra: string[]): Promise<WsgateProcess> => {
   const p = await startWsgate(['--redis', redis.url, '--legacy', 'false', '--session-ttl', '60', ...extra]);
@@ -29,6 +30,7 @@ afterAll(async () => {
   await redis.stop();
 });
 afterEach(() => {
+  clearInterval(beating);
   for (const c of clients) c.kill();
   for (const p of procs) p.kill();
   clients = [];
@@ -84,7 +86,7 @@ test('Redis outage: /readyz 503, new hellos closed 1013, open connections stay u
   const open = client(p);
   await open.hello({ room: 'o' });
   // Answer the application heartbeat the way the SDK does, all along.
-  const beating = setInterval(() => open.send('client/heartbeat'), 300);
+  beating = setInterval(() => open.send('client/heartbeat'), 300);
   expect((await api(p.base, 'GET', '/readyz')).status).toBe(200);
   await redis.kill();
   try {
@@ -111,7 +113,6 @@ test('Redis outage: /readyz 503, new hellos closed 1013, open connections stay u
   const joined = await open.next('session/joined', 5000);
   expect((joined.payload as { id: string }).id).toBe(il.session_id);
   expect(open.ws.readyState).toBe(open.ws.OPEN);
-  clearInterval(beating);
 });
 
 test('--workers 2 --redis: one port, /metrics aggregates both workers, SIGTERM drains all and exits 0; without --redis a clear error', async () => {

@@ -1,6 +1,8 @@
 import type { Gateway } from '../../src/index.js';
 import { ClientPool, startGateway } from '../support/gateway.js';
-import { sleep } from '../support/ws-client.js';
+import { until } from '../support/http-api.js';
+import { ManualClock } from '../support/manual-clock.js';
+import { sleep, type TestClient } from '../support/ws-client.js';
 
 let gw: Gateway | undefined;
 const pool = new ClientPool();
@@ -9,18 +11,30 @@ afterEach(async () => {
   await gw?.close();
   gw = undefined;
 });
+/** A heartbeat with an id, answered by an ack: everything the client sent before it (pongs too) reached the gateway. */
+async function roundTrip(c: TestClient, id: string): Promise<void> {
+  c.send('client/heartbeat', undefined, id);
+  await c.next((f) => f.event === 'system/ack' && (f.payload as { id?: string }).id === id);
+}
 const client = (hello: Record<string, unknown> = {}, opts?: { answerPings?: boolean }) => pool.connect(gw!, hello, opts);
 
 test('a client that stops answering pings is terminated within ping_interval + ping_timeout; its session stays resumable', async () => {
-  gw = await startGateway({ pingInterval: 0.4, pingTimeout: 0.3, heartbeatInterval: 0 });
+  const clock = new ManualClock();
+  gw = await startGateway({ clock, pingInterval: 10, pingTimeout: 10, heartbeatInterval: 0 });
   const { client: watcher } = await client({ room: 'p' });
   const { client: dead, init } = await client({ room: 'p' }, { answerPings: false });
-  const start = Date.now();
+  // Steps shorter than ping_timeout, each with a round trip that carries the watcher's pongs to the gateway.
+  for (let step = 1; step <= 8; step++) {
+    clock.advance(2_500);
+    await roundTrip(watcher, `step-${step}`);
+  }
+  clock.advance(500); // 20.5 s = ping_interval + ping_timeout + the wheel's 250 ms slot, twice
   const closed = await dead.closed;
   expect(closed.code).toBe(1006); // terminated: no close frame
-  expect(closed.at - start).toBeLessThanOrEqual(400 + 300 + 200);
-  expect(dead.pings.length).toBeGreaterThanOrEqual(1);
-  expect((await watcher.next('session/state')).payload).toEqual({ id: init.session_id, is_connected: false });
+  // It may have come in during the steps above, before an ack: look at every frame, not the next one.
+  const state = await until(() => watcher.all('session/state')[0], 3000, 'session/state');
+  expect(state.payload).toEqual({ id: init.session_id, is_connected: false });
+  expect(watcher.ws.readyState).toBe(watcher.ws.OPEN);
   const { init: r } = await client({ room: 'p', resume: { session_id: init.session_id, resume_token: init.resume_token, last_seq: dead.lastSeq } });
   expect(r.resumed).toBe(true);
 });
@@ -42,13 +56,16 @@ test('a client that answers pings but sends nothing is closed 4100 after heartbe
 });
 
 test('an idle, healthy client (answers pings, sends heartbeats) is never closed', async () => {
-  gw = await startGateway({ pingInterval: 0.2, pingTimeout: 0.2, heartbeatInterval: 0.3, heartbeatTimeout: 0.6 });
+  const clock = new ManualClock();
+  gw = await startGateway({ clock, pingInterval: 10, pingTimeout: 10, heartbeatInterval: 10, heartbeatTimeout: 20 });
   const { client: c } = await client();
-  const beat = setInterval(() => c.send('client/heartbeat'), 250);
-  await sleep(2500);
-  clearInterval(beat);
+  // A minute in 5 s steps; each step's round trip is the client's heartbeat, and carries its pongs to the gateway.
+  for (let step = 1; step <= 12; step++) {
+    clock.advance(5_000);
+    await roundTrip(c, `beat-${step}`);
+  }
   expect(c.ws.readyState).toBe(c.ws.OPEN);
-  expect(c.pings.length).toBeGreaterThanOrEqual(8);
+  expect(c.pings.length).toBeGreaterThanOrEqual(5);
   expect(c.all('system/heartbeat').length).toBeGreaterThanOrEqual(5);
   expect(c.all('system/disconnect')).toHaveLength(0);
 });
@@ -61,11 +78,15 @@ test('pings disabled: the heartbeat layer alone still closes a silent client and
 });
 
 test('heartbeat disabled: the ping layer alone still finds a dead peer and leaves a quiet live one alone', async () => {
-  gw = await startGateway({ pingInterval: 0.2, pingTimeout: 0.2, heartbeatInterval: 0 });
+  const clock = new ManualClock();
+  gw = await startGateway({ clock, pingInterval: 10, pingTimeout: 10, heartbeatInterval: 0 });
   const { client: live } = await client();
   const { client: dead } = await client({}, { answerPings: false });
+  for (let step = 1; step <= 6; step++) {
+    clock.advance(5_000);
+    await roundTrip(live, `step-${step}`);
+  }
   expect((await dead.closed).code).toBe(1006);
-  await sleep(1200);
   expect(live.ws.readyState).toBe(live.ws.OPEN);
   expect(live.all('system/heartbeat')).toHaveLength(0);
 });

@@ -127,13 +127,13 @@ describe('reconnect policy', () => {
     expect(c.state).toBe('connecting');
   });
 
-  it('gives up on an attempt that gets no system/init within connectTimeout', () => {
+  it('gives up on an attempt that gets no system/init within connectTimeout, as close 4101 hello_timeout', () => {
     const c = make({ connectTimeout: 5000 });
     FakeSocket.last.open(); // the server accepts the socket but never answers the hello
     const ev = jest.fn();
     c.on('disconnected', ev);
     clock.advance(5000);
-    expect(ev).toHaveBeenCalledWith(expect.objectContaining({ local: true, willReconnect: true }));
+    expect(ev).toHaveBeenCalledWith(expect.objectContaining({ code: 4101, reason: 'hello_timeout', local: true, willReconnect: true }));
     clock.advance(1000);
     expect(FakeSocket.instances).toHaveLength(2);
   });

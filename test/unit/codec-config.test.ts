@@ -107,6 +107,6 @@ test('a payload encoded once for a fan-out gives the same frame text as encoding
 
 test('toFlags gives flags that parse back to the same options (the load driver runs the real command with them)', async () => {
   const { parseFlags, toFlags } = await import('../../src/cli.js');
-  const options = { port: 0, host: '127.0.0.1', pingInterval: 0.5, legacy: false, allowedOrigins: ['https://a.example', 'https://b.example'], logLevel: 'warn' };
+  const options = { port: 0, host: '127.0.0.1', pingInterval: 0.5, legacy: false, allowedOrigins: ['https://a.example', 'https://b.example'], logLevel: 'warn' as const };
   expect(parseFlags(toFlags(options)).options).toEqual(options);
 });

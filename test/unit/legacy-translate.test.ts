@@ -120,6 +120,10 @@ describe('v3 → v2 table', () => {
     expect(v3ToV2({ event: 'send/broadcast', payload: { sender: 's2', subject: 'game/move', body: { x: 1 } } })).toEqual([]);
   });
 
+  it.each(['constructor', 'toString', '__proto__', 'valueOf', 'hasOwnProperty'])('send/broadcast with subject %s (an inherited key) is not sent', (subject) => {
+    expect(v3ToV2({ event: 'send/broadcast', payload: { sender: 's2', subject, body: { x: 1 } } })).toEqual([]);
+  });
+
   it('any other {event, payload} with an object payload → {event, ...payload}, without seq or id', () => {
     const frame = { event: 'send/unicast', seq: 8, id: 'i', payload: { sender: 's2', receiver: 'me', subject: 's', body: 1 } };
     expect(v3ToV2(frame)).toEqual([{ event: 'send/unicast', sender: 's2', receiver: 'me', subject: 's', body: 1 }]);
