@@ -104,3 +104,26 @@ test('takeover across processes: resuming on the other process closes the old so
   expect(i2).toMatchObject({ resumed: true });
   expect((await a.closed).code).toBe(4002);
 });
+
+test('three processes: a room spread over all of them hears each broadcast once; draining one moves its clients to the others by resume', async () => {
+  const redisPrefix = `g3-${Date.now()}:`;
+  gws = [await startGateway({ redis: redis.url, redisPrefix }), await startGateway({ redis: redis.url, redisPrefix }), await startGateway({ redis: redis.url, redisPrefix })];
+  const members = await Promise.all(gws.map((g) => pool.connect(g, { room: 'three' })));
+  const [a, b, c] = members.map((m) => m.client) as [TestClient, TestClient, TestClient];
+  a.send('send/broadcast', { subject: 's', body: 'from a' }, 'x');
+  await a.next('system/ack');
+  for (const other of [b, c]) expect((await other.next('send/broadcast')).payload).toMatchObject({ body: 'from a' });
+  // Draining process 3: its client is told 1012 and resumes on process 1, nothing lost, the room never hears it left.
+  const { init: ic } = members[2]!;
+  const seen = c.lastSeq;
+  await gws[2]!.drain();
+  expect((await c.closed).code).toBe(1012);
+  b.send('send/unicast', { receiver: ic.session_id, subject: 'while moving', body: 1 }, 'm');
+  await b.next('system/ack');
+  const { client: c2, init } = await pool.connect(gws[0]!, { resume: { session_id: ic.session_id, resume_token: ic.resume_token, last_seq: seen } });
+  expect(init).toMatchObject({ resumed: true });
+  expect((await c2.next('send/unicast')).payload).toMatchObject({ subject: 'while moving' });
+  expect(b.all('session/left')).toHaveLength(0);
+  for (const other of [b, c]) expect(other.all('send/broadcast')).toHaveLength(1);
+  gws = gws.slice(0, 2);
+});
