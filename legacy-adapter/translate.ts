@@ -1,5 +1,5 @@
 /**
- * The v2 ⇄ v3 translation tables of PROTOCOL.md §7, as data: one entry per event that is not
+ * The v2 ⇄ v3 translation tables of docs/protocol.md §7.2 and §7.3, as data: one entry per event that is not
  * passed through generically. Pure functions, no sockets — the proxy only looks things up here.
  */
 import { ClientEvent, ErrorCode, ServerEvent, isObject, type Frame } from '../src/protocol/index.js';
@@ -70,8 +70,8 @@ export const V3_TO_V2: Readonly<Record<string, V3ToV2Rule>> = {
   },
 };
 
-/** v3 event-name prefixes never sent to v2 (`channel/subscribed`, `channel/message`, …). */
-export const V3_DROPPED_PREFIXES: readonly string[] = ['channel/'];
+/** v3 event-name prefixes never sent to v2 (`channel/subscribed`, `channel/message`, big rooms' `room/presence`, …). */
+export const V3_DROPPED_PREFIXES: readonly string[] = ['channel/', 'room/'];
 
 /** Translate one v2 frame into the v3 frame to send upstream (or the v2 error to answer with). */
 export function v2ToV3(frame: V2Frame): V2ToV3Result {

@@ -57,6 +57,8 @@ export const GATEWAY_OPTIONS = {
   historySize: opt.integer({ default: 100, min: 0, help: 'messages kept per channel for recovery' }),
   /** Seconds a channel's history is kept. Default 300. */
   historyTtl: opt.seconds({ default: 300, min: 0, help: 'how long channel history is kept' }),
+  /** Members above which a room hears coalesced counts (`room/presence`) instead of per-member presence. Default 100. */
+  presenceLimit: opt.integer({ default: 100, min: 1, help: 'room size above which members get counts, not one frame per join' }),
   /** Channels one session may subscribe to. Default 128. */
   maxSubscriptions: opt.integer({ default: 128, min: 1, help: 'channels per session' }),
   /** Socket send buffer, bytes, above which a connection is closed 4102 slow_consumer. Default 1 MiB. */
@@ -69,6 +71,8 @@ export const GATEWAY_OPTIONS = {
   allowedOrigins: opt.list({ default: [], placeholder: 'A,B', defaultText: 'same host as Host header', help: 'comma-separated allowed Origins' }),
   /** Bearer key for the `/api/*` HTTP routes. Empty: those routes answer loopback peers only. */
   apiKey: opt.string({ default: '', placeholder: 'KEY', defaultText: 'none: loopback peers only', help: 'bearer key for /api/*' }),
+  /** Serve the SSE fallback transport at `/api/sse` (docs/protocol.md). Default true. */
+  sse: opt.boolean({ default: true, help: 'serve the SSE fallback transport (Server-Sent Events + POSTs) at /api/sse' }),
   /** Mount the v2 legacy adapter at `/ws`. Default true. */
   legacy: opt.boolean({ default: true, help: 'mount the v2 legacy adapter at /ws' }),
   /** Serve the demo page at `/demo/`. Default false. */

@@ -22,6 +22,7 @@ import { drainConnections, type DrainParts, type DrainResult } from './ws/drain.
 import { V3Endpoint } from './ws/endpoint.js';
 import { HttpFront, type RouteHandler, type UpgradeHandler } from './http/http-front.js';
 import { SessionRegistry } from './session/registry.js';
+import { mountSse } from './sse/sse-routes.js';
 import type { SessionService } from './session/session-service.js';
 import type { Session, SessionLimits } from './session/session.js';
 import { createRedisParts } from './redis/redis-parts.js';
@@ -101,7 +102,7 @@ export class Gateway {
       this.lifecycle = parts.sessions;
     } else {
       this.broker = init.broker ?? new MemoryBroker(o.historySize, o.historyTtl, this.clock);
-      this.lifecycle = new SessionRegistry(limits, o.sessionTtlMs, this.clock, { onEnded });
+      this.lifecycle = new SessionRegistry(limits, o.sessionTtlMs, this.clock, { onEnded }, o.presenceLimit);
     }
     this.hub = new ChannelHub(this.broker, o.maxSubscriptions);
     const core: GatewayCore = {
@@ -133,6 +134,16 @@ export class Gateway {
       publish: (channel, data) => this.publish(channel, data),
       route: (method, path, handler, opts) => this.route(method, path, handler, opts),
     });
+    if (o.sse) {
+      mountSse({
+        options: o,
+        clock: this.clock,
+        logger: this.logger,
+        route: (method, path, handler) => this.route(method, path, handler),
+        accept: (wire, req) => this.endpoint.accept(wire, req),
+        accepting: () => this.front.acceptingUpgrades,
+      });
+    }
     hooks.set(this, {
       connections: this.endpoint.connections,
       front: this.front,
@@ -159,7 +170,8 @@ export class Gateway {
       });
     }
     const addr = this.server.address() as AddressInfo;
-    this.logger.info({ port: addr.port, host: addr.address, tls: this.isTls }, 'wsgate listening');
+    // The endpoints as URLs, so the first log line says where to connect (docs/operations.md "Start-up").
+    this.logger.info({ port: addr.port, host: addr.address, tls: this.isTls, urls: this.endpointUrls() }, 'wsgate listening');
     return { port: addr.port, host: addr.address };
   }
 
@@ -174,10 +186,24 @@ export class Gateway {
     return this.server instanceof https.Server;
   }
 
+  /** What this gateway serves, as URLs a local client can use (`v2`, `client`, `demo` only when mounted). */
+  endpointUrls(): Record<string, string> {
+    const urls: Record<string, string> = { v3: this.url('/api/ws') };
+    if (this.front.has('/ws')) urls.v2 = this.url('/ws');
+    if (this.front.has('/api/sse')) urls.sse = this.url('/api/sse');
+    urls.api = this.url('/api/');
+    urls.metrics = this.url('/metrics');
+    urls.health = this.url('/healthz');
+    if (this.front.has('/wsgate-client.js')) urls.client = this.url('/wsgate-client.js');
+    if (this.front.has('/demo')) urls.demo = this.url('/demo/');
+    return urls;
+  }
+
   /** A URL a local client can use, e.g. `url('/api/ws')` → `ws://127.0.0.1:8080/api/ws`. */
   url(path = '/api/ws'): string {
     const host = ['0.0.0.0', '::', ''].includes(this.options.host) ? '127.0.0.1' : this.options.host;
-    const scheme = path.startsWith('/api/ws') || path.startsWith('/ws') ? (this.isTls ? 'wss' : 'ws') : this.isTls ? 'https' : 'http';
+    // The two WebSocket endpoints (query string allowed); everything else — /wsgate-client.js included — is HTTP.
+    const scheme = /^\/(api\/)?ws(\?|$)/.test(path) ? (this.isTls ? 'wss' : 'ws') : this.isTls ? 'https' : 'http';
     return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${this.port}${path}`;
   }
 

@@ -4,13 +4,13 @@ import { CloseError, ProtocolError } from './errors.js';
 import { ClientEvent, type HelloPayload, type Profile, type StreamPosition } from './events.js';
 
 /**
- * Decoders of the client → server payloads (PROTOCOL.md §2): each takes the raw `payload` of a
+ * Decoders of the client → server payloads (docs/protocol.md §2.6): each takes the raw `payload` of a
  * decoded frame and returns it typed, or throws the error the protocol names for it — `bad_message`,
  * `bad_channel`, or close 4000 for a bad `client/hello`. The gateway and the HTTP API use these; no
  * other module checks payload shapes.
  */
 
-/** Room and channel names (PROTOCOL.md §5): the one name pattern of the protocol. */
+/** Room and channel names (docs/protocol.md §5.1): the one name pattern of the protocol. */
 export const NAME_PATTERN = /^[A-Za-z0-9_\-:./]{1,128}$/;
 /** Channel names: the protocol's name pattern. */
 export const CHANNEL_NAME = NAME_PATTERN;
@@ -150,4 +150,19 @@ function decodeResume(r: unknown): NonNullable<HelloPayload['resume']> {
     throw badHello('hello.resume needs {session_id: string, resume_token: string, last_seq: integer >= 0}');
   }
   return { session_id: r.session_id, resume_token: r.resume_token, last_seq: r.last_seq as number };
+}
+
+/** `room/list` payload: a page of the room's members (`limit` capped by the caller at `presence_limit`). */
+export interface RoomListPayload {
+  offset: number;
+  limit: number | undefined;
+}
+
+/** `room/list` payload; both fields optional. */
+export function decodeRoomList(payload: unknown): RoomListPayload {
+  const p = payload === undefined ? {} : objectPayload(payload, ClientEvent.RoomList);
+  const offset = p.offset ?? 0;
+  if (!Number.isSafeInteger(offset) || (offset as number) < 0) throw bad(`${ClientEvent.RoomList} offset must be an integer >= 0`);
+  if (p.limit !== undefined && (!Number.isSafeInteger(p.limit) || (p.limit as number) < 1)) throw bad(`${ClientEvent.RoomList} limit must be an integer >= 1`);
+  return { offset: offset as number, limit: p.limit as number | undefined };
 }

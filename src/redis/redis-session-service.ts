@@ -33,6 +33,8 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
   private readonly outboxes = new Map<string, Outbox>();
   /** Rosters read at attach, for the `system/init` sent right after. */
   private readonly rosters = new WeakMap<Session, SessionInfo[]>();
+  /** The latest roster read per room (room/list, room size). */
+  private readonly lastRoster = new Map<string, SessionInfo[]>();
   /** Created, not yet in Redis (attach announces them). */
   private readonly unannounced = new WeakSet<Session>();
   /** Disconnects Redis did not hear (it was away); told when it is back. */
@@ -107,6 +109,7 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
       this.track(session, lastSeq + 1);
     }
     this.rosters.set(session, c.roster);
+    this.noteRoster(c.room, c.roster);
     const box = this.outboxes.get(sessionId)!;
     for (const f of early) box.push(f.seq, f.text);
     for (const f of await this.store.frames(sessionId, Math.max(lastSeq + 1, box.expected), c.seq)) box.push(f.seq, f.text);
@@ -123,7 +126,9 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
       this.track(session, 1);
       this.queue.flush();
       try {
-        this.rosters.set(session, await this.store.create(session.id, session.resumeToken, session.room, session.profile, session.resumable));
+        const roster = await this.store.create(session.id, session.resumeToken, session.room, session.profile, session.resumable);
+        this.rosters.set(session, roster);
+        this.noteRoster(session.room, roster);
       } catch (err) {
         this.local.delete(session.id);
         this.outboxes.delete(session.id);
@@ -174,10 +179,25 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
     return this.local.values();
   }
 
-  roster(session: Session): SessionInfo[] {
-    const r = this.rosters.get(session) ?? [];
-    this.rosters.delete(session);
+  /**
+   * Big-room presence (docs/protocol.md §4.6) is not spread over processes yet: with Redis every room
+   * gets per-member presence events, as rooms under the limit do in memory.
+   */
+  readonly presenceLimit = Number.MAX_SAFE_INTEGER;
+
+  roster(room: string, self?: Session): SessionInfo[] {
+    const r = (self && this.rosters.get(self)) ?? this.lastRoster.get(room) ?? [];
+    if (self) this.rosters.delete(self);
     return r;
+  }
+
+  roomSize(room: string): number {
+    return this.lastRoster.get(room)?.length ?? 0;
+  }
+
+  /** `room/list` answers from the roster this process last read from Redis for the room (at a hello). */
+  page(room: string, offset: number, limit: number): SessionInfo[] {
+    return (this.lastRoster.get(room) ?? []).slice(offset, offset + limit);
   }
 
   async toOthers(session: Session, event: string, payload: unknown): Promise<void> {
@@ -319,6 +339,13 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
       if (box) for (const f of await this.store.frames(s.id, box.expected, Number.MAX_SAFE_INTEGER)) box.push(f.seq, f.text);
     }
     this.logger.info({ sessions: this.local.size, restored }, 'back in touch with Redis');
+  }
+
+  /** Remember a room's roster, for the 1,000 rooms most recently joined. */
+  private noteRoster(room: string, roster: SessionInfo[]): void {
+    this.lastRoster.delete(room);
+    this.lastRoster.set(room, roster);
+    if (this.lastRoster.size > 1000) this.lastRoster.delete(this.lastRoster.keys().next().value as string);
   }
 
   private track(session: Session, next: number): void {

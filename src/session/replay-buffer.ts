@@ -7,10 +7,13 @@ export interface BufferedFrame {
 /**
  * The un-acked server→client messages of one session, oldest first, bounded by count and bytes.
  * Overflow drops the oldest; a later resume that needs a dropped message is told `gap` — never
- * a silent loss.
+ * a silent loss. Seqs are contiguous (a session pushes every stream message it numbers), so only the
+ * texts are kept and a frame's seq is `firstSeq` + its index: no object per buffered message.
  */
 export class ReplayBuffer {
-  private frames: BufferedFrame[] = [];
+  private texts: string[] = [];
+  /** Seq of `texts[0]`. */
+  private firstSeq = 0;
   private head = 0;
   private bytes = 0;
 
@@ -23,19 +26,20 @@ export class ReplayBuffer {
 
   /** Store a frame just sent (or queued while disconnected). */
   push(seq: number, text: string): void {
-    this.frames.push({ seq, text });
+    if (this.texts.length === 0) this.firstSeq = seq;
+    else if (seq !== this.firstSeq + this.texts.length) throw new Error(`replay buffer: seq ${seq} does not follow ${this.firstSeq + this.texts.length - 1}`);
+    this.texts.push(text);
     this.bytes += text.length;
     while (this.length > this.maxMessages || (this.bytes > this.maxBytes && this.length > 1)) {
-      const old = this.frames[this.head++]!;
-      this.bytes -= old.text.length;
+      this.bytes -= this.texts[this.head++]!.length;
     }
     this.compact();
   }
 
   /** The client has everything ≤ `seq`: forget it. */
   ack(seq: number): void {
-    while (this.length > 0 && this.frames[this.head]!.seq <= seq) {
-      this.bytes -= this.frames[this.head]!.text.length;
+    while (this.length > 0 && this.firstSeq + this.head <= seq) {
+      this.bytes -= this.texts[this.head]!.length;
       this.head++;
     }
     this.compact();
@@ -50,7 +54,7 @@ export class ReplayBuffer {
   missingAfter(lastSeq: number, currentSeq: number): number | 'gap' {
     if (lastSeq < 0 || lastSeq > currentSeq) return 'gap';
     if (lastSeq === currentSeq) return 0;
-    const oldest = this.length > 0 ? this.frames[this.head]!.seq : Infinity;
+    const oldest = this.length > 0 ? this.firstSeq + this.head : Infinity;
     return oldest <= lastSeq + 1 ? currentSeq - lastSeq : 'gap';
   }
 
@@ -66,14 +70,16 @@ export class ReplayBuffer {
    */
   from(seq: number, limit: number): BufferedFrame[] {
     if (this.length === 0) return [];
-    const first = this.frames[this.head]!.seq;
-    const start = this.head + Math.max(0, seq - first);
-    return this.frames.slice(start, Math.min(this.frames.length, start + limit));
+    const start = this.head + Math.max(0, seq - (this.firstSeq + this.head));
+    const end = Math.min(this.texts.length, start + limit);
+    const out: BufferedFrame[] = [];
+    for (let i = start; i < end; i++) out.push({ seq: this.firstSeq + i, text: this.texts[i]! });
+    return out;
   }
 
   /** Messages held. */
   get length(): number {
-    return this.frames.length - this.head;
+    return this.texts.length - this.head;
   }
 
   /** Bytes held. */
@@ -81,9 +87,14 @@ export class ReplayBuffer {
     return this.bytes;
   }
 
+  /** Let acked frames go: all of them once everything is acked (the usual idle state), else in halves. */
   private compact(): void {
-    if (this.head > 1024 && this.head * 2 > this.frames.length) {
-      this.frames = this.frames.slice(this.head);
+    if (this.head > 0 && this.head === this.texts.length) {
+      this.texts = [];
+      this.head = 0;
+    } else if (this.head > 64 && this.head * 2 > this.texts.length) {
+      this.texts = this.texts.slice(this.head);
+      this.firstSeq += this.head;
       this.head = 0;
     }
   }

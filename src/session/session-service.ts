@@ -57,7 +57,7 @@ export interface SessionService {
    * hears `session/joined` (new) or `session/state` (resumed), and any expiry is cancelled.
    */
   attach(session: Session, link: SessionLink): Promise<void>;
-  /** `link` went away: end the session, or keep it `session_ttl` for a resume (PROTOCOL.md §4). */
+  /** `link` went away: end the session, or keep it `session_ttl` for a resume (docs/protocol.md §4.2). */
   detach(session: Session, link: SessionLink, how: DetachReason): Promise<void>;
   /** End a session now: it leaves its room, its buffer and subscriptions go. Idempotent. */
   end(session: Session, reason: EndReason): Promise<void>;
@@ -67,8 +67,17 @@ export interface SessionService {
   get(id: string): Session | undefined;
   /** Every live session of this process. */
   all(): Iterable<Session>;
-  /** The sessions of `session`'s room as its `system/init.sessions` lists them (call right after `attach`). */
-  roster(session: Session): SessionInfo[];
+  /**
+   * The room's sessions as listed in `system/init.sessions`: all of them, or in a room over `presenceLimit` that
+   * many, `self` first (docs/protocol.md §4.6).
+   */
+  roster(room: string, self?: Session): SessionInfo[];
+  /** Members of the room. */
+  roomSize(room: string): number;
+  /** Up to `limit` of the room's sessions from `offset` on, in joining order (`room/list`). */
+  page(room: string, offset: number, limit: number): SessionInfo[];
+  /** Members above which a room gets counts instead of per-member presence events. */
+  readonly presenceLimit: number;
   /** Send a stream message to every other session of `session`'s room (buffered for the disconnected ones). */
   toOthers(session: Session, event: string, payload: unknown): void | Promise<void>;
   /** Send a stream message to any session of the gateway (with a shared store, another process's too). undefined: unknown session. */
@@ -79,7 +88,7 @@ export interface SessionService {
   list(room: string | null): Promise<SessionSummary[]>;
   /** The client has every message up to `seq`: drop them from its replay buffer. */
   ack(session: Session, seq: number): void;
-  /** Record a client message id: false when it was processed before (the dedup window, PROTOCOL.md §2). */
+  /** Record a client message id: false when it was processed before (the dedup window, docs/protocol.md §2.4). */
   remember(session: Session, id: string): boolean | Promise<boolean>;
   /** Un-record an id whose message failed, so a retry is processed. */
   forget(session: Session, id: string): void;

@@ -1,14 +1,14 @@
 import { ErrorCode } from '../protocol/codes.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { ClientEvent, ServerEvent, type Frame } from '../protocol/events.js';
-import { decodeAck, decodeBroadcast, decodePublish, decodeSubscribe, decodeUnicast, decodeUnsubscribe } from '../protocol/payloads.js';
+import { decodeAck, decodeBroadcast, decodePublish, decodeRoomList, decodeSubscribe, decodeUnicast, decodeUnsubscribe } from '../protocol/payloads.js';
 import type { Session } from '../session/session.js';
 import type { GatewayCore } from './core.js';
 
 type Handler = (core: GatewayCore, session: Session, payload: unknown, frame: Frame) => void | Promise<void>;
 
 /**
- * The gateway's own client events (PROTOCOL.md §2). Everything else goes to application handlers.
+ * The gateway's own client events (docs/protocol.md §2.6). Everything else goes to application handlers.
  * A Map, not an object: an event named `constructor` or `__proto__` must not find Object.prototype.
  */
 const BUILTIN = new Map<string, Handler>([
@@ -44,6 +44,16 @@ const BUILTIN = new Map<string, Handler>([
     async (core, session, payload) => {
       const p = decodeBroadcast(payload);
       await core.sessions.toOthers(session, ServerEvent.Broadcast, { sender: session.id, subject: p.subject, body: p.body });
+    },
+  ],
+  [
+    ClientEvent.RoomList,
+    (core, session, payload) => {
+      const p = decodeRoomList(payload);
+      const limit = Math.min(p.limit ?? core.sessions.presenceLimit, core.sessions.presenceLimit);
+      const total = core.sessions.roomSize(session.room);
+      const sessions = core.sessions.page(session.room, p.offset, limit);
+      session.send(ServerEvent.RoomPage, { room: session.room, offset: p.offset, total, sessions });
     },
   ],
 ]);

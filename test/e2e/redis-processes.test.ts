@@ -124,7 +124,7 @@ test('--workers 2 --redis: one port, /metrics aggregates both workers, SIGTERM d
   await Promise.all(cs.map((c, i) => c.hello({ room: `w${i}` })));
   const text = (await api(p.base, 'GET', '/metrics')).body as string;
   // Each worker reports its own open connections; the sum over the workers is every client.
-  expect(text).toMatch(/^wsgate_connections 6$/m);
+  expect(text).toMatch(/^wsgate_connections\{transport="ws"\} 6$/m);
   p.child.kill('SIGTERM');
   const closes = await Promise.all(cs.map((c) => c.closed));
   expect(closes.map((c) => c.code)).toEqual(cs.map(() => 1012));

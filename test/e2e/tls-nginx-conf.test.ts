@@ -9,6 +9,7 @@ import type { Gateway } from '../../src/index.js';
 import { freePort } from '../../load/free-port.js';
 import { startNginx, type NginxHandle } from '../support/nginx.js';
 import { startGateway } from '../support/gateway.js';
+import { mountClientBundle } from '../../src/demo/client-bundle.js';
 
 /**
  * docs/nginx-wss.conf as shipped — only the ports, certificate paths and upstream are substituted —
@@ -42,6 +43,7 @@ beforeAll(async () => {
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
   ca = readFileSync(join(dir, 'cert.pem'));
   gw = await startGateway({ heartbeatInterval: 0 });
+  mountClientBundle(gw); // as the wsgate command does
   const doc = readFileSync(join(ROOT, 'docs/nginx-wss.conf'), 'utf8');
   const httpPort = await freePort();
   nginx = await startNginx({ upstreamPort: gw.port, config: (_dir, port) => configFrom(doc, { http: httpPort, https: port, upstream: gw.port }) });
@@ -83,8 +85,33 @@ test('wss through nginx reaches the gateway, with the browser Origin check passi
 test('health checks pass through; the backend API and metrics are not exposed', async () => {
   expect(await get('/healthz')).toBe(200);
   expect(await get('/readyz')).toBe(200);
+  expect(await get('/wsgate-client.js')).toBe(200); // the browser SDK, for pages on this origin
   expect(await get('/api/sessions')).toBe(404);
   expect(await get('/metrics')).toBe(404);
+});
+
+test('the SSE fallback passes: a ticket from POST /api/sse opens an event stream', async () => {
+  const call = (method: string, path: string): Promise<{ status: number; type: string; body: string }> =>
+    new Promise((res, rej) => {
+      const req = https.request(`https://127.0.0.1:${httpsPort}${path}`, { method, ca }, (r) => {
+        let body = '';
+        r.setEncoding('utf8');
+        r.on('data', (c: string) => {
+          body += c;
+          if (body.includes(': open')) r.destroy(); // a stream: stop after its first lines
+        });
+        r.on('close', () => res({ status: r.statusCode ?? 0, type: String(r.headers['content-type']), body }));
+      });
+      req.on('error', rej);
+      req.end();
+    });
+  const open = await call('POST', '/api/sse');
+  expect(open.status).toBe(200);
+  const { ticket } = JSON.parse(open.body) as { ticket: string };
+  const stream = await call('GET', `/api/sse/stream?ticket=${ticket}`);
+  expect(stream.status).toBe(200);
+  expect(stream.type).toMatch(/^text\/event-stream/);
+  expect(stream.body).toMatch(/^retry: \d+\n: open\n/);
 });
 
 (slow ? test : test.skip)('an idle wss connection outlives nginx default proxy_read_timeout (60 s) thanks to the 10 s pings', async () => {
