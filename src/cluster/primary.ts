@@ -28,56 +28,67 @@ export function isMetricsRequest(m: unknown): m is MetricsRequest {
  * same port (node:cluster hands them the listening socket), replaces a worker that dies
  * unexpectedly, answers a worker's `/metrics` with every worker's metrics merged by prom-client's
  * AggregatorRegistry, and on SIGTERM/SIGINT has every worker drain, then exits 0 once all have
- * exited (1 if one of them failed). Resolves with the exit code.
+ * exited (1 if one of them failed, 2 if one could not start). Resolves with the exit code.
  */
 export function runPrimary(count: number, logger: Logger): Promise<number> {
-  const aggregator = new AggregatorRegistry();
-  let stopping = false;
-  let failed = false;
-  let exitCode: number | undefined;
-  const fork = (): Worker => {
+  return new Promise((resolve) => {
+    const primary = new Primary(logger, resolve);
+    for (let i = 0; i < count; i++) primary.fork();
+    logger.info({ workers: count, pid: process.pid }, 'wsgate primary started');
+    cluster.on('exit', (worker, code, signal) => primary.exited(worker, code, signal));
+    process.on('SIGTERM', () => primary.stop('SIGTERM'));
+    process.on('SIGINT', () => primary.stop('SIGINT'));
+  });
+}
+
+class Primary {
+  private readonly aggregator = new AggregatorRegistry();
+  private stopping = false;
+  private failed = false;
+  private exitCode: number | undefined;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly done: (code: number) => void,
+  ) {}
+
+  fork(): void {
     const w = cluster.fork();
     w.on('message', (m: unknown) => {
       if (!isMetricsRequest(m)) return;
-      aggregator.clusterMetrics().then(
-        (text) => w.isConnected() && w.send({ type: 'wsgate:metrics', id: m.id, text } satisfies MetricsRequest),
-        (err: Error) => w.isConnected() && w.send({ type: 'wsgate:metrics', id: m.id, error: err.message } satisfies MetricsRequest),
+      const answer = (reply: Omit<MetricsRequest, 'type' | 'id'>): void => void (w.isConnected() && w.send({ type: 'wsgate:metrics', id: m.id, ...reply }));
+      this.aggregator.clusterMetrics().then(
+        (text) => answer({ text }),
+        (err: Error) => answer({ error: err.message }),
       );
     });
-    return w;
-  };
-  for (let i = 0; i < count; i++) fork();
-  logger.info({ workers: count, pid: process.pid }, 'wsgate primary started');
-  return new Promise((resolve) => {
-    cluster.on('exit', (worker, code, signal) => {
-      if (stopping) {
-        if (code !== 0) failed = true;
-        if (Object.keys(cluster.workers ?? {}).length === 0) resolve(exitCode ?? (failed ? 1 : 0));
-        return;
-      }
-      if (code === 2) {
-        // Bad configuration (e.g. Redis unreachable at start): every replacement would fail the same way.
-        logger.error({ worker: worker.process.pid }, 'a worker could not start (exit 2); stopping');
-        exitCode = 2;
-        stop('SIGTERM');
-        if (Object.keys(cluster.workers ?? {}).length === 0) resolve(2);
-        return;
-      }
-      // A worker that died is replaced (its clients resume on the others meanwhile); a crash loop is slowed down.
-      logger.warn({ worker: worker.process.pid, code, signal }, 'worker exited; starting another');
-      setTimeout(() => {
-        if (!stopping) fork();
-      }, 1000).unref();
-    });
-    const stop = (sig: NodeJS.Signals): void => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ signal: sig }, 'draining every worker');
-      const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
-      if (workers.length === 0) resolve(0);
-      for (const w of workers) w.process.kill('SIGTERM');
-    };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
-  });
+  }
+
+  exited(worker: Worker, code: number, signal: string): void {
+    if (!this.stopping && code === 2) {
+      // Bad configuration (e.g. Redis unreachable at start): every replacement would fail the same way.
+      this.logger.error({ worker: worker.process.pid }, 'a worker could not start (exit 2); stopping');
+      this.exitCode = 2;
+      this.stop('SIGTERM');
+    }
+    if (this.stopping) {
+      if (code !== 0) this.failed = true;
+      if (Object.keys(cluster.workers ?? {}).length === 0) this.done(this.exitCode ?? (this.failed ? 1 : 0));
+      return;
+    }
+    // A worker that died is replaced (its clients resume on the others meanwhile); a crash loop is slowed down.
+    this.logger.warn({ worker: worker.process.pid, code, signal }, 'worker exited; starting another');
+    setTimeout(() => {
+      if (!this.stopping) this.fork();
+    }, 1000).unref();
+  }
+
+  stop(signal: NodeJS.Signals): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.logger.info({ signal }, 'draining every worker');
+    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+    if (workers.length === 0) this.done(this.exitCode ?? 0);
+    for (const w of workers) w.process.kill('SIGTERM');
+  }
 }

@@ -84,6 +84,8 @@ export class RedisSessionStore {
     this.prefix = opts.prefix ?? DEFAULT_PREFIX;
     this.now = opts.now ?? Date.now;
     this.redis = openRedis(opts.url, 'wsgate-sessions') as Scripted;
+    // Without a listener ioredis prints every failed reconnect with a stack; the bus reports the outage instead (/readyz).
+    this.redis.on('error', () => undefined);
     for (const [name, script] of Object.entries(SCRIPTS)) this.redis.defineCommand(name, { numberOfKeys: 0, lua: script });
   }
 

@@ -159,3 +159,19 @@ describe('two gateways sharing a RedisBroker each', () => {
     expect([(await late.next('channel/message')).payload, (await late.next('channel/message')).payload]).toMatchObject([{ data: 'two' }, { data: 'three' }]);
   });
 });
+
+test('AUTH from the URL: the right password connects, a wrong one fails the start', async () => {
+  const secured = await startRedis({ password: 's3cret' });
+  try {
+    const ok = new RedisBroker({ url: secured.url, historySize: 10, historyTtl: 60 });
+    open.push(ok);
+    await ok.ready(5000);
+    expect((await ok.publish('auth', 1)).offset).toBe(1);
+    const wrong = new RedisBroker({ url: secured.url.replace('s3cret', 'wrong'), historySize: 10, historyTtl: 60 });
+    open.push(wrong);
+    await expect(wrong.ready(1500)).rejects.toThrow(/not reachable/);
+  } finally {
+    await Promise.all(open.splice(0).map((b) => b.close()));
+    await secured.stop();
+  }
+});
