@@ -17,6 +17,14 @@ export interface SessionLink {
   terminate(): void;
 }
 
+/**
+ * Where a session's stream messages go when a store shared by several processes (Redis) numbers
+ * and keeps them; the numbered frames come back through `Session.accept`, in seq order.
+ */
+export interface StreamSink {
+  send(session: Session, event: string, payloadJson: string | undefined, id: string | undefined): void;
+}
+
 /** Session lifecycle states. */
 export type SessionState = 'connected' | 'disconnected' | 'ended';
 
@@ -49,6 +57,8 @@ export class Session {
   disconnectedAt = 0;
   /** Who the hello's JWT said the client is (`sub`) and what it may do; undefined without JWT. Renewed by a resume. */
   auth: { userId: string; grants: Grants } | undefined;
+  /** Set when a shared store numbers this session's messages (see StreamSink); undefined: numbered here. */
+  sink: StreamSink | undefined;
 
   constructor(
     readonly id: string,
@@ -76,6 +86,12 @@ export class Session {
    */
   send(event: string, payload?: unknown, id?: string): number {
     if (this.state === 'ended') return -1;
+    if (this.sink) {
+      // Numbered by the shared store; the seq is not known yet (0).
+      this.sink.send(this, event, payload instanceof EncodedPayload ? payload.json : payload === undefined ? undefined : JSON.stringify(payload), id);
+      this.onSend?.(event);
+      return 0;
+    }
     const seq = ++this.seq;
     const text =
       payload instanceof EncodedPayload ? encodeFrameRaw(event, seq, id, payload.json) : encodeFrame({ event, seq, id, payload });
@@ -83,6 +99,14 @@ export class Session {
     this.link?.sendStream(seq, text);
     this.onSend?.(event);
     return seq;
+  }
+
+  /** A frame numbered by the shared store, offered in seq order: kept for replay, written if connected. */
+  accept(seq: number, text: string): void {
+    if (this.state === 'ended') return;
+    this.seq = seq;
+    this.buffer.push(seq, text);
+    this.link?.sendStream(seq, text);
   }
 
   /** Write a transient frame (no seq, never replayed): system/init, system/heartbeat, system/disconnect. */
