@@ -94,7 +94,7 @@ test('raw requests: always an HTTP answer or a close, and /healthz keeps answeri
       seen[key] = (seen[key] ?? 0) + 1;
       expect(outcome === 'closed' || /^HTTP\/1\.1 [1-4]\d\d/.test(outcome)).toBe(true);
     }),
-    { numRuns: Number(process.env.FC_RUNS ?? 500) },
+    { numRuns: Number(process.env.FC_RUNS ?? 500), endOnFailure: true },
   );
   await healthy();
   expect(Object.keys(seen).length).toBeGreaterThan(3); // the generator reaches several outcomes, not one
@@ -152,7 +152,7 @@ test('API bodies: 2xx or 4xx, never 5xx; a v3 and a v2 client receiving the acce
         expect(res.status).toBeLessThan(500);
       },
     ),
-    { numRuns: Number(process.env.FC_RUNS ?? 500) },
+    { numRuns: Number(process.env.FC_RUNS ?? 500), endOnFailure: true },
   );
   for (const path of ['/api/sessions/%ff', '/api/sessions/nope', '/api/sessions/..%2f..']) expect((await fetch(`${gw.base}${path}`, { method: 'DELETE' })).status).toBe(404);
   expect((await fetch(`${gw.base}/api/sessions?room=%ff%fe`)).status).toBe(200);
