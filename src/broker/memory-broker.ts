@@ -1,4 +1,5 @@
 import { nanoid } from 'nanoid';
+import { encodePayload } from '../protocol/codec.js';
 import type { StreamPosition } from '../protocol/events.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import type { Broker, BrokerListener, ChannelMessage, Recovery } from './broker.js';
@@ -28,6 +29,9 @@ export class MemoryBroker implements Broker {
   ) {}
 
   async publish(channel: string, data: unknown): Promise<StreamPosition> {
+    // Before an offset is taken: data that cannot be encoded for subscribers is refused here, so the
+    // channel's offsets never get a hole that a later recovery would fail on.
+    encodePayload(data);
     const stream = this.stream(channel);
     const message: ChannelMessage = { channel, offset: ++stream.offset, epoch: stream.epoch, data };
     if (this.historySize > 0) {

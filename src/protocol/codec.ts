@@ -53,7 +53,21 @@ export function encodeFrame(frame: Frame): string {
 export class EncodedPayload {
   readonly json: string;
   constructor(payload: unknown) {
-    this.json = JSON.stringify(payload);
+    this.json = encodePayload(payload) as string;
+  }
+}
+
+/**
+ * A payload's JSON text, or undefined for none (as `encodeFrame` leaves it out). Throws a TypeError for a
+ * value JSON cannot express (BigInt, a cycle, a throwing `toJSON`): callers encode first, then take a seq
+ * or an offset.
+ */
+export function encodePayload(payload: unknown): string | undefined {
+  if (payload === undefined) return undefined;
+  try {
+    return JSON.stringify(payload) as string | undefined;
+  } catch (err) {
+    throw new TypeError(`payload cannot be encoded as JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 }
 

@@ -1,4 +1,4 @@
-import { EncodedPayload, encodeFrame, encodeFrameRaw } from '../protocol/codec.js';
+import { EncodedPayload, encodeFrame, encodeFrameRaw, encodePayload } from '../protocol/codec.js';
 import type { TimerHandle } from '../time/clock.js';
 import type { Profile } from '../protocol/events.js';
 import { DedupWindow } from './dedup-window.js';
@@ -73,9 +73,11 @@ export class Session {
    */
   send(event: string, payload?: unknown, id?: string): number {
     if (this.state === 'ended') return -1;
+    // Encoded before the seq is taken: a payload JSON cannot express (a BigInt, a throwing toJSON, a cycle)
+    // throws here, and the session's seq has no hole that a later resume would trip over.
+    const json = payload instanceof EncodedPayload ? payload.json : encodePayload(payload);
     const seq = ++this.seq;
-    const text =
-      payload instanceof EncodedPayload ? encodeFrameRaw(event, seq, id, payload.json) : encodeFrame({ event, seq, id, payload });
+    const text = encodeFrameRaw(event, seq, id, json);
     this.buffer.push(seq, text);
     this.link?.sendStream(seq, text);
     this.onSend?.(event);
