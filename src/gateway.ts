@@ -19,7 +19,9 @@ import { createServer, reloadTls } from './http/tls.js';
 import type { Connection } from './ws/connection.js';
 import { drainConnections, type DrainParts, type DrainResult } from './ws/drain.js';
 import { V3Endpoint } from './ws/endpoint.js';
-import { HttpFront, type RouteHandler, type UpgradeHandler } from './http/http-front.js';
+import { ConnectionLimiter } from './http/connection-limits.js';
+import { HttpFront, refuseUpgrade, type RouteHandler, type UpgradeHandler } from './http/http-front.js';
+import { trustedProxies } from './http/trusted-proxies.js';
 import { SessionRegistry } from './session/registry.js';
 import type { Session } from './session/session.js';
 
@@ -80,6 +82,7 @@ export class Gateway {
     this.hub = new ChannelHub(this.broker, o.maxSubscriptions);
     const onSend = (event: string): void => this.metrics.countOut(event);
     this.lifecycle = new SessionRegistry({ ...o, onSend }, o.sessionTtlMs, this.clock, {
+      onEvicted: () => this.metrics.sessionsEvicted.inc(),
       onEnded: (s, reason) => {
         this.hub.removeSession(s);
         this.logger.debug({ session: s.id, reason }, 'session ended');
@@ -95,9 +98,11 @@ export class Gateway {
       authenticate: init.authenticate,
     };
     this.endpoint = new V3Endpoint(core, this.clock);
-    this.front = new HttpFront(this.logger, o.allowedOrigins);
+    this.front = new HttpFront(this.logger, o.allowedOrigins, new ConnectionLimiter(o, trustedProxies(o.trustProxy)));
     this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayload, perMessageDeflate: false, clientTracking: false });
     this.front.mountUpgrade('/api/ws', (req, socket, head) => {
+      // Connections not yet identified cost memory and prove nothing: their number is bounded before the upgrade.
+      if (o.maxPendingHellos > 0 && this.endpoint.pendingHellos >= o.maxPendingHellos) return refuseUpgrade(socket, 503, 'Service Unavailable');
       this.wss.handleUpgrade(req, socket, head, (ws) => this.endpoint.accept(ws, req));
     });
     this.server = init.server ?? createServer(o);

@@ -71,13 +71,17 @@ export function encodePayload(payload: unknown): string | undefined {
   }
 }
 
-/** Encode a frame whose payload is already JSON text. */
+/**
+ * Encode a frame whose payload is already JSON text. Built with `join`, which makes one flat string:
+ * `+=` would make a rope of pieces that a replay buffer then holds at several times the frame's length.
+ */
 export function encodeFrameRaw(event: string, seq: number | undefined, id: string | undefined, payloadJson: string | undefined): string {
-  let out = `{"event":${JSON.stringify(event)}`;
-  if (seq !== undefined) out += `,"seq":${seq}`;
-  if (id !== undefined) out += `,"id":${JSON.stringify(id)}`;
-  if (payloadJson !== undefined) out += `,"payload":${payloadJson}`;
-  return `${out}}`;
+  const parts = ['{"event":', JSON.stringify(event)];
+  if (seq !== undefined) parts.push(',"seq":', String(seq));
+  if (id !== undefined) parts.push(',"id":', JSON.stringify(id));
+  if (payloadJson !== undefined) parts.push(',"payload":', payloadJson);
+  parts.push('}');
+  return parts.join('');
 }
 
 /** Is `value` a plain JSON object (not null, not an array)? */

@@ -4,6 +4,7 @@ import { CloseCode, closeEndsSession } from '../protocol/codes.js';
 import { EncodedPayload } from '../protocol/codec.js';
 import { ServerEvent, type Profile, type SessionInfo } from '../protocol/events.js';
 import type { Clock } from '../time/clock.js';
+import { DisconnectedBudget } from './disconnected-budget.js';
 import { Session, type SessionLimits, type SessionLink } from './session.js';
 import type { DetachReason, EndReason, ResumeResult, SessionService } from './session-service.js';
 
@@ -12,6 +13,15 @@ export type { EndReason, ResumeResult } from './session-service.js';
 /** Hooks the registry calls; the channel hub and the log plug in here. */
 export interface RegistryHooks {
   onEnded?(session: Session, reason: EndReason): void;
+  /** A disconnected session was ended early to keep the disconnected budget (before `onEnded`). */
+  onEvicted?(session: Session): void;
+}
+
+/** Session limits plus the global budget of disconnected sessions (0 = no bound). */
+export interface RegistryLimits extends SessionLimits {
+  maxDisconnectedSessions: number;
+  /** Bytes: replay buffers as held, profiles, and a fixed overhead per session. */
+  maxDisconnectedBytes: number;
 }
 
 const TOMBSTONE_MAX = 10_000;
@@ -28,19 +38,30 @@ export class SessionRegistry implements SessionService {
   private readonly unannounced = new WeakMap<Session, EncodedPayload>();
   /** Ids of sessions that expired recently, so a late resume hears `expired`, not `unknown_session`. */
   private readonly tombstones = new Set<string>();
+  private readonly limits: SessionLimits;
+  private readonly budget: DisconnectedBudget;
 
   constructor(
-    private readonly limits: SessionLimits,
+    limits: RegistryLimits,
     /** How long a disconnected session is kept, ms. */
     private readonly ttlMs: number,
     private readonly clock: Clock,
     private readonly hooks: RegistryHooks = {},
-  ) {}
+  ) {
+    this.limits = { ...limits, onHeld: (s) => this.budget.update(s) };
+    this.budget = new DisconnectedBudget(limits.maxDisconnectedSessions, limits.maxDisconnectedBytes, (s) => {
+      this.hooks.onEvicted?.(s);
+      // Reported as expired: to its client (resume_error) and to its room, it is a session_ttl cut short.
+      this.endNow(s, 'expired');
+    });
+  }
 
   async create(room: string, profile: Profile, resumable: boolean): Promise<Session> {
     const session = new Session(nanoid(), randomBytes(24).toString('base64url'), room, profile, resumable, this.limits, this.clock.now());
     // Encoded before anything is recorded: a profile the room cannot be sent fails here, leaving nothing.
-    this.unannounced.set(session, new EncodedPayload({ id: session.id, profile }));
+    const joined = new EncodedPayload({ id: session.id, profile });
+    this.unannounced.set(session, joined);
+    session.profileBytes = joined.json.length;
     return session;
   }
 
@@ -62,6 +83,7 @@ export class SessionRegistry implements SessionService {
     const joined = this.unannounced.get(session);
     if (session.link && session.link !== link) session.link.close(CloseCode.Replaced, 'session resumed by another connection');
     this.cancelExpiry(session);
+    this.budget.remove(session);
     session.link = link;
     if (joined) {
       this.unannounced.delete(session);
@@ -85,6 +107,7 @@ export class SessionRegistry implements SessionService {
     this.toOthers(session, ServerEvent.State, { id: session.id, is_connected: false });
     this.cancelExpiry(session);
     session.expiry = this.clock.setTimeout(() => void this.expire(session), this.ttlMs);
+    this.budget.add(session);
   }
 
   async end(session: Session, reason: EndReason): Promise<void> {
@@ -107,6 +130,11 @@ export class SessionRegistry implements SessionService {
     return this.sessions.size;
   }
 
+  /** Disconnected sessions held, and the bytes the disconnected budget counts for them. */
+  get disconnected(): { count: number; bytes: number } {
+    return { count: this.budget.count, bytes: this.budget.size };
+  }
+
   roster(room: string): SessionInfo[] {
     return [...(this.rooms.get(room) ?? [])].map((s) => ({ id: s.id, profile: s.profile, is_connected: s.isConnected }));
   }
@@ -123,6 +151,7 @@ export class SessionRegistry implements SessionService {
     for (const s of this.sessions.values()) {
       s.state = 'ended';
       this.cancelExpiry(s);
+      this.budget.remove(s);
       s.link = undefined;
       this.hooks.onEnded?.(s, 'shutdown');
     }
@@ -143,6 +172,7 @@ export class SessionRegistry implements SessionService {
     if (session.state === 'ended') return;
     session.state = 'ended';
     this.cancelExpiry(session);
+    this.budget.remove(session);
     session.link = undefined;
     this.unannounced.delete(session);
     if (this.sessions.get(session.id) !== session) return; // never attached: nobody heard of it

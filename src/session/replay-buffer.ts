@@ -5,52 +5,72 @@ export interface BufferedFrame {
 }
 
 /**
+ * What one held frame costs beyond its characters, bytes: the string's header (16), its slots in the
+ * text and cost arrays (8 + 8), V8's 8-byte alignment and the arrays' spare capacity. Measured: 42 bytes
+ * per frame of 1.5 million held frames of about 100 characters (load/results/memory-abuse.md).
+ */
+export const FRAME_OVERHEAD_BYTES = 40;
+
+/**
+ * The memory a frame's text really takes in V8: one byte per character when every character is
+ * Latin-1, two otherwise, plus FRAME_OVERHEAD_BYTES. The text must be flat (see `encodeFrameRaw`):
+ * a rope of concatenated pieces costs several times its length.
+ */
+export function frameCost(text: string): number {
+  return (WIDE_CHAR.test(text) ? text.length * 2 : text.length) + FRAME_OVERHEAD_BYTES;
+}
+
+const WIDE_CHAR = /[^\u0000-\u00ff]/;
+
+/**
  * The un-acked server→client messages of one session, oldest first, bounded by count and bytes.
  * Overflow drops the oldest; a later resume that needs a dropped message is told `gap` — never
- * a silent loss.
+ * a silent loss. Frames are contiguous (every stream message is pushed), so only their texts are
+ * stored, from `first` on: no object per frame.
  */
 export class ReplayBuffer {
-  private frames: BufferedFrame[] = [];
+  private texts: string[] = [];
+  /** Cost (frameCost) of each text, parallel to `texts`. */
+  private costs: number[] = [];
   private head = 0;
+  /** seq of texts[head]. */
+  private first = 1;
   private bytes = 0;
 
   constructor(
     /** Bound, messages. */
     private readonly maxMessages: number,
-    /** Bound, bytes (UTF-16 length of the frame text, close to its UTF-8 size for JSON). */
+    /** Bound, bytes as really held (frameCost: characters by their width in memory, plus overhead). */
     private readonly maxBytes: number,
   ) {}
 
-  /** Store a frame just sent (or queued while disconnected). */
+  /** Store a frame just sent (or queued while disconnected). `seq` follows the last one pushed. */
   push(seq: number, text: string): void {
-    this.frames.push({ seq, text });
-    this.bytes += text.length;
-    while (this.length > this.maxMessages || (this.bytes > this.maxBytes && this.length > 1)) {
-      const old = this.frames[this.head++]!;
-      this.bytes -= old.text.length;
-    }
+    if (this.length === 0) this.first = seq;
+    const cost = frameCost(text);
+    this.texts.push(text);
+    this.costs.push(cost);
+    this.bytes += cost;
+    while (this.length > this.maxMessages || (this.bytes > this.maxBytes && this.length > 1)) this.dropOldest();
     this.compact();
   }
 
   /** The client has everything ≤ `seq`: forget it. */
   ack(seq: number): void {
-    while (this.length > 0 && this.frames[this.head]!.seq <= seq) {
-      this.bytes -= this.frames[this.head]!.text.length;
-      this.head++;
-    }
+    while (this.length > 0 && this.first <= seq) this.dropOldest();
     this.compact();
   }
 
   /**
    * How many messages a resume from `lastSeq` replays — or `'gap'` when some of them are gone
    * (dropped by overflow, or acked by a client now claiming it never got them). Frames are
-   * contiguous and the newest is `currentSeq` (every stream message is pushed), so the oldest held
-   * seq decides. `currentSeq` is the session's last assigned seq.
+   * contiguous and the newest is `currentSeq`, so the oldest held seq decides. `currentSeq` is the
+   * session's last assigned seq.
    */
   missingAfter(lastSeq: number, currentSeq: number): number | 'gap' {
     if (lastSeq < 0 || lastSeq > currentSeq) return 'gap';
     if (lastSeq === currentSeq) return 0;
-    const oldest = this.length > 0 ? this.frames[this.head]!.seq : Infinity;
+    const oldest = this.length > 0 ? this.first : Infinity;
     return oldest <= lastSeq + 1 ? currentSeq - lastSeq : 'gap';
   }
 
@@ -66,24 +86,40 @@ export class ReplayBuffer {
    */
   from(seq: number, limit: number): BufferedFrame[] {
     if (this.length === 0) return [];
-    const first = this.frames[this.head]!.seq;
-    const start = this.head + Math.max(0, seq - first);
-    return this.frames.slice(start, Math.min(this.frames.length, start + limit));
+    const skip = Math.max(0, seq - this.first);
+    const start = this.head + skip;
+    const end = Math.min(this.texts.length, start + limit);
+    const out: BufferedFrame[] = [];
+    for (let i = start; i < end; i++) out.push({ seq: this.first + (i - this.head), text: this.texts[i]! });
+    return out;
   }
 
   /** Messages held. */
   get length(): number {
-    return this.frames.length - this.head;
+    return this.texts.length - this.head;
   }
 
-  /** Bytes held. */
+  /** Bytes held, as really taken in memory (frameCost of each frame). */
   get size(): number {
     return this.bytes;
   }
 
+  private dropOldest(): void {
+    this.bytes -= this.costs[this.head]!;
+    // Release the string now, not at the next compaction.
+    this.texts[this.head] = '';
+    this.head++;
+    this.first++;
+  }
+
   private compact(): void {
-    if (this.head > 1024 && this.head * 2 > this.frames.length) {
-      this.frames = this.frames.slice(this.head);
+    if (this.length === 0) {
+      this.texts = [];
+      this.costs = [];
+      this.head = 0;
+    } else if (this.head > 64 && this.head * 2 > this.texts.length) {
+      this.texts = this.texts.slice(this.head);
+      this.costs = this.costs.slice(this.head);
       this.head = 0;
     }
   }

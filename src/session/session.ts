@@ -26,6 +26,8 @@ export interface SessionLimits {
   dedupWindow: number;
   /** Observer for every stream message sent (metrics). */
   onSend?: (event: string) => void;
+  /** Called after a message was queued while no connection is attached (the disconnected budget). */
+  onHeld?: (session: Session) => void;
 }
 
 /**
@@ -46,6 +48,8 @@ export class Session {
   expiry: TimerHandle | undefined;
   /** Clock time (ms) of the last disconnect, for `GET /api/sessions`. */
   disconnectedAt = 0;
+  /** Bytes of the profile's JSON (set by the session service), counted in the disconnected budget. */
+  profileBytes = 0;
 
   constructor(
     readonly id: string,
@@ -62,9 +66,11 @@ export class Session {
     this.buffer = new ReplayBuffer(limits.bufferMaxMessages, limits.bufferMaxBytes);
     this.dedup = new DedupWindow(limits.dedupWindow);
     this.onSend = limits.onSend;
+    this.onHeld = limits.onHeld;
   }
 
   private readonly onSend: ((event: string) => void) | undefined;
+  private readonly onHeld: ((session: Session) => void) | undefined;
 
   /**
    * Send a stream message: it gets the next seq, is kept for replay until acked, and is written
@@ -79,7 +85,8 @@ export class Session {
     const seq = ++this.seq;
     const text = encodeFrameRaw(event, seq, id, json);
     this.buffer.push(seq, text);
-    this.link?.sendStream(seq, text);
+    if (this.link) this.link.sendStream(seq, text);
+    else if (this.state === 'disconnected') this.onHeld?.(this);
     this.onSend?.(event);
     return seq;
   }

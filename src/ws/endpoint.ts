@@ -22,6 +22,8 @@ type LivenessTarget = PingTarget & HeartbeatTarget;
  */
 export class V3Endpoint {
   readonly connections = new Set<Connection>();
+  /** Open connections that have not finished `client/hello` yet (bounded by `max_pending_hellos`). */
+  private readonly awaitingHello = new Set<Connection>();
   readonly pinger: TransportPinger | undefined;
   readonly heartbeat: AppHeartbeat | undefined;
 
@@ -61,6 +63,7 @@ export class V3Endpoint {
       },
     });
     this.connections.add(conn);
+    this.awaitingHello.add(conn);
     this.core.metrics.connections.inc();
     // The liveness port: both layers talk to the connection through this narrow object.
     const target: LivenessTarget = {
@@ -110,6 +113,7 @@ export class V3Endpoint {
       await acceptHello(this.core, conn, frame);
       if (conn.state !== 'hello') return; // closed while authenticating
       conn.state = 'open';
+      this.awaitingHello.delete(conn);
       this.heartbeat?.add(target);
       conn.log.debug({ session: conn.session?.id }, 'hello accepted');
       return;
@@ -141,6 +145,7 @@ export class V3Endpoint {
 
   private closed(conn: Connection, target: LivenessTarget, code: number, byServer: boolean): void {
     this.connections.delete(conn);
+    this.awaitingHello.delete(conn);
     this.core.metrics.connections.dec();
     this.core.metrics.closes.inc({ code: String(code) });
     this.pinger?.remove(target);
@@ -149,6 +154,11 @@ export class V3Endpoint {
     conn.log.debug({ code, byServer, session: session?.id }, 'connection closed');
     if (!session) return;
     this.core.sessions.detach(session, conn, { code, byServer }).catch((err: unknown) => conn.log.error({ err }, 'session detach failed'));
+  }
+
+  /** Connections open but not past `client/hello` yet. */
+  get pendingHellos(): number {
+    return this.awaitingHello.size;
   }
 
   /** Stop both liveness layers (gateway close). */
