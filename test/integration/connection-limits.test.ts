@@ -1,0 +1,78 @@
+import WebSocket from 'ws';
+import type { Gateway, GatewayInit } from '../../src/index.js';
+import { startGateway } from '../support/gateway.js';
+import { until } from '../support/http-api.js';
+
+const open: WebSocket[] = [];
+let gw: Gateway | undefined;
+afterEach(async () => {
+  for (const ws of open.splice(0)) ws.terminate();
+  await gw?.close();
+  gw = undefined;
+});
+
+/** Try an upgrade to /api/ws; resolves with 101 (then the socket stays open) or the refusal's status. */
+function upgrade(g: Gateway, opts: { localAddress?: string; forwardedFor?: string } = {}): Promise<number> {
+  return new Promise((resolve) => {
+    const headers = opts.forwardedFor ? { 'x-forwarded-for': opts.forwardedFor } : undefined;
+    const ws = new WebSocket(g.url('/api/ws'), { localAddress: opts.localAddress, headers });
+    open.push(ws);
+    ws.once('open', () => resolve(101));
+    ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.once('error', () => resolve(-1));
+  });
+}
+
+async function gateway(init: GatewayInit): Promise<Gateway> {
+  gw = await startGateway({ heartbeatInterval: 0, pingInterval: 0, ...init });
+  return gw;
+}
+
+describe('connection limits are enforced before the upgrade', () => {
+  test('--max-connections: over it → 503; a closed connection frees its place', async () => {
+    const g = await gateway({ maxConnections: 2, maxConnectionsPerIp: 0 });
+    expect(await upgrade(g)).toBe(101);
+    expect(await upgrade(g)).toBe(101);
+    expect(await upgrade(g)).toBe(503);
+    open[0]!.close(1000);
+    await until(async () => (await upgrade(g)) === 101, 3000, 'a place after a close');
+  });
+
+  test('--max-connections-per-ip: the third connection of one address → 429, another address still gets in', async () => {
+    const g = await gateway({ maxConnectionsPerIp: 2 });
+    expect(await upgrade(g, { localAddress: '127.0.0.2' })).toBe(101);
+    expect(await upgrade(g, { localAddress: '127.0.0.2' })).toBe(101);
+    expect(await upgrade(g, { localAddress: '127.0.0.2' })).toBe(429);
+    expect(await upgrade(g, { localAddress: '127.0.0.3' })).toBe(101);
+  });
+
+  test('X-Forwarded-For names the client only when the peer is a trusted proxy', async () => {
+    // Loopback is trusted by default: behind a local nginx each client is counted by its own address.
+    const g = await gateway({ maxConnectionsPerIp: 1 });
+    expect(await upgrade(g, { forwardedFor: '203.0.113.7' })).toBe(101);
+    expect(await upgrade(g, { forwardedFor: '203.0.113.7' })).toBe(429);
+    expect(await upgrade(g, { forwardedFor: '203.0.113.8' })).toBe(101);
+    // A client cannot escape its count by prepending addresses: the rightmost untrusted entry is the one.
+    expect(await upgrade(g, { forwardedFor: '198.51.100.1, 203.0.113.7' })).toBe(429);
+    // A garbage entry stops the walk at the proxy's own address.
+    expect(await upgrade(g, { forwardedFor: 'not-an-address' })).toBe(101);
+    expect(await upgrade(g, { forwardedFor: '[::1]:80' })).toBe(429);
+  });
+
+  test('with --trust-proxy none, X-Forwarded-For is ignored', async () => {
+    const g = await gateway({ maxConnectionsPerIp: 1, trustProxy: ['none'] });
+    expect(await upgrade(g, { forwardedFor: '203.0.113.7' })).toBe(101);
+    expect(await upgrade(g, { forwardedFor: '203.0.113.8' })).toBe(429);
+  });
+
+  test('--max-pending-hellos: connections that have not said hello are bounded; a hello frees a place', async () => {
+    const g = await gateway({ maxPendingHellos: 2 });
+    expect(await upgrade(g)).toBe(101);
+    expect(await upgrade(g)).toBe(101);
+    expect(await upgrade(g)).toBe(503);
+    const init = new Promise((resolve) => open[0]!.once('message', resolve));
+    open[0]!.send(JSON.stringify({ event: 'client/hello', payload: {} }));
+    await init;
+    expect(await upgrade(g)).toBe(101);
+  });
+});
