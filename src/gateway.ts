@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { createLogger } from './logger.js';
 import { WebSocketServer } from 'ws';
@@ -108,7 +109,7 @@ export class Gateway {
     this.server = init.server ?? createServer(o);
     this.server.on('request', this.front.onRequest);
     this.server.on('upgrade', this.front.onUpgrade);
-    this.server.on('clientError', (_err, socket) => socket.destroy());
+    this.server.on('clientError', answerClientError);
     mountProbes(this.front, this.metrics.registry);
     mountApi({
       options: o,
@@ -280,6 +281,18 @@ export class Gateway {
     }
     return { connected, disconnected, buffered };
   }
+}
+
+/**
+ * A request Node's HTTP parser refused (headers over 16 KB, a malformed line): answer 431 or 400 when the
+ * socket can still take it, then drop it. Node's own default would do the same, but a listener replaces it.
+ */
+function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (socket.writable && !(socket as Duplex & { _httpMessage?: unknown })._httpMessage) {
+    const [status, text] = err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  }
+  socket.destroy();
 }
 
 /** Parts of a gateway only tests reach (not exported from the package; see `gatewayTestHooks`). */
