@@ -7,6 +7,7 @@ import { parseCli } from '../src/cli.js';
 import { ConfigError } from '../src/config.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
 import { installSignalHandlers } from './signals.js';
+import { mountClientBundle } from '../src/demo/client-bundle.js';
 import { mountDemo } from '../src/demo/mount-demo.js';
 import { mountLegacyAdapter } from '../legacy-adapter/index.js';
 import { runLegacyCli } from '../legacy-adapter/cli.js';
@@ -32,6 +33,8 @@ async function main(argv: string[]): Promise<number | undefined> {
     gateway.logger.fatal({ err }, 'uncaught exception; exiting');
     process.exit(1);
   });
+  // The browser SDK at /wsgate-client.js, so the snippet in docs/client.md works against the command as is.
+  mountClientBundle(gateway);
   if (req.options.legacy) mountLegacyAdapter(gateway);
   if (req.options.demo) mountDemo(gateway);
   await gateway.listen();

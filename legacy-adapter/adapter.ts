@@ -55,7 +55,7 @@ export function validateAdapterOptions(o: LegacyAdapterOptions): void {
   );
 }
 
-/** Create a legacy adapter (PROTOCOL.md §7): one upstream v3 connection per v2 client. */
+/** Create a legacy adapter (docs/protocol.md §7): one upstream v3 connection per v2 client. */
 export function createLegacyAdapter(options: LegacyAdapterOptions): LegacyAdapter {
   validateAdapterOptions(options);
   const logger = options.logger ?? pino({ level: 'silent' });

@@ -1,5 +1,5 @@
 /**
- * The v2 legacy adapter (PROTOCOL.md §7): v2 clients through the v3 gateway.
+ * The v2 legacy adapter (docs/protocol.md §7): v2 clients through the v3 gateway.
  * See docs/legacy-adapter.md.
  */
 export { createLegacyAdapter, validateAdapterOptions, DEFAULT_MAX_PAYLOAD } from './adapter.js';

@@ -54,7 +54,7 @@ type State = 'connecting' | 'ready' | 'closing' | 'closed';
 type Queued = { kind: 'text' | 'ping'; data: string | Buffer };
 
 /**
- * One v2 client and its own upstream v3 connection (PROTOCOL.md §7). Translates frames both ways and
+ * One v2 client and its own upstream v3 connection (docs/protocol.md §7). Translates frames both ways and
  * relays ping/pong frames with their payloads in both directions: neither socket answers pings by
  * itself (`autoPong: false`), so the gateway's `ping_timeout` measures the real v2 client end to end.
  */

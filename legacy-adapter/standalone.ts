@@ -9,7 +9,7 @@ export interface LegacyServerOptions extends LegacyAdapterOptions {
   port: number;
   /** Address to bind. Default `0.0.0.0`. */
   host?: string;
-  /** Allowed `Origin` values for `/ws` upgrades (exact, or `*`). Empty: the Origin's hostname must equal the Host header's (the gateway's rule, PROTOCOL.md §1). */
+  /** Allowed `Origin` values for `/ws` upgrades (exact, or `*`). Empty: the Origin's hostname must equal the Host header's (the gateway's rule, docs/protocol.md §1.2). */
   allowedOrigins?: string[];
 }
 

@@ -1,5 +1,5 @@
 /**
- * The v2 ⇄ v3 translation tables of PROTOCOL.md §7, as data: one entry per event that is not
+ * The v2 ⇄ v3 translation tables of docs/protocol.md §7.2 and §7.3, as data: one entry per event that is not
  * passed through generically. Pure functions, no sockets — the proxy only looks things up here.
  */
 import { ClientEvent, ErrorCode, ServerEvent, isObject, type Frame } from '../src/protocol/index.js';

@@ -1,7 +1,7 @@
 import { ErrorCode, isObject, parseJsonBounded } from '../src/protocol/index.js';
 
 /**
- * A v2 frame (PROTOCOL.md §7): one flat JSON object, `{"event": "...", ...fields}`.
+ * A v2 frame (docs/protocol.md §7.1): one flat JSON object, `{"event": "...", ...fields}`.
  * There is no `payload` wrapper, no `seq` and no `id` in v2.
  */
 export interface V2Frame {

@@ -6,7 +6,7 @@ export const ADAPTER_PING_PAYLOAD: Buffer = Buffer.from('wsgate:legacy');
 /**
  * After a relayed upstream ping the upstream is expected to ping again one interval later; allow
  * this share of an interval for its timer jitter before stepping in, so both sides do not ping
- * on the same beat (PROTOCOL.md §7 point 2 then still holds: the upstream's pings keep the leg busy).
+ * on the same beat (docs/protocol.md §7.4 point 2 then still holds: the upstream's pings keep the leg busy).
  */
 export const UPSTREAM_GRACE = 0.25;
 
@@ -18,7 +18,7 @@ export interface V2PingTarget {
 }
 
 /**
- * Keeps the v2 leg from going silent (PROTOCOL.md §7 points 2 and 4): when no ping has crossed
+ * Keeps the v2 leg from going silent (docs/protocol.md §7.4 point 2): when no ping has crossed
  * the leg for `intervalMs` — the upstream sends none, or stopped — the adapter pings the v2 client
  * itself, and a pong echoing its payload must come back within `timeoutMs`.
  * Its pongs are answered to the adapter and never relayed upstream.

@@ -13,6 +13,8 @@ export interface LoadArgs {
   /** Existing deployment, e.g. `wss://chat.example.com` (v3 at /api/ws, v2 at /ws). Empty: start our own. */
   target: string;
   json: string;
+  /** Also write the HTML report with charts here ('' = no). */
+  html: string;
   /** Client worker processes. 0: one per 2,500 clients. */
   workers: number;
   /** New connections per second, all workers together. */
@@ -53,6 +55,7 @@ Options:
   --via nginx|direct   put nginx in front of the gateway (default nginx)
   --target URL         use an existing deployment instead, e.g. wss://chat.example.com (v3 /api/ws, v2 /ws)
   --json FILE          also write the report as JSON
+  --html FILE          also write an HTML report with charts over time (works offline: the chart library is inlined)
   --workers N          client worker processes (default: one per 2,500 clients)
   --connect-rate R     new connections per second (default 1000)
   --room-size N        v3 clients per room (default 10; control: 1)
@@ -90,7 +93,7 @@ export function parseArgs(argv: string[]): LoadArgs {
       else raw.set(a.slice(2), argv[++i] ?? '');
     } else throw new UsageError(`unexpected argument ${a}`);
   }
-  const known = ['scenario', 'clients', 'v2-share', 'duration', 'via', 'target', 'json', 'workers', 'connect-rate',
+  const known = ['scenario', 'clients', 'v2-share', 'duration', 'via', 'target', 'json', 'html', 'workers', 'connect-rate',
     'room-size', 'rate', 'drop-share', 'publish-rate', 'api-key', 'password'];
   for (const k of raw.keys()) if (!known.includes(k)) throw new UsageError(`unknown option --${k}`);
   const name = raw.get('scenario') ?? '';
@@ -110,6 +113,7 @@ export function parseArgs(argv: string[]): LoadArgs {
     via,
     target: target.replace(/\/+$/, ''),
     json: get('json') ?? '',
+    html: get('html') ?? '',
     workers: get('workers') !== undefined ? Math.round(num('--workers', get('workers'), 1, 64)) : 0,
     connectRate: get('connect-rate') !== undefined ? num('--connect-rate', get('connect-rate'), 1) : d.connectRate,
     roomSize: get('room-size') !== undefined ? Math.round(num('--room-size', get('room-size'), 1)) : d.roomSize,
@@ -131,6 +135,7 @@ function defaultsFor(name: ScenarioName): LoadArgs {
     via: 'nginx',
     target: '',
     json: '',
+    html: '',
     workers: 0,
     connectRate: 1000,
     roomSize: s.defaults.roomSize,

@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs, usage, UsageError, type LoadArgs } from './args.js';
 import { renderTable } from './report.js';
+import { renderHtml } from './report-html.js';
 import { Resources, runScenario } from './run.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -36,6 +37,7 @@ async function main(argv: string[]): Promise<number> {
     if (interrupted) return 130;
     process.stdout.write(`\n${renderTable(report)}\n`);
     if (args.json) writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
+    if (args.html) writeFileSync(args.html, renderHtml(report));
     return report.pass ? 0 : 1;
   } catch (err) {
     await res.stopAll();

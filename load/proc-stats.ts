@@ -46,6 +46,7 @@ export class ProcSampler {
   private lastTicks: number;
   private lastAt = Date.now();
   private summary: ProcSummary;
+  private cpuPct = 0;
 
   constructor(readonly pid: number) {
     this.startTicks = this.lastTicks = cpuTicks(pid) ?? 0;
@@ -65,12 +66,18 @@ export class ProcSampler {
     s.rssMiB = rss / 1024;
     s.peakRssMiB = Math.max(s.peakRssMiB, s.rssMiB);
     if (now - this.lastAt >= 500) {
-      s.peakCpuPct = Math.max(s.peakCpuPct, ((ticks - this.lastTicks) / CLK_TCK / ((now - this.lastAt) / 1000)) * 100);
+      this.cpuPct = ((ticks - this.lastTicks) / CLK_TCK / ((now - this.lastAt) / 1000)) * 100;
+      s.peakCpuPct = Math.max(s.peakCpuPct, this.cpuPct);
       this.lastTicks = ticks;
       this.lastAt = now;
     }
     const wall = (now - this.startAt) / 1000;
     if (wall > 0) s.avgCpuPct = ((ticks - this.startTicks) / CLK_TCK / wall) * 100;
+  }
+
+  /** RSS now (MiB) and CPU over the last second or so (% of one core), for the report's time series. */
+  current(): { rssMiB: number; cpuPct: number } {
+    return { rssMiB: this.summary.rssMiB, cpuPct: this.cpuPct };
   }
 
   /** The current summary (also samples once more). */

@@ -13,7 +13,8 @@ export function liveView(enabled = Boolean(process.stdout.isTTY)): LiveView {
   if (!enabled) return { phase: () => undefined, update: () => undefined, stop: () => undefined };
   const bar = new cliProgress.SingleBar(
     {
-      format: '{phase} |{bar}| {value}/{total} | open {open} failed {failed} cut {cut} | sent {sent} recv {recv} resumed {resumed}',
+      // Liveness traffic is what an idle run consists of: show it, not only the (then zero) message counters.
+      format: '{phase} |{bar}| {value}/{total} | open {open} failed {failed} cut {cut} | pings {pings} hb out {hbOut} in {hbIn} | msgs out {sent} in {recv} | resumed {resumed}',
       hideCursor: true,
       stream: process.stdout,
       clearOnComplete: false,
@@ -21,15 +22,18 @@ export function liveView(enabled = Boolean(process.stdout.isTTY)): LiveView {
     cliProgress.Presets.shades_classic,
   );
   let started = false;
-  let last: Progress = { opened: 0, failed: 0, open: 0, unexpectedCloses: 0, received: 0, sent: 0, resumed: 0 };
-  const payload = (p: Progress, phase?: string): Record<string, unknown> => ({
+  let last: Progress | undefined;
+  const payload = (p: Progress | undefined, phase?: string): Record<string, unknown> => ({
     ...(phase ? { phase } : {}),
-    open: p.open,
-    failed: p.failed,
-    cut: p.unexpectedCloses,
-    sent: p.sent,
-    recv: p.received,
-    resumed: p.resumed,
+    open: p?.open ?? 0,
+    failed: p?.failed ?? 0,
+    cut: p?.unexpectedCloses ?? 0,
+    pings: p?.pings ?? 0,
+    hbOut: p?.heartbeatsSent ?? 0,
+    hbIn: p?.heartbeatsReceived ?? 0,
+    sent: p?.sent ?? 0,
+    recv: p?.received ?? 0,
+    resumed: p?.resumed ?? 0,
   });
   return {
     phase(name, total) {

@@ -5,6 +5,7 @@ import type hdr from 'hdr-histogram-js';
 import type { ProcSummary } from './proc-stats.js';
 import type { Check } from './scenarios.js';
 import type { MergedStats } from './stats.js';
+import type { TimelineSample } from './timeline.js';
 import type { Spread } from './types.js';
 
 /** The machine a run happened on. */
@@ -75,6 +76,8 @@ export interface Report {
   replayed: number;
   gateway: ProcSummary | null;
   errors: Record<string, number>;
+  /** One sample per second (the HTML report's charts); absent in reports written before it existed. */
+  timeline?: TimelineSample[];
 }
 
 /** A per-client count summarised over clients. */

@@ -8,6 +8,7 @@ import { Publisher } from './publisher.js';
 import { buildReport, listenOverflows, machineInfo, type Report, type RunSetup } from './report.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
 import { mergeStats } from './stats.js';
+import { Timeline } from './timeline.js';
 import type { FromWorker, Progress, WorkerConfig, WorkerStats } from './types.js';
 
 /** Clients per worker process by default: well under the per-process open-file limit, and spreads CPU. */
@@ -108,16 +109,29 @@ function workerConfigs(args: LoadArgs, sc: Scenario, ep: Endpoints, addrs: strin
   return out;
 }
 
+/** An all-zero progress snapshot. */
+export function emptyProgress(): Progress {
+  return { opened: 0, failed: 0, open: 0, unexpectedCloses: 0, received: 0, sent: 0, resumed: 0, expectedCloses: 0, pings: 0, heartbeatsSent: 0, heartbeatsReceived: 0, latencyWindow: '' };
+}
+
+type Counter = Exclude<keyof Progress, 'latencyWindow'>;
+const COUNTERS = Object.keys(emptyProgress()).filter((k): k is Counter => k !== 'latencyWindow');
+
 /** Collects what the workers report and lets the run wait for "all workers said X". */
 class WorkerBoard {
   readonly progress = new Map<number, Progress>();
   readonly finals = new Map<number, WorkerStats>();
   readonly sent: Record<string, number> = {};
+  /** Latency windows received since the timeline last took them. */
+  latencyWindows: string[] = [];
   ramped = new Set<number>();
   sentFrom = new Set<number>();
 
   onMessage = (m: FromWorker): void => {
-    if (m.type === 'progress') this.progress.set(m.workerId, m.progress);
+    if (m.type === 'progress') {
+      this.progress.set(m.workerId, m.progress);
+      if (m.progress.latencyWindow) this.latencyWindows.push(m.progress.latencyWindow);
+    }
     else if (m.type === 'ramped') this.ramped.add(m.workerId);
     else if (m.type === 'sent') {
       Object.assign(this.sent, m.sentBySender);
@@ -126,9 +140,16 @@ class WorkerBoard {
   };
 
   total(): Progress {
-    const t: Progress = { opened: 0, failed: 0, open: 0, unexpectedCloses: 0, received: 0, sent: 0, resumed: 0 };
-    for (const p of this.progress.values()) for (const k of Object.keys(t) as (keyof Progress)[]) t[k] += p[k];
+    const t = emptyProgress();
+    for (const p of this.progress.values()) for (const k of COUNTERS) t[k] += p[k];
     return t;
+  }
+
+  /** The summed progress and the latency windows since the last call (for the timeline). */
+  takeSample(): { total: Progress; latencyWindows: string[] } {
+    const latencyWindows = this.latencyWindows;
+    this.latencyWindows = [];
+    return { total: this.total(), latencyWindows };
   }
 }
 
@@ -199,7 +220,13 @@ export async function runScenario(args: LoadArgs, res: Resources, argv: string[]
   const addrs = sourceAddresses(args);
   const configs = workerConfigs(args, sc, ep, addrs);
   const board = new WorkerBoard();
-  res.view = liveView();
+  const timeline = new Timeline({
+    progress: () => board.takeSample(),
+    sampler: res.sampler,
+    metricsUrl: res.gateway ? `http://127.0.0.1:${res.gateway.port}/metrics` : undefined,
+  });
+  const bar = liveView();
+  res.view = { ...bar, phase: (name, total) => (timeline.mark(name), bar.phase(name, total)) };
   res.workers = configs.map((config) => {
     const w = startWorker(board.onMessage);
     w.send({ type: 'start', config });
@@ -215,6 +242,7 @@ export async function runScenario(args: LoadArgs, res: Resources, argv: string[]
   const lastOffset = await measure(args, sc, res, board, ep.httpBase);
   const measuredSeconds = Math.round((Date.now() - measureStart) / 100) / 10;
   res.view.stop();
+  const samples = timeline.stop();
   res.workers.forEach((w) => w.send({ type: 'finish', lastOffset, sentBySender: board.sent }));
   await waitFor(() => board.finals.size === configs.length, 30_000);
   const gateway = res.sampler?.stop() ?? null;
@@ -239,6 +267,7 @@ export async function runScenario(args: LoadArgs, res: Resources, argv: string[]
     for (const [k, v] of Object.entries(res.publisher.failures)) report.errors[`publish: ${k}`] = v;
   }
   report.connections.listenOverflows = listenOverflows() - overflowsBefore;
+  report.timeline = samples;
   report.checks = sc.checks(report);
   report.pass = report.checks.every((c) => c.ok) && board.finals.size === configs.length;
   return report;

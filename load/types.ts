@@ -50,6 +50,13 @@ export interface Progress {
   received: number;
   sent: number;
   resumed: number;
+  expectedCloses: number;
+  /** Liveness traffic, which an idle run is made of: ping frames seen, heartbeats each way. */
+  pings: number;
+  heartbeatsSent: number;
+  heartbeatsReceived: number;
+  /** Delivery latencies recorded since the previous snapshot (HDR, compressed base64; '' when none). */
+  latencyWindow: string;
 }
 
 /** Worker → parent. */

@@ -19,6 +19,9 @@ function post(msg: FromWorker): void {
 
 function progress(): Progress {
   const s = ctx!.stats;
+  const window = ctx!.latencyWindow;
+  const latencyWindow = window.totalCount > 0 ? encodeHist(window) : '';
+  window.reset();
   return {
     opened: s.opened,
     failed: s.failed,
@@ -27,6 +30,11 @@ function progress(): Progress {
     received: s.messages.received,
     sent: s.messages.sent,
     resumed: s.resumes.resumed ?? 0,
+    expectedCloses: s.expectedCloses,
+    pings: clients.reduce((sum, c) => sum + c.pings, 0),
+    heartbeatsSent: s.heartbeatsSent,
+    heartbeatsReceived: s.heartbeatsReceived,
+    latencyWindow,
   };
 }
 
@@ -37,6 +45,7 @@ function start(config: WorkerConfig): void {
     config,
     stats: emptyStats(),
     latency: newHistogram(),
+    latencyWindow: newHistogram(),
     closeSinceOpen: newHistogram(),
     closeSinceRx: newHistogram(),
     stopping: false,

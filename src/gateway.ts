@@ -141,7 +141,8 @@ export class Gateway {
       });
     }
     const addr = this.server.address() as AddressInfo;
-    this.logger.info({ port: addr.port, host: addr.address, tls: this.isTls }, 'wsgate listening');
+    // The endpoints as URLs, so the first log line says where to connect (docs/operations.md "Start-up").
+    this.logger.info({ port: addr.port, host: addr.address, tls: this.isTls, urls: this.endpointUrls() }, 'wsgate listening');
     return { port: addr.port, host: addr.address };
   }
 
@@ -156,10 +157,23 @@ export class Gateway {
     return this.server instanceof https.Server;
   }
 
+  /** What this gateway serves, as URLs a local client can use (`v2`, `client`, `demo` only when mounted). */
+  endpointUrls(): Record<string, string> {
+    const urls: Record<string, string> = { v3: this.url('/api/ws') };
+    if (this.front.has('/ws')) urls.v2 = this.url('/ws');
+    urls.api = this.url('/api/');
+    urls.metrics = this.url('/metrics');
+    urls.health = this.url('/healthz');
+    if (this.front.has('/wsgate-client.js')) urls.client = this.url('/wsgate-client.js');
+    if (this.front.has('/demo')) urls.demo = this.url('/demo/');
+    return urls;
+  }
+
   /** A URL a local client can use, e.g. `url('/api/ws')` → `ws://127.0.0.1:8080/api/ws`. */
   url(path = '/api/ws'): string {
     const host = ['0.0.0.0', '::', ''].includes(this.options.host) ? '127.0.0.1' : this.options.host;
-    const scheme = path.startsWith('/api/ws') || path.startsWith('/ws') ? (this.isTls ? 'wss' : 'ws') : this.isTls ? 'https' : 'http';
+    // The two WebSocket endpoints (query string allowed); everything else — /wsgate-client.js included — is HTTP.
+    const scheme = /^\/(api\/)?ws(\?|$)/.test(path) ? (this.isTls ? 'wss' : 'ws') : this.isTls ? 'https' : 'http';
     return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${this.port}${path}`;
   }
 

@@ -11,3 +11,4 @@ export * from './protocol/index.js';
 export { parseRequestTarget } from './http/request-target.js';
 export { originAllowed } from './http/origin.js';
 export { systemClock, type Clock, type TimerHandle } from './time/clock.js';
+export { mountClientBundle, CLIENT_BUNDLE_PATH } from './demo/client-bundle.js';

@@ -13,6 +13,8 @@ export interface ClientContext {
   stats: WorkerStats;
   /** Delivery latency, microseconds. */
   latency: hdr.Histogram;
+  /** The same, since the last progress snapshot (the report's latency-over-time chart). */
+  latencyWindow: hdr.Histogram;
   /** Unexpected closes: ms since open. */
   closeSinceOpen: hdr.Histogram;
   /** Unexpected closes: ms since the last frame (data or ping) arrived. */
@@ -147,7 +149,7 @@ export abstract class BaseClient {
     return true;
   }
 
-  /** Send `client/heartbeat` every `intervalS` seconds (0: never), as PROTOCOL.md §3 asks of clients. */
+  /** Send `client/heartbeat` every `intervalS` seconds (0: never), as docs/protocol.md §3.2 asks of clients. */
   protected startHeartbeat(intervalS: number): void {
     this.stopHeartbeat();
     if (!(intervalS > 0)) return;
@@ -200,6 +202,13 @@ export abstract class BaseClient {
   /** Record a chat line's delivery. */
   protected onChat(sender: string, n: number, sentAt: number): void {
     this.chat.add(sender, n, this.ctx.stats.messages);
-    this.ctx.latency.recordValue(Math.max(1, Math.round((nowMs() - sentAt) * 1000)));
+    this.recordLatency(sentAt);
+  }
+
+  /** Record one delivery latency (from the send time, ms) in the run's and the current window's histograms. */
+  protected recordLatency(sentAt: number): void {
+    const us = Math.max(1, Math.round((nowMs() - sentAt) * 1000));
+    this.ctx.latency.recordValue(us);
+    this.ctx.latencyWindow.recordValue(us);
   }
 }

@@ -3,7 +3,7 @@ import { BaseClient } from './base-client.js';
 import { chatText, parseChatText } from './trackers.js';
 
 /**
- * A v2 (legacy) client as PROTOCOL.md §7 describes it: `/ws?password=&username=`, flat frames, `client/heartbeat`
+ * A v2 (legacy) client as docs/protocol.md §7 describes it: `/ws?password=&username=`, flat frames, `client/heartbeat`
  * each `heartbeat_interval` from its `system/init`. It cannot resume (v2 has none).
  */
 export class V2Client extends BaseClient {

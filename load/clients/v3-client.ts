@@ -1,12 +1,12 @@
 import { bump } from '../stats.js';
 import { BaseClient } from './base-client.js';
-import { chatText, nowMs, parseChatText } from './trackers.js';
+import { chatText, parseChatText } from './trackers.js';
 
 /** Resume attempts after a drop before the client gives up (each after a jittered, growing pause). */
 const MAX_RECONNECTS = 6;
 
 /**
- * A v3 client speaking PROTOCOL.md directly: `client/hello`, `client/heartbeat` each `heartbeat_interval`,
+ * A v3 client speaking docs/protocol.md directly: `client/hello`, `client/heartbeat` each `heartbeat_interval`,
  * cumulative `client/ack`, resume with `last_seq` after a drop, `seq` checked for gaps and repeats.
  */
 export class V3Client extends BaseClient {
@@ -101,7 +101,7 @@ export class V3Client extends BaseClient {
     if (typeof p.offset !== 'number') return;
     this.offsets.add(p.offset, this.ctx.stats.messages);
     const data = p.data as { t?: unknown } | undefined;
-    if (typeof data?.t === 'number') this.ctx.latency.recordValue(Math.max(1, Math.round((nowMs() - data.t) * 1000)));
+    if (typeof data?.t === 'number') this.recordLatency(data.t);
   }
 
   /** Send the cumulative ack if anything new arrived (the worker calls this about once a second). */

@@ -6,7 +6,7 @@ export interface ChannelMessage extends StreamPosition {
   data: unknown;
 }
 
-/** What a subscriber is told when it asks for history since a position (PROTOCOL.md §5). */
+/** What a subscriber is told when it asks for history since a position (docs/protocol.md §5.2). */
 export interface Recovery {
   /** The channel's current position (offset of its last message; 0 when none). */
   position: StreamPosition;

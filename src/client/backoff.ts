@@ -30,7 +30,7 @@ export type ReconnectDecision = { action: 'stop'; kind: CloseClass } | { action:
 
 /**
  * Decide what to do after a connection ended with `code` on reconnect attempt number `attempt`
- * (0 for the first retry after a working connection). PROTOCOL.md §6 via `closeClass`.
+ * (0 for the first retry after a working connection). docs/protocol.md §6 via `closeClass`.
  */
 export function reconnectDecision(
   code: number,

@@ -4,7 +4,7 @@ import { ClientEvent, ServerEvent, type ChannelMessagePayload, type DisconnectPa
 import { DEFAULT_BACKOFF, reconnectDecision, type BackoffOptions } from './backoff.js';
 import { systemClock, Timer, type Clock } from '../time/clock.js';
 import { Emitter } from './emitter.js';
-import { browserNetwork, browserVisibility, pageUrl, randomId, WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './environment.js';
+import { helloPayload, pageUrl, randomId, watchPage, WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './environment.js';
 import { Liveness } from './liveness.js';
 import { RequestQueue, WsgateError, type SendResult } from './requests.js';
 import { Subscription, type ChannelMessage, type SubscriptionHost } from './subscription.js';
@@ -60,6 +60,8 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
     this.connectTimer = new Timer(this.clock, () => this.abandon(LOCAL_CLOSE.connectTimeout));
     this.ackTimer = new Timer(this.clock, () => this.flushAck());
     this.watchEnvironment();
+    // Announce the first transitions once `new` has returned, so a listener attached right after it sees `connecting`.
+    this.holdUntilNextTick();
     if (opts.autoConnect !== false) this.connect();
   }
 
@@ -91,6 +93,7 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
 
   /** Close with 1000 (ends the session on the server) and stop for good; pending sends are rejected with `closed`. */
   close(code = 1000, reason = 'normal'): void {
+    this.release();
     if (this._state === 'closed') return;
     const sock = this.detach();
     try {
@@ -100,8 +103,7 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
     }
     for (const off of this.cleanups.splice(0)) off();
     this.reconnectTimer.cancel();
-    this.setState('closed');
-    if (sock) this.emit('disconnected', { code, reason, willReconnect: false, local: true });
+    this.end('closed', sock ? { code, reason, willReconnect: false, local: true } : undefined);
     this.requests.rejectAll('closed', 'the client was closed');
   }
 
@@ -196,16 +198,12 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
   }
 
   private sendHello(): void {
-    const hello: Record<string, unknown> = {};
-    if (this.opts.token !== undefined) hello.token = this.opts.token;
-    if (this.opts.room !== undefined) hello.room = this.opts.room;
-    if (this.opts.profile !== undefined) hello.profile = this.opts.profile;
-    if (this.opts.resumable === false) hello.resumable = false;
-    if (this.session) hello.resume = { session_id: this.session.id, resume_token: this.session.token, last_seq: this.lastSeq };
-    this.write({ event: ClientEvent.Hello, payload: hello });
+    this.release();
+    this.write({ event: ClientEvent.Hello, payload: helloPayload(this.opts, this.session, this.lastSeq) });
   }
 
   private onFrame(data: unknown): void {
+    this.release();
     if (typeof data !== 'string') return; // the gateway sends text frames only
     const decoded = decodeFrame(data);
     if (!decoded.ok) return;
@@ -340,6 +338,7 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
 
   /** The one funnel after any socket end: decide between stop and reconnect. */
   private onClosed(wireCode: number, wireReason: string, local: boolean): void {
+    this.release();
     this.detach();
     if (this._state === 'closed' || this._state === 'failed') return;
     // A socket terminated right after system/disconnect reports 1006: the disconnect says what was meant.
@@ -358,25 +357,17 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
 
   /** Stop for good: `failed`, and every pending request rejected. */
   private giveUp(code: number, reason: string, local: boolean): void {
-    this.setState('failed');
-    this.emit('disconnected', { code, reason, willReconnect: false, local });
+    this.end('failed', { code, reason, willReconnect: false, local });
     this.emit('failed', { code, reason });
     this.requests.rejectAll('closed', `connection closed with ${code} ${reason}: not reconnecting`);
   }
 
   private watchEnvironment(): void {
-    const vis = this.opts.visibility === undefined ? browserVisibility() : this.opts.visibility;
-    if (vis) {
-      this.cleanups.push(
-        vis.onChange(() => {
-          const hidden = vis.isHidden();
-          for (const sub of [...this.subs.values()]) sub.setHidden(hidden);
-          if (!hidden) this.wake();
-        }),
-      );
-    }
-    const net = this.opts.network === undefined ? browserNetwork() : this.opts.network;
-    if (net) this.cleanups.push(net.onOnline(() => this.wake()));
+    const onVisibility = (hidden: boolean): void => {
+      for (const sub of [...this.subs.values()]) sub.setHidden(hidden);
+      if (!hidden) this.wake();
+    };
+    this.cleanups.push(...watchPage(this.opts, onVisibility, () => this.wake()));
   }
 
   /** The page became visible or the network came back: retry at once, and catch a watchdog that throttled timers delayed. */
@@ -385,12 +376,20 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
     else if (this._state === 'connected') this.liveness.check();
   }
 
-  private setState(next: ConnectionState): void {
-    const previous = this._state;
+  /** Enter `next` and announce it; `previous` when `_state` was already set ahead of the announcement (see `end`). */
+  private setState(next: ConnectionState, previous = this._state): void {
     if (previous === next) return;
     this._state = next;
     this.debug(`state ${previous} → ${next}`);
     this.emit('state', { state: next, previous });
+  }
+
+  /** A final state: already set inside the `disconnected` listener (nothing reconnects from there), announced after it. */
+  private end(final: 'failed' | 'closed', disconnected: ClientEvents['disconnected'] | undefined): void {
+    const previous = this._state;
+    this._state = final;
+    if (disconnected) this.emit('disconnected', disconnected);
+    this.setState(final, previous);
   }
 
   private debug(message: string, data?: Record<string, unknown>): void {

@@ -7,6 +7,7 @@ export type Listener<T> = (value: T) => void;
  */
 export class Emitter<M extends object> {
   private readonly listeners = new Map<keyof M, Set<Listener<never>>>();
+  private held: [keyof M, unknown][] | undefined;
 
   constructor(private readonly onListenerError: (err: unknown) => void = defaultListenerError) {}
 
@@ -31,7 +32,27 @@ export class Emitter<M extends object> {
     this.listeners.get(event)?.delete(fn as Listener<never>);
   }
 
+  /**
+   * Queue what is emitted from now until {@link release} or the next microtask, whichever comes first: events of a
+   * constructor would otherwise fire before the caller could attach a listener.
+   */
+  protected holdUntilNextTick(): void {
+    this.held ??= [];
+    queueMicrotask(() => this.release());
+  }
+
+  /** Deliver the held events, in order (no-op when nothing is held). */
+  protected release(): void {
+    const held = this.held;
+    this.held = undefined;
+    for (const [event, value] of held ?? []) this.emit(event, value as M[keyof M]);
+  }
+
   protected emit<K extends keyof M>(event: K, value: M[K]): void {
+    if (this.held) {
+      this.held.push([event, value]);
+      return;
+    }
     const set = this.listeners.get(event);
     if (!set) return;
     for (const fn of [...set]) {

@@ -82,3 +82,35 @@ export function randomId(): string {
   else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
   return Array.from(bytes, (b) => b.toString(36).padStart(2, '0')).join('');
 }
+
+/**
+ * Follow page visibility and the network's `online` event — the sources given in the options (`null`: none), else
+ * the browser's. `onVisibility` gets `hidden`; returns the functions that stop listening.
+ */
+export function watchPage(
+  sources: { visibility?: VisibilitySource | null; network?: NetworkSource | null },
+  onVisibility: (hidden: boolean) => void,
+  onOnline: () => void,
+): (() => void)[] {
+  const offs: (() => void)[] = [];
+  const vis = sources.visibility === undefined ? browserVisibility() : sources.visibility;
+  if (vis) offs.push(vis.onChange(() => onVisibility(vis.isHidden())));
+  const net = sources.network === undefined ? browserNetwork() : sources.network;
+  if (net) offs.push(net.onOnline(onOnline));
+  return offs;
+}
+
+/** The `client/hello` payload for the options and, when resuming, the session and the last `seq` received. */
+export function helloPayload(
+  opts: { token?: string; room?: string; profile?: unknown; resumable?: boolean },
+  session: { id: string; token: string } | undefined,
+  lastSeq: number,
+): Record<string, unknown> {
+  const hello: Record<string, unknown> = {};
+  if (opts.token !== undefined) hello.token = opts.token;
+  if (opts.room !== undefined) hello.room = opts.room;
+  if (opts.profile !== undefined) hello.profile = opts.profile;
+  if (opts.resumable === false) hello.resumable = false;
+  if (session) hello.resume = { session_id: session.id, resume_token: session.token, last_seq: lastSeq };
+  return hello;
+}

@@ -9,7 +9,7 @@ export interface LivenessPort {
 }
 
 /**
- * The client half of the application heartbeat (PROTOCOL.md §3), with one re-armed timer.
+ * The client half of the application heartbeat (docs/protocol.md §3.2), with one re-armed timer.
  *
  * - Heartbeat: `client/heartbeat` when nothing was sent for `intervalMs` (any client message counts).
  * - Watchdog: no message received for 1.5 × `intervalMs` → `onDead`.

@@ -61,7 +61,7 @@ export interface ClientEvents {
   'session-lost': { previousSessionId: string; reason: string };
   /** The socket ended. `local`: the client gave up on it (watchdog, connect timeout). */
   disconnected: { code: number; reason: string; willReconnect: boolean; delay?: number; local: boolean };
-  /** The server's close code says stop (PROTOCOL.md §6); the client will not reconnect. */
+  /** The server's close code says stop (docs/protocol.md §6); the client will not reconnect. */
   failed: { code: number; reason: string };
   /** Any other server event: presence (`session/*`), `send/*`, application events. */
   message: Frame;

@@ -1,8 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import type { ServerResponse } from 'node:http';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Gateway } from '../gateway.js';
+import { bundleDir, packageRoot, serveFile } from './client-bundle.js';
 import { startDemoPublisher } from './demo-publisher.js';
 
 /** Options of {@link mountDemo}. */
@@ -13,31 +11,8 @@ export interface DemoOptions {
   publishPeriodMs?: number;
 }
 
-const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', map: 'application/json' };
 const STATIC_FILES = new Set(['index.html', 'demo.js', 'demo.css']);
 const BUNDLE_FILES = new Set(['wsgate-client.js', 'wsgate-client.js.map']);
-
-/** The package root (where package.json is), from this module's directory: works from src/ (tests) and dist/src/ (built). */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    dir = dirname(dir);
-  }
-  throw new Error('mountDemo: package root not found');
-}
-
-function serveFile(res: ServerResponse, path: string, name: string): void {
-  if (!existsSync(path)) {
-    res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' });
-    res.end(`${name} is missing: build it with \`node scripts/build-client.mjs\`\n`);
-    return;
-  }
-  const body = readFileSync(path);
-  const type = TYPES[name.split('.').pop() ?? ''] ?? 'application/octet-stream';
-  res.writeHead(200, { 'content-type': type, 'content-length': body.length, 'cache-control': 'no-cache' });
-  res.end(body);
-}
 
 /**
  * Serve the demo page at `/demo/` on `gateway`: several `logs:*` channels over one connection,
@@ -48,7 +23,6 @@ function serveFile(res: ServerResponse, path: string, name: string): void {
 export function mountDemo(gateway: Gateway, options: DemoOptions = {}): { stop(): void } {
   const root = packageRoot();
   const staticDir = join(root, 'src', 'demo', 'static');
-  const bundleDir = join(root, 'dist', 'client');
   gateway.route(
     'GET',
     '/demo',
@@ -60,7 +34,7 @@ export function mountDemo(gateway: Gateway, options: DemoOptions = {}): { stop()
       }
       const name = url.pathname === '/demo/' ? 'index.html' : url.pathname.slice('/demo/'.length);
       if (STATIC_FILES.has(name)) return serveFile(res, join(staticDir, name), name);
-      if (BUNDLE_FILES.has(name)) return serveFile(res, join(bundleDir, name), name);
+      if (BUNDLE_FILES.has(name)) return serveFile(res, join(bundleDir(), name), name);
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('not found\n');
     },

@@ -59,7 +59,7 @@ export interface SessionListing {
 }
 
 /**
- * Register the backend HTTP API of PROTOCOL.md §1 on `host`: publish (with idempotency keys),
+ * Register the backend HTTP API of docs/protocol.md §1.4 on `host`: publish (with idempotency keys),
  * send to one session, list sessions, end one. Every route refuses cross-site browser requests, then
  * checks the bearer key; POST bodies must be `application/json`.
  */

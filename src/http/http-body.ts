@@ -13,7 +13,7 @@ export class ApiError extends Error {
     super(message);
   }
 
-  /** The JSON body PROTOCOL.md §1 asks for: `{error, field?}`. */
+  /** The JSON body docs/protocol.md §1.4 asks for: `{error, field?}`. */
   toJSON(): { error: string; field?: string } {
     return this.field === undefined ? { error: this.message } : { error: this.message, field: this.field };
   }

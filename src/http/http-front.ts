@@ -46,6 +46,11 @@ export class HttpFront {
     this.routes.push({ method: method.toUpperCase(), path, prefix: opts.prefix ?? false, handler });
   }
 
+  /** Is anything (a route or an upgrade) mounted at exactly `path`? */
+  has(path: string): boolean {
+    return this.upgrades.has(path) || this.routes.some((r) => r.path === path);
+  }
+
   /** Serve WebSocket upgrades on `path` (exact match, query string ignored). */
   mountUpgrade(path: string, handler: UpgradeHandler): void {
     this.upgrades.set(path, handler);

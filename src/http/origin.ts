@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 
 /**
- * PROTOCOL.md §1: no `Origin` (non-browser) passes; with an allow-list the Origin must be on it
+ * docs/protocol.md §1.2: no `Origin` (non-browser) passes; with an allow-list the Origin must be on it
  * (or the list holds `*`); without one, the Origin's hostname must equal the Host header's
  * hostname, ports ignored because proxies often rewrite them.
  */

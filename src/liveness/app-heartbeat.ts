@@ -24,7 +24,7 @@ interface Entry {
 }
 
 /**
- * The application liveness layer (PROTOCOL.md §3): `system/heartbeat` to each client every
+ * The application liveness layer (docs/protocol.md §3.2): `system/heartbeat` to each client every
  * `intervalMs`, and close when no client message at all arrived for `timeoutMs`. Separate from the
  * transport pinger on purpose: pongs come from the peer's network stack (or a proxy), only
  * messages prove the client application runs.

@@ -27,7 +27,7 @@ interface Entry {
 }
 
 /**
- * The transport liveness layer (PROTOCOL.md §3): a ping frame to every connection each
+ * The transport liveness layer (docs/protocol.md §3.1): a ping frame to every connection each
  * `intervalMs`, each connection on its own phase (the first ping lands at a random point of the
  * interval, so pings are spread rather than sent in one tick); no pong within `timeoutMs` → terminate.
  */

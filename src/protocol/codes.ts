@@ -1,5 +1,5 @@
 /**
- * Every close code and error code of the wire protocol, in one place (PROTOCOL.md §2, §6).
+ * Every close code and error code of the wire protocol, in one place (docs/protocol.md §6, §8).
  *
  * Ranges:
  * - 1000–1015: RFC 6455. 1005, 1006 and 1015 are reserved and never sent on the wire.
@@ -86,7 +86,7 @@ export function wireCloseCode(code: number): number {
 }
 
 /**
- * Does a connection that ended with `code` end its session (PROTOCOL.md §4)?
+ * Does a connection that ended with `code` end its session (docs/protocol.md §4.2)?
  * `byServer` tells who started the close. Everything else keeps the session for `session_ttl`.
  */
 export function closeEndsSession(code: number, byServer: boolean): boolean {
@@ -100,7 +100,7 @@ export function closeEndsSession(code: number, byServer: boolean): boolean {
  */
 const TERMINAL_RFC_CODES: ReadonlySet<number> = new Set([1000, 1002, 1003, 1007, 1008, 1009]);
 
-/** What a client should do after a close with `code` (PROTOCOL.md §6). */
+/** What a client should do after a close with `code` (docs/protocol.md §6). */
 export type CloseClass = 'stop' | 'reconnect-now' | 'reconnect' | 'reconnect-slow';
 
 /** Classify a close code for a client's reconnect policy. Unknown and abnormal codes reconnect. */

@@ -1,5 +1,5 @@
 /**
- * Event names and payload types of the v3 protocol (PROTOCOL.md §2).
+ * Event names and payload types of the v3 protocol (docs/protocol.md §2.6, §2.7).
  * Payload types are what the gateway sends or accepts after validation.
  */
 

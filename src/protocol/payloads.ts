@@ -4,13 +4,13 @@ import { CloseError, ProtocolError } from './errors.js';
 import { ClientEvent, type HelloPayload, type Profile, type StreamPosition } from './events.js';
 
 /**
- * Decoders of the client → server payloads (PROTOCOL.md §2): each takes the raw `payload` of a
+ * Decoders of the client → server payloads (docs/protocol.md §2.6): each takes the raw `payload` of a
  * decoded frame and returns it typed, or throws the error the protocol names for it — `bad_message`,
  * `bad_channel`, or close 4000 for a bad `client/hello`. The gateway and the HTTP API use these; no
  * other module checks payload shapes.
  */
 
-/** Room and channel names (PROTOCOL.md §5): the one name pattern of the protocol. */
+/** Room and channel names (docs/protocol.md §5.1): the one name pattern of the protocol. */
 export const NAME_PATTERN = /^[A-Za-z0-9_\-:./]{1,128}$/;
 /** Channel names: the protocol's name pattern. */
 export const CHANNEL_NAME = NAME_PATTERN;

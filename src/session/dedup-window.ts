@@ -6,7 +6,7 @@ export class DedupWindow {
   private readonly ids = new Set<string>();
 
   constructor(
-    /** Ids remembered; default 1024 (PROTOCOL.md §2: at least the last 1024). */
+    /** Ids remembered; default 1024 (docs/protocol.md §2.4: at least the last 1024). */
     private readonly capacity = 1024,
   ) {}
 

@@ -29,7 +29,7 @@ const TOMBSTONE_MAX = 10_000;
 /**
  * The in-memory SessionService: every session of this process, by id and by room. Owns presence
  * (`session/joined`, `session/state`, `session/left`), the `session_ttl` expiry (on the gateway's
- * Clock), and the resume rules of PROTOCOL.md §4. Its promises settle synchronously.
+ * Clock), and the resume rules of docs/protocol.md §4.3. Its promises settle synchronously.
  */
 export class SessionRegistry implements SessionService {
   private readonly sessions = new Map<string, Session>();

@@ -40,7 +40,7 @@ export interface SessionService {
    * hears `session/joined` (new) or `session/state` (resumed), and any expiry is cancelled.
    */
   attach(session: Session, link: SessionLink): Promise<void>;
-  /** `link` went away: end the session, or keep it `session_ttl` for a resume (PROTOCOL.md §4). */
+  /** `link` went away: end the session, or keep it `session_ttl` for a resume (docs/protocol.md §4.2). */
   detach(session: Session, link: SessionLink, how: DetachReason): Promise<void>;
   /** End a session now: it leaves its room, its buffer and subscriptions go. Idempotent. */
   end(session: Session, reason: EndReason): Promise<void>;

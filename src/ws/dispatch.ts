@@ -8,7 +8,7 @@ import type { GatewayCore } from './core.js';
 type Handler = (core: GatewayCore, session: Session, payload: unknown, frame: Frame) => void | Promise<void>;
 
 /**
- * The gateway's own client events (PROTOCOL.md §2). Everything else goes to application handlers.
+ * The gateway's own client events (docs/protocol.md §2.6). Everything else goes to application handlers.
  * A Map, not an object: an event named `constructor` or `__proto__` must not find Object.prototype.
  */
 const BUILTIN = new Map<string, Handler>([

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { mountClientBundle } from '../../src/demo/client-bundle.js';
 import { mountDemo } from '../../src/demo/mount-demo.js';
 import type { Gateway, GatewayInit } from '../../src/index.js';
 import { startGateway } from '../support/gateway.js';
@@ -51,6 +52,7 @@ export async function startBrowserStack(init: GatewayInit = {}, demo: Parameters
     const gw = await startGateway({ heartbeatInterval: 1, pingInterval: 1, pingTimeout: 1, ...init });
     stops.push(() => gw.close());
     mountDemo(gw, demo);
+    mountClientBundle(gw); // /wsgate-client.js, as the wsgate command serves it
     const nginx = await startNginx({ upstreamPort: gw.port, tls });
     stops.push(() => nginx.stop());
     const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });

@@ -9,6 +9,7 @@ import type { Gateway } from '../../src/index.js';
 import { freePort } from '../../load/free-port.js';
 import { startNginx, type NginxHandle } from '../support/nginx.js';
 import { startGateway } from '../support/gateway.js';
+import { mountClientBundle } from '../../src/demo/client-bundle.js';
 
 /**
  * docs/nginx-wss.conf as shipped — only the ports, certificate paths and upstream are substituted —
@@ -42,6 +43,7 @@ beforeAll(async () => {
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
   ca = readFileSync(join(dir, 'cert.pem'));
   gw = await startGateway({ heartbeatInterval: 0 });
+  mountClientBundle(gw); // as the wsgate command does
   const doc = readFileSync(join(ROOT, 'docs/nginx-wss.conf'), 'utf8');
   const httpPort = await freePort();
   nginx = await startNginx({ upstreamPort: gw.port, config: (_dir, port) => configFrom(doc, { http: httpPort, https: port, upstream: gw.port }) });
@@ -83,6 +85,7 @@ test('wss through nginx reaches the gateway, with the browser Origin check passi
 test('health checks pass through; the backend API and metrics are not exposed', async () => {
   expect(await get('/healthz')).toBe(200);
   expect(await get('/readyz')).toBe(200);
+  expect(await get('/wsgate-client.js')).toBe(200); // the browser SDK, for pages on this origin
   expect(await get('/api/sessions')).toBe(404);
   expect(await get('/metrics')).toBe(404);
 });

@@ -111,6 +111,15 @@ test('SIGHUP to the wsgate process reloads the certificate without restarting it
   let proc: WsgateProcess | undefined;
   try {
     proc = await startWsgate(['--tls-cert', live.cert, '--tls-key', live.key, '--no-legacy']);
+    // The start-up line names the endpoints with TLS schemes (no /ws: the adapter is off).
+    const base = `127.0.0.1:${proc.port}`;
+    expect(proc.logs.find((l) => l.msg === 'wsgate listening')?.urls).toEqual({
+      v3: `wss://${base}/api/ws`,
+      api: `https://${base}/api/`,
+      metrics: `https://${base}/metrics`,
+      health: `https://${base}/healthz`,
+      client: `https://${base}/wsgate-client.js`,
+    });
     expect(await servedFingerprint(proc.port)).toBe(fingerprint(a.cert));
     install(b);
     proc.child.kill('SIGHUP');

@@ -21,7 +21,7 @@ describe('client backoff (full jitter, 0.5 s → 20 s)', () => {
   });
 });
 
-describe('client close-code classes (PROTOCOL.md §6)', () => {
+describe('client close-code classes (docs/protocol.md §6)', () => {
   it.each([1000, 1003, 1008, 1009, 4000, 4001, 4002, 4003, 4099])('stops after %i', (code) => {
     expect(reconnectDecision(code, 0).action).toBe('stop');
   });

@@ -299,3 +299,61 @@ describe('a URL the WebSocket constructor refuses', () => {
     await expect(c.send('app/x', {})).rejects.toThrow('failed');
   });
 });
+
+describe('event order (docs/client.md)', () => {
+  /** Every client event as one readable line, in the order listeners see them. */
+  function record(c: WsgateClient): string[] {
+    const seen: string[] = [];
+    c.on('state', ({ state, previous }) => seen.push(`state ${previous}→${state}`));
+    c.on('connecting', ({ attempt }) => seen.push(`connecting ${attempt}`));
+    c.on('connected', () => seen.push('connected'));
+    c.on('disconnected', ({ code, willReconnect }) => seen.push(`disconnected ${code} ${willReconnect ? 'retry' : 'final'} (state ${c.state})`));
+    c.on('failed', ({ code }) => seen.push(`failed ${code}`));
+    return seen;
+  }
+
+  it('a listener attached right after `new` sees `connecting`', async () => {
+    const c = make();
+    const seen = record(c);
+    expect(FakeSocket.instances).toHaveLength(1); // the socket itself is opened at once
+    await Promise.resolve();
+    expect(seen).toEqual(['state idle→connecting', 'connecting 0']);
+    accept();
+    expect(seen.slice(2)).toEqual(['state connecting→connected', 'connected']);
+  });
+
+  it('the held events come out before anything the socket does, even without waiting a tick', () => {
+    const c = make();
+    const seen = record(c);
+    accept();
+    expect(seen).toEqual(['state idle→connecting', 'connecting 0', 'state connecting→connected', 'connected']);
+  });
+
+  it('a kick: `disconnected` with the code, then the state `failed`, then `failed`', async () => {
+    const c = make();
+    await Promise.resolve();
+    const s = accept();
+    const seen = record(c);
+    s.receive({ event: 'system/disconnect', payload: { code: 4003, reason: 'kicked', message: 'bye' } });
+    s.drop(4003, 'kicked');
+    expect(seen).toEqual(['disconnected 4003 final (state failed)', 'state connected→failed', 'failed 4003']);
+  });
+
+  it('close(): `disconnected` with the code, then the state `closed`', async () => {
+    const c = make();
+    await Promise.resolve();
+    accept();
+    const seen = record(c);
+    c.close();
+    expect(seen).toEqual(['disconnected 1000 final (state closed)', 'state connected→closed']);
+  });
+
+  it('a transient close keeps the old order: state `disconnected`, then the event with the retry', async () => {
+    const c = make();
+    await Promise.resolve();
+    const s = accept();
+    const seen = record(c);
+    s.drop(1006);
+    expect(seen).toEqual(['state connected→disconnected', 'disconnected 1006 retry (state disconnected)']);
+  });
+});

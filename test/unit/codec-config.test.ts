@@ -30,7 +30,7 @@ describe('codec', () => {
 });
 
 describe('close codes', () => {
-  test('which closes end the session (PROTOCOL.md §4)', () => {
+  test('which closes end the session (docs/protocol.md §4.2)', () => {
     expect(closeEndsSession(1000, false)).toBe(true);
     expect(closeEndsSession(1001, false)).toBe(false);
     expect(closeEndsSession(1006, false)).toBe(false);
@@ -50,7 +50,7 @@ describe('close codes', () => {
 });
 
 describe('configuration', () => {
-  test('embedded defaults match PROTOCOL.md', () => {
+  test('embedded defaults match docs/protocol.md §9', () => {
     const o = resolveOptions();
     expect(o).toMatchObject({ port: 8080, pingInterval: 10, pingTimeout: 10, heartbeatInterval: 60, heartbeatTimeout: 120, sessionTtl: 120, helloTimeout: 5, maxPayload: 65536, maxErrors: 10, bufferMaxMessages: 1000, bufferMaxBytes: 1048576, historySize: 100, historyTtl: 300, maxSubscriptions: 128 });
   });

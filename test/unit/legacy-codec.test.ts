@@ -1,6 +1,6 @@
 import { decodeV2, encodeV2, v2Disconnect, v2Error } from '../../legacy-adapter/v2-codec.js';
 
-describe('v2 codec (PROTOCOL.md §7)', () => {
+describe('v2 codec (docs/protocol.md §7.1)', () => {
   it('decodes a flat {event, ...fields} object', () => {
     expect(decodeV2('{"event":"chat/message","content":"hi"}')).toEqual({ ok: true, frame: { event: 'chat/message', content: 'hi' } });
   });

@@ -99,9 +99,13 @@ client.on('failed', (e) => logEvent(`stopped: ${e.code} ${e.reason}`));
 client.on('heartbeat', renderStatus);
 client.on('error', (err) => logEvent(`error ${err.code}: ${err.message}`));
 
+// The client reads pauseWhenHidden once, when it is created: changing it reloads the page with the
+// new setting in the URL (the note beside the box says so, instead of a greyed box with a tooltip).
 $('auto-pause').checked = autoPause;
-$('auto-pause').disabled = true;
-$('auto-pause').title = 'set with ?pauseWhenHidden=0 in the URL';
+$('auto-pause').addEventListener('change', () => {
+  params.set('pauseWhenHidden', $('auto-pause').checked ? '1' : '0');
+  location.search = params.toString();
+});
 $('drop').addEventListener('click', () => {
   if (client.sessionId) fetch(`drop?session=${encodeURIComponent(client.sessionId)}`, { method: 'POST' });
 });
