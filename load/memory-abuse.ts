@@ -189,7 +189,7 @@ async function channels(gw: Gw): Promise<void> {
   const ttl = Number(gatewayFlags[gatewayFlags.indexOf('--history-ttl') + 1] ?? 300);
   await sleep((ttl + 3) * 1000);
   const after = await sample(gw);
-  console.log(`${n} channels published to (100 messages of 200 B each... one each) without subscribers, --history-ttl ${ttl}\n\n${HEAD}`);
+  console.log(`${n} channels published to (one message of 200 B each) without subscribers, --history-ttl ${ttl}\n\n${HEAD}`);
   console.log([row('before', base), row(`${n} channels published`, full), row(`history_ttl + 3 s`, after)].join('\n'));
 }
 
