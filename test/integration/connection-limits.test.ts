@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { mountLegacyAdapter, type LegacyAdapter } from '../../legacy-adapter/index.js';
 import type { Gateway, GatewayInit } from '../../src/index.js';
 import { startGateway } from '../support/gateway.js';
 import { until } from '../support/http-api.js';
@@ -74,5 +75,30 @@ describe('connection limits are enforced before the upgrade', () => {
     open[0]!.send(JSON.stringify({ event: 'client/hello', payload: {} }));
     await init;
     expect(await upgrade(g)).toBe(101);
+  });
+
+  test('a v2 client counts under its own address twice (its leg and the adapter\'s upstream), not under loopback', async () => {
+    const g = await gateway({ maxConnectionsPerIp: 4 });
+    const adapter: LegacyAdapter = mountLegacyAdapter(g);
+    try {
+      const v2 = (from: string): Promise<string> =>
+        new Promise((resolve) => {
+          const ws = new WebSocket(g.url('/ws?username=u&password=p'), { localAddress: from });
+          open.push(ws);
+          ws.on('message', (d) => {
+            if (String(d).includes('system/init')) resolve('init');
+          });
+          ws.once('unexpected-response', (_r, res) => resolve(String(res.statusCode)));
+          ws.once('close', (code) => resolve(`close ${code}`));
+        });
+      expect(await v2('127.0.0.2')).toBe('init');
+      expect(await v2('127.0.0.2')).toBe('init');
+      // Four connections under 127.0.0.2 now: one more from it is refused, another address is not.
+      expect(await upgrade(g, { localAddress: '127.0.0.2' })).toBe(429);
+      expect(await upgrade(g, { localAddress: '127.0.0.3' })).toBe(101);
+      expect(await v2('127.0.0.3')).toBe('init');
+    } finally {
+      await adapter.close();
+    }
   });
 });
