@@ -89,6 +89,8 @@ export const GATEWAY_OPTIONS = {
   }),
   /** Bearer key for the `/api/*` HTTP routes. Empty: those routes answer loopback peers only. */
   apiKey: opt.string({ default: '', placeholder: 'KEY', defaultText: 'none: loopback peers only', help: 'bearer key for /api/*' }),
+  /** Serve the SSE fallback transport at `/api/sse` (docs/protocol.md). Default true. */
+  sse: opt.boolean({ default: true, help: 'serve the SSE fallback transport (Server-Sent Events + POSTs) at /api/sse' }),
   /** Mount the v2 legacy adapter at `/ws`. Default true. */
   legacy: opt.boolean({ default: true, help: 'mount the v2 legacy adapter at /ws' }),
   /** Serve the demo page at `/demo/`. Default false. */

@@ -24,6 +24,7 @@ import { ConnectionLimiter } from './http/connection-limits.js';
 import { HttpFront, refuseUpgrade, type RouteHandler, type UpgradeHandler } from './http/http-front.js';
 import { trustedProxies } from './http/trusted-proxies.js';
 import { SessionRegistry } from './session/registry.js';
+import { mountSse } from './sse/sse-routes.js';
 import type { Session } from './session/session.js';
 
 /** Everything `createGateway` takes: any GatewayOptions field plus the pluggable parts. */
@@ -99,7 +100,8 @@ export class Gateway {
       authenticate: init.authenticate,
     };
     this.endpoint = new V3Endpoint(core, this.clock);
-    this.front = new HttpFront(this.logger, o.allowedOrigins, new ConnectionLimiter(o, trustedProxies(o.trustProxy)));
+    const limiter = new ConnectionLimiter(o, trustedProxies(o.trustProxy));
+    this.front = new HttpFront(this.logger, o.allowedOrigins, limiter);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayload, perMessageDeflate: false, clientTracking: false });
     this.front.mountUpgrade('/api/ws', (req, socket, head) => {
       // Connections not yet identified cost memory and prove nothing: their number is bounded before the upgrade.
@@ -121,6 +123,21 @@ export class Gateway {
       endSession: (id) => this.endSession(id),
       route: (method, path, handler, opts) => this.route(method, path, handler, opts),
     });
+    if (o.sse) {
+      mountSse({
+        options: o,
+        clock: this.clock,
+        logger: this.logger,
+        route: (method, path, handler) => this.route(method, path, handler),
+        accept: (wire, req) => this.endpoint.accept(wire, req),
+        accepting: () => this.front.acceptingUpgrades,
+        // An SSE stream is a v3 connection too: the same bounds as an upgrade to /api/ws.
+        admit: (req, res) =>
+          o.maxPendingHellos > 0 && this.endpoint.pendingHellos >= o.maxPendingHellos
+            ? { status: 503, text: 'Service Unavailable' }
+            : limiter.admit(req, res),
+      });
+    }
     hooks.set(this, {
       connections: this.endpoint.connections,
       front: this.front,
@@ -161,6 +178,7 @@ export class Gateway {
   endpointUrls(): Record<string, string> {
     const urls: Record<string, string> = { v3: this.url('/api/ws') };
     if (this.front.has('/ws')) urls.v2 = this.url('/ws');
+    if (this.front.has('/api/sse')) urls.sse = this.url('/api/sse');
     urls.api = this.url('/api/');
     urls.metrics = this.url('/metrics');
     urls.health = this.url('/healthz');

@@ -36,7 +36,7 @@ export class GatewayMetrics {
   ) {
     const r = [this.registry];
     const self = this;
-    this.connections = new Gauge({ name: 'wsgate_connections', help: 'Open v3 WebSocket connections', registers: r });
+    this.connections = new Gauge({ name: 'wsgate_connections', help: 'Open v3 connections by transport (ws: WebSocket, sse: Server-Sent Events + POSTs)', labelNames: ['transport'], registers: r });
     this.sessions = new Gauge({
       name: 'wsgate_sessions',
       help: 'Sessions by state',

@@ -4,11 +4,12 @@ import { ClientEvent, ServerEvent, type ChannelMessagePayload, type DisconnectPa
 import { DEFAULT_BACKOFF, reconnectDecision, type BackoffOptions } from './backoff.js';
 import { systemClock, Timer, type Clock } from '../time/clock.js';
 import { Emitter } from './emitter.js';
-import { helloPayload, pageUrl, randomId, watchPage, WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './environment.js';
+import { browserVisibility, helloPayload, randomId, watchPage, WS_OPEN, type WebSocketLike } from './environment.js';
 import { Liveness } from './liveness.js';
+import { TransportPicker, type TransportName } from './transport-picker.js';
 import { RequestQueue, WsgateError, type SendResult } from './requests.js';
 import { Subscription, type ChannelMessage, type SubscriptionHost } from './subscription.js';
-import type { ClientEvents, ClientStats, ConnectionState, WsgateClientOptions } from './types.js';
+import type { ClientEvents, ClientStats, ConnectionState, ResumeState, WsgateClientOptions } from './types.js';
 
 const localClose = (code: number): { code: number; reason: string } => ({ code, reason: CloseReason[code] ?? '' });
 /** Sockets the client gives up on itself (reported in `disconnected`). No system/init in time is its side of the hello timeout: 4101 hello_timeout. */
@@ -20,8 +21,7 @@ const LOCAL_CLOSE = { watchdog: localClose(CloseCode.HeartbeatTimeout), connectT
  * wall-clock watchdog, acknowledged `send()`s and resumable channel subscriptions. See docs/client.md.
  */
 export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionHost {
-  private readonly url: string;
-  private readonly WS: WebSocketConstructor;
+  private readonly transports: TransportPicker;
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly backoff: BackoffOptions;
@@ -32,7 +32,6 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
   private readonly connectTimer: Timer;
   private readonly ackTimer: Timer;
   private readonly cleanups: Array<() => void> = [];
-  private socket: WebSocketLike | undefined;
   private ready = false;
   private _state: ConnectionState = 'idle';
   private attempt = 0;
@@ -41,17 +40,15 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
   private ackedSeq = 0;
   private serverDisconnect: DisconnectPayload | undefined;
   private _init: InitPayload | undefined;
+  private isHidden: () => boolean = () => false;
+  /** `'tab'`: this page's own WebSocket (see `createClient` for the shared mode). */
+  readonly mode = 'tab' as const;
   /** Counters for a status display. */
   readonly stats: ClientStats = { heartbeatsSent: 0, heartbeatsReceived: 0, messagesReceived: 0, duplicatesDropped: 0, reconnects: 0, resumes: 0 };
 
   constructor(private readonly opts: WsgateClientOptions = {}) {
     super();
-    const url = opts.url ?? pageUrl();
-    if (!url) throw new TypeError('wsgate client: `url` is required outside a browser page');
-    const WS = opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (!WS) throw new TypeError('wsgate client: no global WebSocket (Node < 22): pass `WebSocket` (e.g. the `ws` package class)');
-    this.url = url;
-    this.WS = WS;
+    this.transports = TransportPicker.from(opts);
     this.clock = opts.clock ?? systemClock;
     this.random = opts.random ?? Math.random;
     this.backoff = { ...DEFAULT_BACKOFF, ...opts.backoff };
@@ -59,6 +56,8 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
     this.reconnectTimer = new Timer(this.clock, () => this.open());
     this.connectTimer = new Timer(this.clock, () => this.abandon(LOCAL_CLOSE.connectTimeout));
     this.ackTimer = new Timer(this.clock, () => this.flushAck());
+    // Start from a session a previous page had: the first hello resumes it.
+    if (opts.resume) [this.session, this.lastSeq, this.ackedSeq] = [{ id: opts.resume.sessionId, token: opts.resume.resumeToken }, opts.resume.lastSeq, opts.resume.lastSeq];
     this.watchEnvironment();
     // Announce the first transitions once `new` has returned, so a listener attached right after it sees `connecting`.
     this.holdUntilNextTick();
@@ -68,6 +67,11 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
   /** The connection state. */
   get state(): ConnectionState {
     return this._state;
+  }
+
+  /** `'ws'`, or `'sse'` after WebSocket failed `sse.after` attempts in a row (see docs/client.md). */
+  get transport(): TransportName {
+    return this.transports.name;
   }
 
   /** The current session id (kept across resumes), once `system/init` arrived. */
@@ -83,6 +87,16 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
   /** The highest `seq` received. */
   get seq(): number {
     return this.lastSeq;
+  }
+
+  /** What a later page needs to resume this session (see the `reload` option of `createClient`), once there is one. */
+  get resumeState(): ResumeState | undefined {
+    return this.session ? { sessionId: this.session.id, resumeToken: this.session.token, lastSeq: this.lastSeq } : undefined;
+  }
+
+  /** Every live subscription. */
+  subscriptions(): Subscription[] {
+    return [...this.subs.values()];
   }
 
   /** Connect (or reconnect now, skipping a pending backoff). No effect while connecting or connected, or after `close()`. */
@@ -126,12 +140,12 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
    * Subscribe to `channel`; `handler` gets each message once, in order, across reconnects.
    * Subscribing to a channel you already have adds the handler to the existing subscription.
    */
-  subscribe(channel: string, handler?: (message: ChannelMessage) => void, options: { pauseWhenHidden?: boolean } = {}): Subscription {
+  subscribe(channel: string, handler?: (message: ChannelMessage) => void, options: { pauseWhenHidden?: boolean; since?: StreamPosition } = {}): Subscription {
     let sub = this.subs.get(channel);
     if (!sub) {
-      sub = new Subscription(channel, this, options.pauseWhenHidden ?? this.opts.pauseWhenHidden ?? false);
+      sub = new Subscription(channel, this, options.pauseWhenHidden ?? this.opts.pauseWhenHidden ?? false, options.since ?? this.opts.positions?.[channel]);
       this.subs.set(channel, sub);
-      sub.start();
+      sub.start(this.isHidden());
     }
     if (handler) sub.on('message', handler);
     return sub;
@@ -163,12 +177,7 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
   private request(event: string, payload: unknown, internal: boolean, timeout: number): Promise<SendResult> {
     const { id, promise } = this.requests.add(event, payload, internal);
     if (this.ready && this.write({ event, id, payload })) this.requests.markWritten(id);
-    if (timeout > 0) {
-      const t = new Timer(this.clock, () => this.requests.fail(id, new WsgateError('timeout', `no system/ack for ${event} within ${timeout} ms`, event)));
-      t.arm(timeout);
-      return promise.finally(() => t.cancel());
-    }
-    return promise;
+    return timeout > 0 ? this.requests.expire(id, promise, timeout, this.clock) : promise;
   }
 
   private open(): void {
@@ -176,24 +185,16 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
     if (this._state === 'closed') return;
     this.detach();
     this.serverDisconnect = undefined;
-    let sock: WebSocketLike;
     this.setState('connecting');
-    this.emit('connecting', { attempt: this.attempt, url: this.url });
+    this.emit('connecting', { attempt: this.attempt, url: this.transports.target });
     try {
-      sock = new this.WS(this.url);
+      this.transports.open({ open: () => this.sendHello(), message: (data) => this.onFrame(data), close: (code, reason) => this.onClosed(code, reason, false) });
     } catch (err) {
       // A bad URL or a blocked port: retrying cannot help, so give up at once and say why.
       this.debug('WebSocket constructor threw', { err: String(err) });
-      this.giveUp(1006, `cannot open ${this.url}: ${err instanceof Error ? err.message : String(err)}`, true);
+      this.giveUp(1006, `cannot open ${this.transports.target}: ${err instanceof Error ? err.message : String(err)}`, true);
       return;
     }
-    this.socket = sock;
-    sock.onopen = () => this.sendHello();
-    sock.onmessage = (ev) => this.onFrame(ev.data);
-    sock.onclose = (ev) => {
-      if (this.socket === sock) this.onClosed(ev.code, ev.reason, false);
-    };
-    sock.onerror = () => undefined; // a close event always follows
     this.connectTimer.arm(this.opts.connectTimeout ?? 10_000);
   }
 
@@ -255,6 +256,7 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
 
   private onInit(init: InitPayload): void {
     this.connectTimer.cancel();
+    this.transports.succeeded();
     const previous = this.session;
     this.session = { id: init.session_id, token: init.resume_token };
     this._init = init;
@@ -297,9 +299,7 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
   }
 
   private write(frame: Frame): boolean {
-    const sock = this.socket;
-    if (!sock || sock.readyState !== WS_OPEN) return false;
-    sock.send(encodeFrame(frame));
+    if (!this.transports.write(encodeFrame(frame))) return false;
     this.liveness.sent();
     return true;
   }
@@ -320,20 +320,11 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
 
   /** Stop listening to the current socket and every per-connection timer; returns the socket. */
   private detach(): WebSocketLike | undefined {
-    const sock = this.socket;
-    this.socket = undefined;
     this.ready = false;
     this.liveness.stop();
     this.connectTimer.cancel();
     this.ackTimer.cancel();
-    if (sock) {
-      sock.onopen = null;
-      sock.onmessage = null;
-      sock.onclose = null;
-      // Keep a no-op error handler: `ws` throws on an 'error' event nobody listens to.
-      sock.onerror = () => undefined;
-    }
-    return sock;
+    return this.transports.detach();
   }
 
   /** The one funnel after any socket end: decide between stop and reconnect. */
@@ -345,6 +336,7 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
     const sd = this.serverDisconnect;
     const code = !local && sd && (wireCode === 1006 || wireCode === 1005) ? sd.code : wireCode;
     const reason = (!local && sd && code === sd.code ? sd.reason : wireReason) || CloseReason[code] || '';
+    if (this.transports.ended()) this.debug(`switching transport to ${this.transports.name}`);
     const decision = reconnectDecision(code, this.attempt, this.backoff, this.random);
     this.debug('closed', { code, reason, decision: decision.action, kind: decision.kind });
     if (decision.action === 'stop') return this.giveUp(code, reason, local);
@@ -363,6 +355,8 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
   }
 
   private watchEnvironment(): void {
+    const vis = this.opts.visibility === undefined ? browserVisibility() : this.opts.visibility;
+    this.isHidden = () => vis?.isHidden() ?? false;
     const onVisibility = (hidden: boolean): void => {
       for (const sub of [...this.subs.values()]) sub.setHidden(hidden);
       if (!hidden) this.wake();

@@ -16,3 +16,12 @@ export type { NetworkSource, VisibilitySource, WebSocketConstructor, WebSocketLi
 export { closeClass } from '../protocol/codes.js';
 export type { CloseClass } from '../protocol/codes.js';
 export type { InitPayload, StreamPosition, Frame } from '../protocol/events.js';
+export { createClient } from './create-client.js';
+export type { CreateClientOptions, WsgateClientLike } from './create-client.js';
+export { SharedWsgateClient } from './shared-client.js';
+export { WorkerHub } from './worker-hub.js';
+export type { WorkerHubOptions } from './worker-hub.js';
+export type { ResumeState } from './types.js';
+export { SseSocket } from './sse-socket.js';
+export type { EventSourceConstructor, EventSourceLike, FetchLike } from './sse-socket.js';
+export type { SseFallbackOptions, TransportName } from './transport-picker.js';

@@ -1,4 +1,5 @@
 import type { ErrorPayload } from '../protocol/events.js';
+import { Timer, type Clock } from '../time/clock.js';
 
 /** Why a `send()` promise was rejected: a `system/error` code, or one of the client's own. */
 export class WsgateError extends Error {
@@ -108,6 +109,14 @@ export class RequestQueue {
 
   get size(): number {
     return this.pending.size;
+  }
+
+  /** Reject `id` with `timeout` unless it settles within `ms`; returns its promise. */
+  expire(id: string, promise: Promise<SendResult>, ms: number, clock: Clock): Promise<SendResult> {
+    const event = this.pending.get(id)?.event ?? '';
+    const t = new Timer(clock, () => this.fail(id, new WsgateError('timeout', `no system/ack for ${event} within ${ms} ms`, event)));
+    t.arm(ms);
+    return promise.finally(() => t.cancel());
   }
 
   /** Reject one entry (e.g. its timeout expired); a later ack for it is ignored. */

@@ -57,8 +57,11 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     private readonly host: SubscriptionHost,
     /** Pause while the page is hidden (when the client watches visibility). */
     readonly pauseWhenHidden: boolean,
+    /** A position already delivered (restored after a page reload): the first subscribe asks `since` it. */
+    initial?: StreamPosition,
   ) {
     super();
+    if (initial) this._position = { offset: initial.offset, epoch: initial.epoch };
   }
 
   get state(): SubscriptionState {
@@ -105,9 +108,16 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     this.subscribeNow();
   }
 
-  /** @internal First subscribe. */
-  start(): void {
-    this.subscribeNow();
+  /**
+   * @internal First subscribe. Made while the page is hidden (and pausing when hidden), it starts
+   * paused instead; a restored position may still be subscribed from the previous page, so that is
+   * stopped too, and becoming visible recovers `since` it.
+   */
+  start(hidden = false): void {
+    if (!(hidden && this.pauseWhenHidden)) return this.subscribeNow();
+    this.hiddenPaused = true;
+    this.setState('paused');
+    if (this._position) this.host.requestUnsubscribe(this);
   }
 
   /** @internal `channel/subscribed`. */
@@ -115,7 +125,11 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     if (this._state !== 'subscribing') return; // paused or gone meanwhile: the confirmation is stale
     const since = this.sinceSent;
     this.sinceSent = undefined;
-    // When recovered, the missed messages follow and advance the position themselves.
+    // When recovered, the missed messages follow and advance the position themselves. A session
+    // resume may already have replayed up to the confirmed offset: then nothing is missing.
+    const pos = this._position;
+    const caughtUp = !p.recovered && since !== undefined && pos !== undefined && pos.epoch === p.epoch && pos.offset >= p.offset;
+    if (caughtUp) p = { ...p, recovered: true };
     if (!p.recovered) this._position = { offset: p.offset, epoch: p.epoch };
     this.setState('subscribed');
     this.emit('subscribed', since ? { ...p, since } : { ...p });

@@ -1,5 +1,6 @@
-import type { Frame, InitPayload, Profile } from '../protocol/events.js';
+import type { Frame, InitPayload, Profile, StreamPosition } from '../protocol/events.js';
 import type { BackoffOptions } from './backoff.js';
+import type { SseFallbackOptions } from './transport-picker.js';
 import type { Clock } from '../time/clock.js';
 import type { NetworkSource, VisibilitySource, WebSocketConstructor } from './environment.js';
 import type { WsgateError } from './requests.js';
@@ -42,8 +43,22 @@ export interface WsgateClientOptions {
   visibility?: VisibilitySource | null;
   /** Network `online` events; `null` disables. Default: `window` in a browser. */
   network?: NetworkSource | null;
+  /** Resume this session on the first connect (what `resumeState` returned on an earlier page). */
+  resume?: ResumeState;
+  /** Channel positions already delivered (restored after a reload): the first subscribe of each asks `since` it. */
+  positions?: Record<string, StreamPosition>;
+  /** Fall back to Server-Sent Events + POSTs where WebSocket cannot connect; `false` never does. Default: on where `EventSource` exists. */
+  sse?: SseFallbackOptions | false;
   /** Debug hook: one line per state change and decision. */
   debug?: (message: string, data?: Record<string, unknown>) => void;
+}
+
+/** A session a later page can resume: kept in `sessionStorage` by the `reload` option. */
+export interface ResumeState {
+  sessionId: string;
+  resumeToken: string;
+  /** The last `seq` this page processed: the resume replays everything after it. */
+  lastSeq: number;
 }
 
 /** Connection states; `failed` (server said stop) and `closed` (you called `close()`) are final. */

@@ -45,11 +45,12 @@ export function serveFile(res: ServerResponse, path: string, name: string): void
 
 /**
  * Serve the browser build of the client SDK at `/wsgate-client.js` (and its source map) on `gateway`,
- * so a page served by the same origin can `import { WsgateClient } from '/wsgate-client.js'`.
- * The `wsgate` command always does this; an embedding application may, or host the file itself.
+ * so a page served by the same origin can `import { createClient } from '/wsgate-client.js'`, and
+ * the SharedWorker script its shared mode starts from next to it (`/wsgate-shared-worker.js`).
+ * The `wsgate` command always does this; an embedding application may, or host the files itself.
  */
 export function mountClientBundle(gateway: Pick<Gateway, 'route'>): void {
-  for (const name of ['wsgate-client.js', 'wsgate-client.js.map']) {
+  for (const name of ['wsgate-client.js', 'wsgate-client.js.map', 'wsgate-shared-worker.js', 'wsgate-shared-worker.js.map']) {
     gateway.route('GET', `/${name}`, (_req, res) => serveFile(res, join(bundleDir(), name), name));
   }
 }

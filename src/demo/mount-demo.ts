@@ -12,7 +12,7 @@ export interface DemoOptions {
 }
 
 const STATIC_FILES = new Set(['index.html', 'demo.js', 'demo.css']);
-const BUNDLE_FILES = new Set(['wsgate-client.js', 'wsgate-client.js.map']);
+const BUNDLE_FILES = new Set(['wsgate-client.js', 'wsgate-client.js.map', 'wsgate-shared-worker.js', 'wsgate-shared-worker.js.map']);
 
 /**
  * Serve the demo page at `/demo/` on `gateway`: several `logs:*` channels over one connection,

@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
 import type { BlockList } from 'node:net';
 import { clientAddress } from './trusted-proxies.js';
 
@@ -30,8 +29,11 @@ export class ConnectionLimiter {
     private readonly trusted: BlockList | null,
   ) {}
 
-  /** Count `socket` in, or say why not. */
-  admit(req: IncomingMessage, socket: Duplex): Refusal | undefined {
+  /**
+   * Count a connection in, or say why not. It is counted until `lifetime` emits `close`: the socket of an
+   * upgrade, the response of an SSE stream.
+   */
+  admit(req: IncomingMessage, lifetime: { once(event: 'close', listener: () => void): unknown }): Refusal | undefined {
     const b = this.bounds;
     if (b.maxConnections > 0 && this.total >= b.maxConnections) return { status: 503, text: 'Service Unavailable' };
     const address = clientAddress(req, this.trusted);
@@ -39,7 +41,7 @@ export class ConnectionLimiter {
     if (b.maxConnectionsPerIp > 0 && mine >= b.maxConnectionsPerIp) return { status: 429, text: 'Too Many Requests' };
     this.total++;
     this.perAddress.set(address, mine + 1);
-    socket.once('close', () => this.release(address));
+    lifetime.once('close', () => this.release(address));
     return undefined;
   }
 

@@ -8,6 +8,7 @@ import { CloseCode, ErrorCode } from '../protocol/codes.js';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
 import { CloseError } from '../protocol/errors.js';
 import { ClientEvent, ServerEvent } from '../protocol/events.js';
+import { SseWire } from '../sse/sse-wire.js';
 import { Connection } from './connection.js';
 import type { GatewayCore } from './core.js';
 import { dispatch } from './dispatch.js';
@@ -50,21 +51,24 @@ export class V3Endpoint {
     }
   }
 
-  /** Take a freshly upgraded socket. */
-  accept(socket: WebSocket, request: IncomingMessage): void {
+  /** Take a freshly upgraded socket, or an SSE stream dressed as one (src/sse/sse-wire.ts). */
+  accept(socket: WebSocket | SseWire, request: IncomingMessage): void {
     const { options: o, logger } = this.core;
     const log = logger.child({ remote: request.socket.remoteAddress });
-    const conn = new Connection(socket, request, o, this.clock, log, {
+    const transport = socket instanceof SseWire ? 'sse' : 'ws';
+    // An SseWire has every member of a ws socket that Connection uses (readyState, bufferedAmount, send,
+    // ping, close, terminate, and the message/pong/close events), so the whole v3 path runs over it.
+    const conn = new Connection(socket as WebSocket, request, o, this.clock, log, {
       message: (c, data, isBinary) => this.onMessage(c, target, data, isBinary),
       pong: (_c, data) => this.pinger?.pong(target, data),
       closed: (c, code, byServer) => {
         this.clock.clearTimeout(helloTimer);
-        this.closed(c, target, code, byServer);
+        this.closed(c, target, code, byServer, transport);
       },
     });
     this.connections.add(conn);
     this.awaitingHello.add(conn);
-    this.core.metrics.connections.inc();
+    this.core.metrics.connections.inc({ transport });
     // The liveness port: both layers talk to the connection through this narrow object.
     const target: LivenessTarget = {
       ping: (data) => conn.ping(data),
@@ -143,10 +147,10 @@ export class V3Endpoint {
     conn.close(CloseCode.InternalError, 'internal error');
   }
 
-  private closed(conn: Connection, target: LivenessTarget, code: number, byServer: boolean): void {
+  private closed(conn: Connection, target: LivenessTarget, code: number, byServer: boolean, transport: string): void {
     this.connections.delete(conn);
     this.awaitingHello.delete(conn);
-    this.core.metrics.connections.dec();
+    this.core.metrics.connections.dec({ transport });
     this.core.metrics.closes.inc({ code: String(code) });
     this.pinger?.remove(target);
     this.heartbeat?.remove(target);

@@ -15,12 +15,12 @@ afterEach(async () => {
   context = undefined;
 });
 
-async function openDemo(channel: string, n = 1): Promise<Page[]> {
+async function openDemo(channel: string, n = 1, query = ''): Promise<Page[]> {
   context ??= await stack.browser.newContext({ ignoreHTTPSErrors: true });
   const pages: Page[] = [];
   for (let i = 0; i < n; i++) {
     const page = await context.newPage();
-    await page.goto(`${stack.origin}/demo/?channels=${encodeURIComponent(channel)}&name=tab${i}`);
+    await page.goto(`${stack.origin}/demo/?channels=${encodeURIComponent(channel)}&name=tab${i}${query}`);
     pages.push(page);
   }
   for (const page of pages) {
@@ -88,9 +88,9 @@ describe('the SDK in headless Chromium, over wss through nginx', () => {
     expect(shown).toEqual(range(41));
   });
 
-  it('keeps ten tabs of one browser connected and live at once', async () => {
+  it('keeps ten tabs of one browser connected and live at once, each on its own socket with shared=0', async () => {
     const ch = 'e2e:fan';
-    const pages = await openDemo(ch, 10);
+    const pages = await openDemo(ch, 10, '&shared=0');
     const views = await Promise.all(pages.map(view));
     const ids = new Set(views.map((v) => v.sessionId));
     expect(ids.size).toBe(10);

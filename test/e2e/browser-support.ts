@@ -3,6 +3,7 @@
  * demo page, nginx terminating TLS in front of it, and headless Debian Chromium via playwright-core.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +25,17 @@ export interface BrowserStack {
   /** `https://127.0.0.1:PORT` (nginx). */
   origin: string;
   stop(): Promise<void>;
+}
+
+/**
+ * The base64 SHA-256 of a certificate's public key, for Chromium's `--ignore-certificate-errors-spki-list`:
+ * the browser trusts exactly this test certificate. Needed beyond the context's `ignoreHTTPSErrors`, which
+ * does not reach a SharedWorker's WebSocket.
+ */
+export function spkiHash(certPath: string): string {
+  const pub = execFileSync('openssl', ['x509', '-in', certPath, '-pubkey', '-noout']);
+  const der = execFileSync('openssl', ['pkey', '-pubin', '-outform', 'der'], { input: pub });
+  return createHash('sha256').update(der).digest('base64');
 }
 
 /** A throwaway self-signed certificate for 127.0.0.1. */
@@ -55,7 +67,7 @@ export async function startBrowserStack(init: GatewayInit = {}, demo: Parameters
     mountClientBundle(gw); // /wsgate-client.js, as the wsgate command serves it
     const nginx = await startNginx({ upstreamPort: gw.port, tls });
     stops.push(() => nginx.stop());
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [...CHROMIUM_ARGS, `--ignore-certificate-errors-spki-list=${spkiHash(tls.cert)}`] });
     stops.push(() => browser.close());
     return { gw, nginx, browser, origin: nginx.httpUrl, stop };
   } catch (err) {

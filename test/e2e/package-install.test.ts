@@ -101,6 +101,7 @@ describe('the npm package', () => {
       expect(listening.urls).toEqual({
         v3: `ws://${base}/api/ws`,
         v2: `ws://${base}/ws`,
+        sse: `http://${base}/api/sse`,
         api: `http://${base}/api/`,
         metrics: `http://${base}/metrics`,
         health: `http://${base}/healthz`,
@@ -110,6 +111,10 @@ describe('the npm package', () => {
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toContain('javascript');
       expect(await res.text()).toContain('WsgateClient');
+      // The shared mode's worker script ships and is served next to the bundle.
+      const worker = await fetch(`http://${base}/wsgate-shared-worker.js`);
+      expect(worker.status).toBe(200);
+      expect(await worker.text()).toContain('onconnect');
     } finally {
       child.kill('SIGKILL');
     }

@@ -90,6 +90,30 @@ test('health checks pass through; the backend API and metrics are not exposed', 
   expect(await get('/metrics')).toBe(404);
 });
 
+test('the SSE fallback passes: a ticket from POST /api/sse opens an event stream', async () => {
+  const call = (method: string, path: string): Promise<{ status: number; type: string; body: string }> =>
+    new Promise((res, rej) => {
+      const req = https.request(`https://127.0.0.1:${httpsPort}${path}`, { method, ca }, (r) => {
+        let body = '';
+        r.setEncoding('utf8');
+        r.on('data', (c: string) => {
+          body += c;
+          if (body.includes(': open')) r.destroy(); // a stream: stop after its first lines
+        });
+        r.on('close', () => res({ status: r.statusCode ?? 0, type: String(r.headers['content-type']), body }));
+      });
+      req.on('error', rej);
+      req.end();
+    });
+  const open = await call('POST', '/api/sse');
+  expect(open.status).toBe(200);
+  const { ticket } = JSON.parse(open.body) as { ticket: string };
+  const stream = await call('GET', `/api/sse/stream?ticket=${ticket}`);
+  expect(stream.status).toBe(200);
+  expect(stream.type).toMatch(/^text\/event-stream/);
+  expect(stream.body).toMatch(/^retry: \d+\n: open\n/);
+});
+
 (slow ? test : test.skip)('an idle wss connection outlives nginx default proxy_read_timeout (60 s) thanks to the 10 s pings', async () => {
   const { ws } = await wss();
   let closed = false;

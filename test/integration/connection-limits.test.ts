@@ -101,4 +101,21 @@ describe('connection limits are enforced before the upgrade', () => {
       await adapter.close();
     }
   });
+
+  test('an SSE stream counts like an upgrade: over the address\'s share → 429, and its place is freed when it ends', async () => {
+    const g = await gateway({ maxConnectionsPerIp: 1, sse: true });
+    const stream = async (): Promise<{ status: number; abort: AbortController }> => {
+      const { ticket } = (await (await fetch(g.url('/api/sse'), { method: 'POST' })).json()) as { ticket: string };
+      const abort = new AbortController();
+      const res = await fetch(g.url(`/api/sse/stream?ticket=${ticket}`), { signal: abort.signal });
+      if (res.status !== 200) abort.abort();
+      return { status: res.status, abort };
+    };
+    const first = await stream();
+    expect(first.status).toBe(200);
+    expect((await stream()).status).toBe(429);
+    expect(await upgrade(g)).toBe(429);
+    first.abort.abort();
+    await until(async () => (await upgrade(g)) === 101, 3000, 'the stream\'s place to be freed');
+  });
 });

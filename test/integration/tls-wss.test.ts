@@ -115,6 +115,7 @@ test('SIGHUP to the wsgate process reloads the certificate without restarting it
     const base = `127.0.0.1:${proc.port}`;
     expect(proc.logs.find((l) => l.msg === 'wsgate listening')?.urls).toEqual({
       v3: `wss://${base}/api/ws`,
+      sse: `https://${base}/api/sse`,
       api: `https://${base}/api/`,
       metrics: `https://${base}/metrics`,
       health: `https://${base}/healthz`,

@@ -1,6 +1,8 @@
-// The wsgate demo page: one WsgateClient, several channels, each pausable. Everything the page
-// received is also kept on `window.demo` so tests (and curious people) can inspect it.
-import { WsgateClient } from './wsgate-client.js';
+// The wsgate demo page: one client, several channels, each pausable. By default every tab of the
+// demo shares one WebSocket through a SharedWorker (?shared=0: this tab's own) and keeps its session
+// across reloads of the tab (the SDK's opt-in `reload`, on here; ?reload=0 turns it off). Everything the page received is also kept on `window.demo` so tests (and
+// curious people) can inspect it.
+import { createClient } from './wsgate-client.js';
 
 const params = new URLSearchParams(location.search);
 const channels = (params.get('channels') || 'logs:api,logs:auth,logs:billing,logs:worker').split(',').filter(Boolean);
@@ -8,7 +10,12 @@ const autoPause = params.get('pauseWhenHidden') !== '0';
 const $ = (id) => document.getElementById(id);
 const MAX_LINES = 200;
 
-const client = new WsgateClient({ pauseWhenHidden: autoPause, profile: { name: params.get('name') || 'demo page' } });
+const client = createClient({
+  pauseWhenHidden: autoPause,
+  profile: { name: params.get('name') || 'demo page' },
+  shared: params.get('shared') !== '0',
+  reload: params.get('reload') !== '0',
+});
 const demo = (window.demo = { client, received: {}, events: [], subscriptions: {} });
 
 function logEvent(text) {
@@ -24,6 +31,11 @@ function renderStatus() {
   $('state').textContent = client.state;
   $('state').className = `badge ${client.state}`;
   $('session').textContent = client.sessionId || '–';
+  const over = client.transport === 'sse' ? ' · SSE (WebSocket blocked)' : ' · WebSocket';
+  $('mode').textContent = (client.mode === 'shared' ? 'one for all tabs' : 'this tab') + over;
+  $('mode').title = client.mode === 'shared'
+    ? 'The connection lives in a SharedWorker (Chrome: chrome://inspect/#workers), shared by every tab of this page'
+    : "This tab's own connection (?shared=0, or no SharedWorker in this browser)";
   $('seq').textContent = String(client.seq);
   $('hb-in').textContent = String(s.heartbeatsReceived);
   $('hb-out').textContent = String(s.heartbeatsSent);
