@@ -70,8 +70,8 @@ export const V3_TO_V2: Readonly<Record<string, V3ToV2Rule>> = {
   },
 };
 
-/** v3 event-name prefixes never sent to v2 (`channel/subscribed`, `channel/message`, …). */
-export const V3_DROPPED_PREFIXES: readonly string[] = ['channel/'];
+/** v3 event-name prefixes never sent to v2 (`channel/subscribed`, `channel/message`, big rooms' `room/presence`, …). */
+export const V3_DROPPED_PREFIXES: readonly string[] = ['channel/', 'room/'];
 
 /** Translate one v2 frame into the v3 frame to send upstream (or the v2 error to answer with). */
 export function v2ToV3(frame: V2Frame): V2ToV3Result {

@@ -57,6 +57,8 @@ export const GATEWAY_OPTIONS = {
   historySize: opt.integer({ default: 100, min: 0, help: 'messages kept per channel for recovery' }),
   /** Seconds a channel's history is kept. Default 300. */
   historyTtl: opt.seconds({ default: 300, min: 0, help: 'how long channel history is kept' }),
+  /** Members above which a room hears coalesced counts (`room/presence`) instead of per-member presence. Default 100. */
+  presenceLimit: opt.integer({ default: 100, min: 1, help: 'room size above which members get counts, not one frame per join' }),
   /** Channels one session may subscribe to. Default 128. */
   maxSubscriptions: opt.integer({ default: 128, min: 1, help: 'channels per session' }),
   /** Socket send buffer, bytes, above which a connection is closed 4102 slow_consumer. Default 1 MiB. */

@@ -89,7 +89,7 @@ export class Gateway {
         this.hub.removeSession(s);
         this.logger.debug({ session: s.id, reason }, 'session ended');
       },
-    });
+    }, o.presenceLimit);
     const core: GatewayCore = {
       options: o,
       logger: this.logger,

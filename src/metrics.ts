@@ -1,5 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** GC pause buckets, seconds: minor GCs take well under a millisecond, a major one on a big heap tens of ms. */
+const GC_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+
 /**
  * The gateway's Prometheus metrics (prefix `wsgate_`), one registry per gateway so several
  * gateways in one process (tests) do not collide. The two liveness layers have separate series.
@@ -79,7 +82,12 @@ export class GatewayMetrics {
     });
     this.dedupHits = new Counter({ name: 'wsgate_dedup_hits_total', help: 'Client messages dropped as duplicates', registers: r });
     this.errors = new Counter({ name: 'wsgate_errors_total', help: 'system/error sent, by code', labelNames: ['code'], registers: r });
-    if (defaults) collectDefaultMetrics({ register: this.registry, prefix: 'wsgate_' });
+    // prom-client's own collectors: CPU, RSS, heap spaces, handles, event-loop lag (min/mean/max/p50/p90/p99 since
+    // the last scrape, sampled every 10 ms) and GC pauses by kind. A blocked loop delays pings and heartbeats, so
+    // the lag's max is the first figure to watch.
+    if (defaults) {
+      collectDefaultMetrics({ register: this.registry, prefix: 'wsgate_', eventLoopMonitoringPrecision: 10, gcDurationBuckets: GC_BUCKETS });
+    }
   }
 
   /** Count one client message of `event` (already reduced to a bounded label). */

@@ -1,138 +1,116 @@
 #!/usr/bin/env node
 /**
- * Side-by-side benchmark: the same echo and fan-out workloads against a plain `ws` server, a Socket.IO server and
- * wsgate, each server in its own process, clients in this one. Prints a table with wsgate's ratios; --json FILE too.
- *
- *   node dist/load/bench/run.js [--clients 500] [--echo-seconds 10] [--fanout 200] [--json FILE]
+ * `npm run bench`: raw `ws`, Socket.IO and wsgate side by side, each server in its own process, the same clients in
+ * client processes of their own: idle memory, fan-out, echo, joining the default room, a reconnect storm. Medians
+ * of --runs runs; with --out DIR, writes DIR/bench.json, bench.md and bench.png (the ratios chart).
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { ProcSampler } from '../proc-stats.js';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join as joinPath } from 'node:path';
 import { machineInfo } from '../report.js';
-import { newHistogram } from '../stats.js';
-import { connectBench, type BenchConn } from './clients.js';
+import { renderChart } from './chart.js';
+import { chartRows, goalsTable, markdown, medians, resultsTable, type RunResults } from './bench-report.js';
+import { SCENARIOS, type BenchSizes, type ScenarioName } from './scenarios.js';
 import type { BenchKind } from './servers.js';
 
-const KINDS: BenchKind[] = ['ws', 'socketio', 'wsgate'];
+const USAGE = `Usage: npm run bench -- [options]      (or: node dist/load/bench/run.js [options])
+  --runs N               runs; figures are medians (default 3)
+  --kinds LIST           servers, comma-separated (default ws,socketio,wsgate)
+  --scenarios LIST       idle,fanout,echo,join,storm (default all)
+  --idle N               idle connections for the memory figure (default 18000)
+  --fanout-clients N     subscribers (default 10000)
+  --fanout-messages K    messages published to all of them (default 20)
+  --echo-clients N       (default 500)      --echo-seconds S   (default 10)
+  --join N               clients into the default room (default 10000)
+  --join-rate R          connections started per second (default 520: at least 500 arrive each second)
+  --storm N              clients dropped and reconnecting at once (default 10000)
+  --per-worker N         connections per client process, each with its own 127.0.0.x (default 6000)
+  --small                dev/CI sizes: idle 500, fan-out 500×20, echo 100×3 s, join 300, storm 300, 1 run
+  --out DIR              write DIR/bench.json, DIR/bench.md, DIR/bench.png`;
 
-interface BenchResult {
-  kind: BenchKind;
-  clients: number;
-  rssPerConnKiB: number;
-  echo: { roundTripsPerSec: number; p50Ms: number; p99Ms: number };
-  fanout: { deliveriesPerSec: number; p50Ms: number; p99Ms: number; delivered: number; expected: number };
-  serverCpuPct: number;
-}
+const ALL_KINDS: BenchKind[] = ['ws', 'socketio', 'wsgate'];
+const ALL_SCENARIOS = Object.keys(SCENARIOS) as ScenarioName[];
 
-const USAGE = `Usage: node dist/load/bench/run.js [--clients N] [--echo-seconds S] [--fanout K] [--json FILE]
-  --clients N        connections per server (default 500)
-  --echo-seconds S   each client does sequential echo round trips for S seconds (default 10)
-  --fanout K         the server sends K messages to every client (default 200)
-  --json FILE        also write the results as JSON`;
-
-function arg(name: string, def: number): number {
+function flag(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : def;
+  return i > 0 ? process.argv[i + 1] : undefined;
 }
 
-const nowMs = (): number => performance.timeOrigin + performance.now();
-
-function startServer(kind: BenchKind): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(fileURLToPath(new URL('./servers.js', import.meta.url)), [kind], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  return new Promise((resolve, reject) => {
-    child.once('exit', (c) => reject(new Error(`${kind} server exited (${c})`)));
-    child.on('message', (m: { type: string; port: number }) => resolve({ child, port: m.port }));
-  });
+function num(name: string, def: number): number {
+  const raw = flag(name);
+  if (raw === undefined) return def;
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name}: expected a positive number, got ${JSON.stringify(raw)}`);
+  return v;
 }
 
-async function echoPhase(conns: BenchConn[], seconds: number): Promise<BenchResult['echo']> {
-  const h = newHistogram();
-  const end = Date.now() + seconds * 1000;
-  await Promise.all(conns.map(async (c) => {
-    while (Date.now() < end) {
-      const t = nowMs();
-      await c.echo();
-      h.recordValue(Math.max(1, Math.round((nowMs() - t) * 1000)));
-    }
-  }));
-  return { roundTripsPerSec: Math.round(h.totalCount / seconds), p50Ms: h.getValueAtPercentile(50) / 1000, p99Ms: h.getValueAtPercentile(99) / 1000 };
+function list<T extends string>(name: string, all: T[]): T[] {
+  const raw = flag(name);
+  if (raw === undefined) return all;
+  const items = raw.split(',').map((s) => s.trim()) as T[];
+  const bad = items.filter((i) => !all.includes(i));
+  if (bad.length) throw new Error(`--${name}: unknown ${bad.join(', ')} (known: ${all.join(', ')})`);
+  return items;
 }
 
-async function fanoutPhase(conns: BenchConn[], port: number, k: number): Promise<BenchResult['fanout']> {
-  const h = newHistogram();
-  const expected = conns.length * k;
-  let last = 0;
-  const done = new Promise<void>((resolve) => {
-    for (const c of conns) c.onFanout((sentAt) => {
-      const now = nowMs();
-      h.recordValue(Math.max(1, Math.round((now - sentAt) * 1000)));
-      last = now;
-      if (h.totalCount === expected) resolve();
-    });
-  });
-  const start = nowMs();
-  await fetch(`http://127.0.0.1:${port}/fanout?n=${k}`);
-  await Promise.race([done, new Promise((r) => setTimeout(r, 60_000))]);
-  const secs = ((last || nowMs()) - start) / 1000;
-  return { deliveriesPerSec: Math.round(h.totalCount / secs), p50Ms: h.getValueAtPercentile(50) / 1000, p99Ms: h.getValueAtPercentile(99) / 1000, delivered: h.totalCount, expected };
+function sizes(): BenchSizes & { runs: number } {
+  const small = process.argv.includes('--small');
+  return {
+    runs: num('runs', small ? 1 : 3),
+    idle: num('idle', small ? 500 : 18_000),
+    fanoutClients: num('fanout-clients', small ? 500 : 10_000),
+    fanoutMessages: num('fanout-messages', 20),
+    echoClients: num('echo-clients', small ? 100 : 500),
+    echoSeconds: num('echo-seconds', small ? 3 : 10),
+    join: num('join', small ? 300 : 10_000),
+    joinRate: num('join-rate', 520),
+    storm: num('storm', small ? 300 : 10_000),
+    perWorker: num('per-worker', 6000),
+  };
 }
 
-async function benchOne(kind: BenchKind, clients: number, echoSeconds: number, fanout: number): Promise<BenchResult> {
-  const { child, port } = await startServer(kind);
+function loadAverage(): string {
   try {
-    const sampler = new ProcSampler(child.pid ?? 0);
-    const before = sampler.read().rssMiB;
-    const conns: BenchConn[] = [];
-    for (let i = 0; i < clients; i += 50) {
-      conns.push(...(await Promise.all(Array.from({ length: Math.min(50, clients - i) }, () => connectBench(kind, port)))));
-    }
-    await new Promise((r) => setTimeout(r, 500));
-    const rssPerConnKiB = Math.round(((sampler.read().rssMiB - before) * 1024) / clients * 10) / 10;
-    await echoPhase(conns, 1); // warm-up: JIT both sides before measuring
-    const echo = await echoPhase(conns, echoSeconds);
-    const fan = await fanoutPhase(conns, port, fanout);
-    const serverCpuPct = Math.round(sampler.stop().avgCpuPct);
-    conns.forEach((c) => c.close());
-    return { kind, clients, rssPerConnKiB, echo, fanout: fan, serverCpuPct };
-  } finally {
-    child.kill('SIGTERM');
+    return execFileSync('uptime', { encoding: 'utf8' }).trim();
+  } catch {
+    return '';
   }
-}
-
-function table(results: BenchResult[]): string {
-  const wsgate = results.find((r) => r.kind === 'wsgate')!;
-  const ratio = (a: number, b: number): string => (b ? `${(a / b).toFixed(2)}×` : '-');
-  const rows = results.map((r) => [
-    r.kind,
-    String(r.echo.roundTripsPerSec), `${r.echo.p50Ms}/${r.echo.p99Ms}`,
-    String(r.fanout.deliveriesPerSec), `${r.fanout.p50Ms}/${r.fanout.p99Ms}`, `${r.fanout.delivered}/${r.fanout.expected}`,
-    String(r.rssPerConnKiB), String(r.serverCpuPct),
-    r.kind === 'wsgate' ? '1.00×' : `${ratio(wsgate.echo.roundTripsPerSec, r.echo.roundTripsPerSec)} / ${ratio(wsgate.fanout.deliveriesPerSec, r.fanout.deliveriesPerSec)}`,
-  ]);
-  const head = ['server', 'echo rt/s', 'echo p50/p99 ms', 'fan-out msg/s', 'fan-out p50/p99 ms', 'delivered', 'KiB/conn', 'cpu %', 'wsgate ÷ this (echo / fan-out)'];
-  const all = [head, ...rows];
-  const w = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
-  return all.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ')).join('\n');
 }
 
 async function main(): Promise<void> {
   if (process.argv.includes('--help')) return void process.stdout.write(`${USAGE}\n`);
-  const clients = arg('clients', 500);
-  const echoSeconds = arg('echo-seconds', 10);
-  const fanout = arg('fanout', 200);
-  const results: BenchResult[] = [];
-  for (const kind of KINDS) results.push(await benchOne(kind, clients, echoSeconds, fanout));
-  const out = table(results);
+  const z = sizes();
+  const kinds = list('kinds', ALL_KINDS);
+  const scenarios = list('scenarios', ALL_SCENARIOS);
+  const startedAt = new Date().toISOString();
+  const loadBefore = loadAverage();
+  const runs: RunResults[] = [];
+  for (let r = 0; r < z.runs; r++) {
+    const run: RunResults = {};
+    for (const sc of scenarios) {
+      for (const kind of kinds) {
+        process.stderr.write(`run ${r + 1}/${z.runs}: ${sc} ${kind} …\n`);
+        (run[sc] ??= {})[kind] = await SCENARIOS[sc](kind, z);
+        process.stderr.write(`  ${JSON.stringify(run[sc]![kind])}\n`);
+      }
+    }
+    runs.push(run);
+  }
+  const med = medians(runs);
+  const out = `${resultsTable(med)}\n\n${goalsTable(med, z)}`;
   process.stdout.write(`${out}\n`);
-  const jsonAt = process.argv.indexOf('--json');
-  if (jsonAt > 0) {
-    const report = { command: `node dist/load/bench/run.js ${process.argv.slice(2).join(' ')}`, machine: machineInfo(), startedAt: new Date().toISOString(), results, table: out };
-    writeFileSync(process.argv[jsonAt + 1]!, `${JSON.stringify(report, null, 2)}\n`);
+  const dir = flag('out');
+  if (dir) {
+    mkdirSync(dir, { recursive: true });
+    const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`;
+    const report = { command, startedAt, sizes: z, machine: machineInfo(), loadBefore, loadAfter: loadAverage(), runs, medians: med };
+    writeFileSync(joinPath(dir, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(joinPath(dir, 'bench.md'), markdown(report));
+    await renderChart(chartRows(med), `wsgate vs raw ws and Socket.IO — medians of ${z.runs} run(s), ${startedAt.slice(0, 10)}`, joinPath(dir, 'bench.png'));
   }
 }
 
 main().then(() => process.exit(0), (err: unknown) => {
-  process.stderr.write(`bench: ${String((err as Error).stack ?? err)}\n`);
+  process.stderr.write(`bench: ${String((err as Error).message ?? err)}\n`);
   process.exit(1);
 });

@@ -1,12 +1,17 @@
 /**
- * Benchmark servers, one per process (forked by load/bench/run.ts with the kind as argv[2]): `ws`, `socketio` or
- * `wsgate`. Each offers the same two workloads:
- *   echo    — a client message comes straight back to its sender;
- *   fan-out — `GET /fanout?n=K` makes the server send K messages `{t, k}` to every connected client.
- * The port goes back over IPC.
+ * Benchmark servers, one per process (forked by load/bench/run.ts with the kind as argv[2], under --expose-gc):
+ * `ws`, `socketio` or `wsgate`. Each speaks the same four things in its own way:
+ *   hello     → init          (wsgate: client/hello → system/init; the others a one-frame equivalent)
+ *   subscribe → subscribed    (wsgate: a channel; ws: a Set of sockets; Socket.IO: a room)
+ *   echo      → the same payload back to the sender
+ *   fan-out   → K messages `{t, k}` to every subscriber of `bench`, on the parent's IPC command.
+ * The parent also asks over IPC for memory after GC, the longest event-loop block since the last reset, and heap
+ * snapshots. The port goes back over IPC.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import v8 from 'node:v8';
 import { Server as IoServer } from 'socket.io';
 import { WebSocketServer, WebSocket } from 'ws';
 import { createGateway } from '../../src/index.js';
@@ -14,61 +19,125 @@ import { createGateway } from '../../src/index.js';
 /** Which server a bench process runs. */
 export type BenchKind = 'ws' | 'socketio' | 'wsgate';
 
+/** Parent → server commands. */
+export type ServerCommand =
+  | { cmd: 'mem' }
+  | { cmd: 'loop-reset' }
+  | { cmd: 'loop' }
+  | { cmd: 'fanout'; n: number }
+  | { cmd: 'snapshot'; file: string };
+
+/** Server → parent replies (one per command, in order). */
+export type ServerReply =
+  | { type: 'ready'; port: number }
+  | { type: 'mem'; heap: number; rss: number }
+  | { type: 'loop'; maxBlockMs: number; p99Ms: number; maxGcMs: number }
+  | { type: 'done' };
+
 const nowMs = (): number => performance.timeOrigin + performance.now();
+/** A reconnect storm arrives at once; every server gets the same accept backlog (the kernel caps it at somaxconn). */
+const BACKLOG = 4096;
 
-function fanoutCount(url: string | undefined): number {
-  return Number(new URL(url ?? '/', 'http://x').searchParams.get('n') ?? 1);
+type Fanout = (n: number) => Promise<void>;
+
+function listen(server: http.Server): Promise<number> {
+  return new Promise((r) => server.listen({ port: 0, host: '127.0.0.1', backlog: BACKLOG }, () => r((server.address() as AddressInfo).port)));
 }
 
-async function rawWs(): Promise<number> {
-  const server = http.createServer((req, res) => {
-    const n = fanoutCount(req.url);
-    for (let k = 0; k < n; k++) {
-      const msg = JSON.stringify({ t: nowMs(), k });
-      for (const c of wss.clients) if (c.readyState === WebSocket.OPEN) c.send(msg);
-    }
-    res.end('ok');
-  });
-  const wss = new WebSocketServer({ server, perMessageDeflate: false });
-  wss.on('connection', (ws) => ws.on('message', (m) => ws.send(m, { binary: false })));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return (server.address() as AddressInfo).port;
-}
-
-async function socketIo(): Promise<number> {
+async function rawWs(): Promise<{ port: number; fanout: Fanout }> {
   const server = http.createServer();
-  const io = new IoServer(server, { transports: ['websocket'], perMessageDeflate: false });
-  io.on('connection', (s) => s.on('echo', (p: unknown) => s.emit('echo', p)));
-  // socket.io answers its own path; the fan-out trigger is any other request.
-  server.on('request', (req, res) => {
-    if (req.url?.startsWith('/socket.io')) return;
-    const n = fanoutCount(req.url);
-    for (let k = 0; k < n; k++) io.emit('msg', { t: nowMs(), k });
-    res.end('ok');
+  const wss = new WebSocketServer({ server, perMessageDeflate: false });
+  const subscribers = new Set<WebSocket>();
+  wss.on('connection', (ws) => {
+    ws.on('message', (m) => {
+      const text = String(m);
+      if (text.startsWith('{"event":"echo"')) ws.send(text);
+      else if (text.startsWith('{"event":"hello"')) ws.send('{"event":"init"}');
+      else if (text.startsWith('{"event":"sub"')) {
+        subscribers.add(ws);
+        ws.send('{"event":"subscribed"}');
+      }
+    });
+    ws.on('close', () => subscribers.delete(ws));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return (server.address() as AddressInfo).port;
+  const fanout: Fanout = async (n) => {
+    // The same pre-encoded frame to every subscriber: the floor any gateway is measured against.
+    for (let k = 0; k < n; k++) {
+      const msg = JSON.stringify({ event: 'msg', t: nowMs(), k });
+      for (const c of subscribers) if (c.readyState === WebSocket.OPEN) c.send(msg);
+    }
+  };
+  return { port: await listen(server), fanout };
 }
 
-async function wsgate(): Promise<number> {
-  // Liveness at its defaults: what users run. Fan-out goes through a channel, as an application would do it.
-  const gw = createGateway({ port: 0, host: '127.0.0.1', logLevel: 'warn', legacy: false, processMetrics: false });
-  gw.handle('bench/echo', (ctx) => ctx.reply('bench/echo', ctx.payload));
-  gw.route('GET', '/fanout', async (req, res) => {
-    const n = fanoutCount(req.url);
-    for (let k = 0; k < n; k++) await gw.publish('bench', { t: nowMs(), k });
-    res.end('ok');
+async function socketIo(): Promise<{ port: number; fanout: Fanout }> {
+  const server = http.createServer();
+  const io = new IoServer(server, { transports: ['websocket'], perMessageDeflate: false, serveClient: false });
+  io.on('connection', (s) => {
+    s.on('hello', () => s.emit('init', {}));
+    s.on('sub', () => {
+      void s.join('bench');
+      s.emit('subscribed', {});
+    });
+    s.on('echo', (p: unknown) => s.emit('echo', p));
   });
+  const fanout: Fanout = async (n) => {
+    for (let k = 0; k < n; k++) io.to('bench').emit('msg', { t: nowMs(), k });
+  };
+  return { port: await listen(server), fanout };
+}
+
+async function wsgate(): Promise<{ port: number; fanout: Fanout }> {
+  // Both liveness layers at their defaults, process metrics on: what users run. Fan-out goes through a channel, as
+  // an application would do it (history, replay buffers and all).
+  const gw = createGateway({ port: 0, host: '127.0.0.1', logLevel: 'warn', legacy: false });
+  gw.handle('bench/echo', (ctx) => ctx.reply('bench/echo', ctx.payload));
   const { port } = await gw.listen();
-  return port;
+  const fanout: Fanout = async (n) => {
+    for (let k = 0; k < n; k++) await gw.publish('bench', { t: nowMs(), k });
+  };
+  return { port, fanout };
 }
 
 const kind = process.argv[2] as BenchKind;
-const start = { ws: rawWs, socketio: socketIo, wsgate }[kind];
-start()
-  .then((port) => process.send?.({ type: 'ready', port }))
-  .catch((err: unknown) => {
-    process.stderr.write(`bench server ${kind}: ${String(err)}\n`);
-    process.exit(1);
+const loop = monitorEventLoopDelay({ resolution: 1 });
+loop.enable();
+/** The longest GC pause since the last reset: tells a GC from the code itself when the loop was held. */
+let maxGcMs = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) maxGcMs = Math.max(maxGcMs, e.duration);
+}).observe({ entryTypes: ['gc'] });
+const send = (m: ServerReply): void => void process.send?.(m);
+
+async function main(): Promise<void> {
+  const { port, fanout } = await { ws: rawWs, socketio: socketIo, wsgate }[kind]();
+  const gc = (globalThis as { gc?: () => void }).gc;
+  process.on('message', (m: ServerCommand) => {
+    if (m.cmd === 'mem') {
+      gc?.();
+      gc?.();
+      const u = process.memoryUsage();
+      send({ type: 'mem', heap: u.heapUsed, rss: u.rss });
+    } else if (m.cmd === 'loop-reset') {
+      loop.reset();
+      maxGcMs = 0;
+      send({ type: 'done' });
+    } else if (m.cmd === 'loop') {
+      // The delay histogram's max is the longest time a 1 ms timer waited behind other work.
+      send({ type: 'loop', maxBlockMs: loop.max / 1e6, p99Ms: loop.percentile(99) / 1e6, maxGcMs });
+    } else if (m.cmd === 'fanout') {
+      void fanout(m.n).then(() => send({ type: 'done' }));
+    } else if (m.cmd === 'snapshot') {
+      gc?.();
+      v8.writeHeapSnapshot(m.file);
+      send({ type: 'done' });
+    }
   });
+  send({ type: 'ready', port });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench server ${kind}: ${String(err)}\n`);
+  process.exit(1);
+});
 process.on('disconnect', () => process.exit(0));

@@ -10,21 +10,46 @@ interface Pending {
   queue: ChannelMessage[];
 }
 
+/** One publish being delivered: the subscribers it goes to (fixed when it arrived) and how far it got. */
+interface FanoutJob {
+  channel: string;
+  payload: EncodedPayload;
+  targets: Session[];
+  next: number;
+}
+
+/** How a big fan-out is cut up: at most `chunk` sessions or `sliceMs` of work before other work gets a turn. */
+export interface FanoutSlicing {
+  chunk: number;
+  sliceMs: number;
+}
+
+/** 5 ms slices keep the loop's longest block well under 10 ms with socket writes included. */
+const DEFAULT_SLICING: FanoutSlicing = { chunk: 2048, sliceMs: 5 };
+
 /**
  * Which sessions of this process subscribe to which channel, and the ordering rule of a
  * subscribe with recovery: `channel/subscribed`, then the recovered messages, then live ones —
  * none lost in between, none twice. One broker listener per channel per process.
+ *
+ * A publish to many subscribers is delivered in slices (`FanoutSlicing`), yielding to the event loop between them,
+ * so pings, heartbeats and other clients are not held up behind it; publishes are delivered one after the other, so
+ * each subscriber still sees a channel's messages in order.
  */
 export class ChannelHub {
   private readonly subscribers = new Map<string, Set<Session>>();
   private readonly listeners = new Map<string, BrokerListener>();
   /** channel → session → messages that arrived while its recovery was being read. */
   private readonly pending = new Map<string, Map<Session, Pending>>();
+  /** Publishes not yet delivered to all their subscribers, oldest first. */
+  private readonly jobs: FanoutJob[] = [];
+  private pumping = false;
 
   constructor(
     private readonly broker: Broker,
     /** Channels per session. */
     private readonly maxSubscriptions: number,
+    private readonly slicing: FanoutSlicing = DEFAULT_SLICING,
   ) {}
 
   /** Publish to a channel (through the broker, so every process's subscribers get it). */
@@ -42,6 +67,9 @@ export class ChannelHub {
     if (session.subscriptions.size >= this.maxSubscriptions) {
       throw new ProtocolError(ErrorCode.TooManySubscriptions, `at most ${this.maxSubscriptions} subscriptions per session`);
     }
+    // A session back on a channel while an older publish is still on its way to it would get that message twice
+    // (from the fan-out and from recovery): finish those deliveries first.
+    if (this.jobs.some((j) => j.channel === channel)) this.deliverAll();
     session.subscriptions.add(channel);
     let waiting = this.pending.get(channel);
     if (!waiting) this.pending.set(channel, (waiting = new Map()));
@@ -115,12 +143,46 @@ export class ChannelHub {
     const subs = this.subscribers.get(message.channel);
     if (!subs) return;
     const waiting = this.pending.get(message.channel);
-    const encoded = encode(message);
+    // Who gets it is decided now: sessions still recovering queue it (their recovery decides), the rest are targets.
+    const targets: Session[] = [];
     for (const session of subs) {
       const pend = waiting?.get(session);
       if (pend) pend.queue.push(message);
-      else session.send(ServerEvent.Message, encoded);
+      else targets.push(session);
     }
+    this.jobs.push({ channel: message.channel, payload: encode(message), targets, next: 0 });
+    if (!this.pumping) this.pump();
+  }
+
+  /** Deliver queued publishes until the slice is used up, then continue on a later turn of the event loop. */
+  private readonly pump = (): void => {
+    this.pumping = true;
+    const end = performance.now() + this.slicing.sliceMs;
+    let done = 0;
+    while (this.jobs.length > 0) {
+      const job = this.jobs[0]!;
+      while (job.next < job.targets.length) {
+        const session = job.targets[job.next++]!;
+        if (session.subscriptions.has(job.channel)) session.send(ServerEvent.Message, job.payload);
+        if (++done >= this.slicing.chunk || (done % 64 === 0 && performance.now() >= end)) {
+          setImmediate(this.pump);
+          return;
+        }
+      }
+      this.jobs.shift();
+    }
+    this.pumping = false;
+  };
+
+  /** Deliver everything queued now (a session resubscribing; see subscribe). */
+  private deliverAll(): void {
+    for (const job of this.jobs) {
+      while (job.next < job.targets.length) {
+        const session = job.targets[job.next++]!;
+        if (session.subscriptions.has(job.channel)) session.send(ServerEvent.Message, job.payload);
+      }
+    }
+    this.jobs.length = 0;
   }
 
   private deliver(session: Session, m: ChannelMessage): void {

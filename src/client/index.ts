@@ -25,3 +25,5 @@ export type { ResumeState } from './types.js';
 export { SseSocket } from './sse-socket.js';
 export type { EventSourceConstructor, EventSourceLike, FetchLike } from './sse-socket.js';
 export type { SseFallbackOptions, TransportName } from './transport-picker.js';
+export { followRoomSize, listRoomMembers } from './room.js';
+export type { RoomPage, RoomPresence } from './room.js';

@@ -21,6 +21,7 @@ interface Entry {
   target: HeartbeatTarget;
   nextSendAt: number;
   lastHeardAt: number;
+  wheelSlot: number;
 }
 
 /**
@@ -44,19 +45,19 @@ export class AppHeartbeat extends WheelLayer<HeartbeatTarget, Entry> {
 
   /** Start watching `target`; counts as having just heard from it. */
   add(target: HeartbeatTarget): void {
-    const now = this.clock.now();
-    const entry: Entry = { target, nextSendAt: now + (0.5 + 0.5 * this.random()) * this.intervalMs, lastHeardAt: now };
+    const now = this.now();
+    const entry: Entry = { target, nextSendAt: now + Math.round((0.5 + 0.5 * this.random()) * this.intervalMs), lastHeardAt: now, wheelSlot: -1 };
     this.track(entry, Math.min(entry.nextSendAt, now + this.timeoutMs));
   }
 
   /** Any client message arrived. Cheap on purpose (hot path): no re-scheduling here. */
   heard(target: HeartbeatTarget): void {
     const entry = this.entries.get(target);
-    if (entry) entry.lastHeardAt = this.clock.now();
+    if (entry) entry.lastHeardAt = this.now();
   }
 
   protected due(entry: Entry): void {
-    const now = this.clock.now();
+    const now = this.now();
     if (now - entry.lastHeardAt >= this.timeoutMs) {
       this.remove(entry.target);
       this.hooks.onTimeout?.();
@@ -68,6 +69,6 @@ export class AppHeartbeat extends WheelLayer<HeartbeatTarget, Entry> {
       entry.target.sendHeartbeat();
       entry.nextSendAt = now + this.intervalMs;
     }
-    this.wheel.schedule(entry, Math.min(entry.nextSendAt, entry.lastHeardAt + this.timeoutMs));
+    this.fileAt(entry, Math.min(entry.nextSendAt, entry.lastHeardAt + this.timeoutMs));
   }
 }

@@ -1,16 +1,23 @@
 import type { Clock, TimerHandle } from '../time/clock.js';
 
+/** What a wheel files: the item carries its own slot number (-1: not filed), so there is no side map per item. */
+export interface WheelItem {
+  wheelSlot: number;
+}
+
 /**
  * Many deadlines, one timer. Items are filed in slots of `resolutionMs`; a single re-armed timer
  * wakes for the earliest non-empty slot and hands each due item to `onDue`, which usually
  * re-schedules it. With 100k connections this is one timer instead of 100k, and because each
  * item keeps its own phase the work is spread over the interval instead of landing in one tick.
  */
-export class TimerWheel<T> {
+export class TimerWheel<T extends WheelItem> {
   private readonly slots = new Map<number, Set<T>>();
-  private readonly slotOf = new Map<T, number>();
+  private count = 0;
   private timer: TimerHandle | undefined;
   private armedSlot = Infinity;
+  /** Slots count from here, so a slot number stays a small integer (stored inline, not as a heap number per item). */
+  private readonly epoch: number;
 
   constructor(
     private readonly clock: Clock,
@@ -19,24 +26,28 @@ export class TimerWheel<T> {
     private readonly onDue: (item: T) => void,
     /** Told when `onDue` throws for an item; the other due items still run. */
     private readonly onError: (err: unknown, item: T) => void = () => undefined,
-  ) {}
+  ) {
+    this.epoch = clock.now();
+  }
 
   /** File `item` to fire at `atMs` (clock time), replacing any earlier schedule of it. */
   schedule(item: T, atMs: number): void {
     this.cancel(item);
-    const slot = Math.ceil(atMs / this.resolutionMs);
+    const slot = Math.ceil((atMs - this.epoch) / this.resolutionMs);
     let set = this.slots.get(slot);
     if (!set) this.slots.set(slot, (set = new Set()));
     set.add(item);
-    this.slotOf.set(item, slot);
+    item.wheelSlot = slot;
+    this.count++;
     if (slot < this.armedSlot) this.arm(slot);
   }
 
   /** Forget `item`. */
   cancel(item: T): void {
-    const slot = this.slotOf.get(item);
-    if (slot === undefined) return;
-    this.slotOf.delete(item);
+    const slot = item.wheelSlot;
+    if (slot < 0) return;
+    item.wheelSlot = -1;
+    this.count--;
     const set = this.slots.get(slot);
     set?.delete(item);
     if (set && set.size === 0) this.slots.delete(slot);
@@ -44,7 +55,7 @@ export class TimerWheel<T> {
 
   /** Number of scheduled items. */
   get size(): number {
-    return this.slotOf.size;
+    return this.count;
   }
 
   /** Cancel everything and the timer. */
@@ -52,28 +63,31 @@ export class TimerWheel<T> {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.armedSlot = Infinity;
+    for (const set of this.slots.values()) for (const item of set) item.wheelSlot = -1;
     this.slots.clear();
-    this.slotOf.clear();
+    this.count = 0;
   }
 
   private arm(slot: number): void {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.armedSlot = slot;
-    const delay = Math.max(0, slot * this.resolutionMs - this.clock.now());
+    const delay = Math.max(0, this.epoch + slot * this.resolutionMs - this.clock.now());
     this.timer = this.clock.setTimeout(() => this.tick(), delay);
   }
 
   private tick(): void {
     this.timer = undefined;
     this.armedSlot = Infinity;
-    const nowSlot = Math.floor(this.clock.now() / this.resolutionMs);
+    const nowSlot = Math.floor((this.clock.now() - this.epoch) / this.resolutionMs);
     const due = [...this.slots.keys()].filter((s) => s <= nowSlot).sort((a, b) => a - b);
     for (const slot of due) {
       const set = this.slots.get(slot);
       this.slots.delete(slot);
       if (!set) continue;
       for (const item of set) {
-        this.slotOf.delete(item);
+        if (item.wheelSlot !== slot) continue; // cancelled by an earlier item's onDue
+        item.wheelSlot = -1;
+        this.count--;
         try {
           this.onDue(item);
         } catch (err) {

@@ -21,9 +21,11 @@ export interface PingerHooks {
 interface Entry {
   target: PingTarget;
   nextPingAt: number;
-  /** Clock time of the unanswered ping, or -1. */
+  /** Layer time (ms since the layer started) of the unanswered ping, or -1. */
   awaitingSince: number;
-  payload: Buffer | undefined;
+  /** Number of the unanswered ping (its payload is this in base 36), or 0. A number, not a Buffer per connection. */
+  pingId: number;
+  wheelSlot: number;
 }
 
 /**
@@ -48,7 +50,7 @@ export class TransportPinger extends WheelLayer<PingTarget, Entry> {
 
   /** Start pinging `target`. Adding it twice restarts it. */
   add(target: PingTarget): void {
-    const entry: Entry = { target, nextPingAt: this.clock.now() + this.random() * this.intervalMs, awaitingSince: -1, payload: undefined };
+    const entry: Entry = { target, nextPingAt: this.now() + Math.round(this.random() * this.intervalMs), awaitingSince: -1, pingId: 0, wheelSlot: -1 };
     this.track(entry, entry.nextPingAt);
   }
 
@@ -56,13 +58,13 @@ export class TransportPinger extends WheelLayer<PingTarget, Entry> {
   pong(target: PingTarget, data?: Buffer): void {
     const entry = this.entries.get(target);
     if (!entry || entry.awaitingSince < 0) return;
-    if (data && entry.payload && !data.equals(entry.payload)) return;
-    this.hooks.onPong?.(this.clock.now() - entry.awaitingSince);
+    if (data && entry.pingId > 0 && data.toString('latin1') !== entry.pingId.toString(36)) return;
+    this.hooks.onPong?.(this.now() - entry.awaitingSince);
     entry.awaitingSince = -1;
   }
 
   protected due(entry: Entry): void {
-    const now = this.clock.now();
+    const now = this.now();
     if (entry.awaitingSince >= 0 && now - entry.awaitingSince >= this.timeoutMs) {
       this.remove(entry.target);
       this.hooks.onTimeout?.();
@@ -72,14 +74,14 @@ export class TransportPinger extends WheelLayer<PingTarget, Entry> {
     if (now >= entry.nextPingAt) {
       if (entry.awaitingSince < 0) {
         // The payload names the ping so a late pong for an older one is not taken for this one.
-        entry.payload = Buffer.from((++this.counter).toString(36));
+        entry.pingId = ++this.counter;
         entry.awaitingSince = now;
         this.hooks.onPing?.();
-        entry.target.ping(entry.payload);
+        entry.target.ping(Buffer.from(entry.pingId.toString(36), 'latin1'));
       }
       entry.nextPingAt = now + this.intervalMs;
     }
     const deadline = entry.awaitingSince >= 0 ? entry.awaitingSince + this.timeoutMs : Infinity;
-    this.wheel.schedule(entry, Math.min(entry.nextPingAt, deadline));
+    this.fileAt(entry, Math.min(entry.nextPingAt, deadline));
   }
 }

@@ -29,6 +29,8 @@ export const ClientEvent = {
   Publish: 'channel/publish',
   Unicast: 'send/unicast',
   Broadcast: 'send/broadcast',
+  /** A page of a big room's member list (docs/protocol.md §4.6). */
+  RoomList: 'room/list',
 } as const;
 
 /** Server → client event names. */
@@ -46,6 +48,10 @@ export const ServerEvent = {
   Message: 'channel/message',
   Unicast: 'send/unicast',
   Broadcast: 'send/broadcast',
+  /** Transient: a big room's member counts, once per presence tick when they changed. */
+  Presence: 'room/presence',
+  /** The answer to `room/list`. */
+  RoomPage: 'room/page',
 } as const;
 
 /** A channel position: `offset` counts from 1 within one `epoch` (one history). */
@@ -76,7 +82,11 @@ export interface InitPayload {
   heartbeat_interval: number;
   /** Seconds. */
   session_ttl: number;
+  /** At most `presence_limit` entries, the client's own first; `room_size` says how many there are when cut. */
   sessions: SessionInfo[];
+  /** Present when the room is bigger than `presence_limit` (its list was cut). */
+  room_size?: number;
+  presence_limit?: number;
 }
 
 export interface ErrorPayload {

@@ -151,3 +151,18 @@ function decodeResume(r: unknown): NonNullable<HelloPayload['resume']> {
   }
   return { session_id: r.session_id, resume_token: r.resume_token, last_seq: r.last_seq as number };
 }
+
+/** `room/list` payload: a page of the room's members (`limit` capped by the caller at `presence_limit`). */
+export interface RoomListPayload {
+  offset: number;
+  limit: number | undefined;
+}
+
+/** `room/list` payload; both fields optional. */
+export function decodeRoomList(payload: unknown): RoomListPayload {
+  const p = payload === undefined ? {} : objectPayload(payload, ClientEvent.RoomList);
+  const offset = p.offset ?? 0;
+  if (!Number.isSafeInteger(offset) || (offset as number) < 0) throw bad(`${ClientEvent.RoomList} offset must be an integer >= 0`);
+  if (p.limit !== undefined && (!Number.isSafeInteger(p.limit) || (p.limit as number) < 1)) throw bad(`${ClientEvent.RoomList} limit must be an integer >= 1`);
+  return { offset: offset as number, limit: p.limit as number | undefined };
+}

@@ -5,6 +5,7 @@ import { EncodedPayload } from '../protocol/codec.js';
 import { ServerEvent, type Profile, type SessionInfo } from '../protocol/events.js';
 import type { Clock } from '../time/clock.js';
 import { DisconnectedBudget } from './disconnected-budget.js';
+import { RoomPresence } from './room-presence.js';
 import { Session, type SessionLimits, type SessionLink } from './session.js';
 import type { DetachReason, EndReason, ResumeResult, SessionService } from './session-service.js';
 
@@ -25,11 +26,14 @@ export interface RegistryLimits extends SessionLimits {
 }
 
 const TOMBSTONE_MAX = 10_000;
+/** How often a big room hears its counts, ms: short enough to feel live, long enough to coalesce a join storm. */
+const PRESENCE_TICK_MS = 500;
 
 /**
  * The in-memory SessionService: every session of this process, by id and by room. Owns presence
  * (`session/joined`, `session/state`, `session/left`), the `session_ttl` expiry (on the gateway's
- * Clock), and the resume rules of docs/protocol.md §4.3. Its promises settle synchronously.
+ * Clock), and the resume rules of docs/protocol.md §4.3. Its promises settle synchronously. Rooms over
+ * `presenceLimit` members get coalesced counts instead of per-member events (RoomPresence, §4.5).
  */
 export class SessionRegistry implements SessionService {
   private readonly sessions = new Map<string, Session>();
@@ -40,6 +44,7 @@ export class SessionRegistry implements SessionService {
   private readonly tombstones = new Set<string>();
   private readonly limits: SessionLimits;
   private readonly budget: DisconnectedBudget;
+  private readonly presence: RoomPresence;
 
   constructor(
     limits: RegistryLimits,
@@ -47,6 +52,8 @@ export class SessionRegistry implements SessionService {
     private readonly ttlMs: number,
     private readonly clock: Clock,
     private readonly hooks: RegistryHooks = {},
+    /** Members above which a room gets counts instead of per-member presence events. */
+    presenceLimit = 100,
   ) {
     this.limits = { ...limits, onHeld: (s) => this.budget.update(s) };
     this.budget = new DisconnectedBudget(limits.maxDisconnectedSessions, limits.maxDisconnectedBytes, (s) => {
@@ -54,6 +61,11 @@ export class SessionRegistry implements SessionService {
       // Reported as expired: to its client (resume_error) and to its room, it is a session_ttl cut short.
       this.endNow(s, 'expired');
     });
+    this.presence = new RoomPresence(clock, presenceLimit, PRESENCE_TICK_MS, (room) => this.rooms.get(room));
+  }
+
+  get presenceLimit(): number {
+    return this.presence.limit;
   }
 
   async create(room: string, profile: Profile, resumable: boolean): Promise<Session> {
@@ -92,7 +104,7 @@ export class SessionRegistry implements SessionService {
     }
     const wasDisconnected = session.state === 'disconnected';
     session.state = 'connected';
-    if (wasDisconnected) this.toOthers(session, ServerEvent.State, { id: session.id, is_connected: true });
+    if (wasDisconnected) this.tellRoom(session, 0, ServerEvent.State, { id: session.id, is_connected: true });
   }
 
   async detach(session: Session, link: SessionLink, how: DetachReason): Promise<void> {
@@ -104,7 +116,7 @@ export class SessionRegistry implements SessionService {
     session.state = 'disconnected';
     session.link = undefined;
     session.disconnectedAt = this.clock.now();
-    this.toOthers(session, ServerEvent.State, { id: session.id, is_connected: false });
+    this.tellRoom(session, 0, ServerEvent.State, { id: session.id, is_connected: false });
     this.cancelExpiry(session);
     session.expiry = this.clock.setTimeout(() => void this.expire(session), this.ttlMs);
     this.budget.add(session);
@@ -135,8 +147,31 @@ export class SessionRegistry implements SessionService {
     return { count: this.budget.count, bytes: this.budget.size };
   }
 
-  roster(room: string): SessionInfo[] {
-    return [...(this.rooms.get(room) ?? [])].map((s) => ({ id: s.id, profile: s.profile, is_connected: s.isConnected }));
+  roster(room: string, self?: Session): SessionInfo[] {
+    const members = this.rooms.get(room);
+    if (!members) return [];
+    if (!this.presence.isBig(members.size)) return [...members].map(info);
+    // A big room's list is cut to presence_limit entries, the asking session's own first.
+    const out: SessionInfo[] = self && members.has(self) ? [info(self)] : [];
+    for (const s of members) {
+      if (out.length >= this.presence.limit) break;
+      if (s !== self) out.push(info(s));
+    }
+    return out;
+  }
+
+  roomSize(room: string): number {
+    return this.rooms.get(room)?.size ?? 0;
+  }
+
+  page(room: string, offset: number, limit: number): SessionInfo[] {
+    const out: SessionInfo[] = [];
+    let i = 0;
+    for (const s of this.rooms.get(room) ?? []) {
+      if (out.length >= limit) break;
+      if (i++ >= offset) out.push(info(s));
+    }
+    return out;
   }
 
   toOthers(session: Session, event: string, payload: unknown): void {
@@ -148,6 +183,7 @@ export class SessionRegistry implements SessionService {
 
   /** Drop every session at shutdown, without telling each room about each leaver (O(n²) otherwise). */
   async close(): Promise<void> {
+    this.presence.stop();
     for (const s of this.sessions.values()) {
       s.state = 'ended';
       this.cancelExpiry(s);
@@ -164,7 +200,7 @@ export class SessionRegistry implements SessionService {
     this.sessions.set(session.id, session);
     let members = this.rooms.get(session.room);
     if (!members) this.rooms.set(session.room, (members = new Set()));
-    this.toOthers(session, ServerEvent.Joined, joined);
+    this.tellRoom(session, 1, ServerEvent.Joined, joined);
     members.add(session);
   }
 
@@ -178,11 +214,22 @@ export class SessionRegistry implements SessionService {
     if (this.sessions.get(session.id) !== session) return; // never attached: nobody heard of it
     this.sessions.delete(session.id);
     const members = this.rooms.get(session.room);
+    const big = this.presence.isBig(members?.size ?? 0); // counted with the leaver
     members?.delete(session);
     if (members && members.size === 0) this.rooms.delete(session.room);
     if (reason === 'expired') this.remember(session.id);
-    this.toOthers(session, ServerEvent.Left, { id: session.id, reason });
+    if (big) this.presence.changed(session.room);
+    else this.toOthers(session, ServerEvent.Left, { id: session.id, reason });
     this.hooks.onEnded?.(session, reason);
+  }
+
+  /**
+   * A presence event about `session` for the rest of its room, or — in a big room — a note for the next count.
+   * `joining` is 1 when the session is not a member yet (the room's size counts it).
+   */
+  private tellRoom(session: Session, joining: 0 | 1, event: string, payload: unknown): void {
+    if (this.presence.isBig((this.rooms.get(session.room)?.size ?? 0) + joining)) this.presence.changed(session.room);
+    else this.toOthers(session, event, payload);
   }
 
   private cancelExpiry(session: Session): void {
@@ -194,6 +241,10 @@ export class SessionRegistry implements SessionService {
     this.tombstones.add(id);
     if (this.tombstones.size > TOMBSTONE_MAX) this.tombstones.delete(this.tombstones.values().next().value as string);
   }
+}
+
+function info(s: Session): SessionInfo {
+  return { id: s.id, profile: s.profile, is_connected: s.isConnected };
 }
 
 function tokensEqual(a: string, b: string): boolean {

@@ -47,6 +47,7 @@ export class ReplayBuffer {
   /** Store a frame just sent (or queued while disconnected). `seq` follows the last one pushed. */
   push(seq: number, text: string): void {
     if (this.length === 0) this.first = seq;
+    else if (seq !== this.first + this.length) throw new Error(`replay buffer: seq ${seq} does not follow ${this.first + this.length - 1}`);
     this.texts.push(text);
     this.bytes += frameCost(text);
     while (this.length > this.maxMessages || (this.bytes > this.maxBytes && this.length > 1)) this.dropOldest();

@@ -50,8 +50,17 @@ export interface SessionService {
   get(id: string): Session | undefined;
   /** Every live session of this process. */
   all(): Iterable<Session>;
-  /** The room's sessions as listed in `system/init.sessions`. */
-  roster(room: string): SessionInfo[];
+  /**
+   * The room's sessions as listed in `system/init.sessions`: all of them, or in a room over `presenceLimit` that
+   * many, `self` first (docs/protocol.md §4.6).
+   */
+  roster(room: string, self?: Session): SessionInfo[];
+  /** Members of the room. */
+  roomSize(room: string): number;
+  /** Up to `limit` of the room's sessions from `offset` on, in joining order (`room/list`). */
+  page(room: string, offset: number, limit: number): SessionInfo[];
+  /** Members above which a room gets counts instead of per-member presence events. */
+  readonly presenceLimit: number;
   /** Send a stream message to every other session of `session`'s room (buffered for the disconnected ones). */
   toOthers(session: Session, event: string, payload: unknown): void;
   /** Drop every session at shutdown (no `session/left` per leaver). */

@@ -31,6 +31,12 @@ export interface ConnectionEvents {
 }
 
 const ERROR_WINDOW_MS = 10_000;
+/** The connection a socket belongs to, kept on the socket: the shared listeners (see below) find it there. */
+const OWNER = Symbol('wsgate.connection');
+type OwnedSocket = WebSocket & { [OWNER]: Connection };
+const ownerOf = (socket: WebSocket): Connection => (socket as OwnedSocket)[OWNER];
+/** Every connection starts its message chain here: no promise of its own until it has messages in flight. */
+const SETTLED: Promise<void> = Promise.resolve();
 /** How long a close handshake may take before the socket is dropped. */
 const CLOSE_GRACE_MS = 3_000;
 
@@ -43,33 +49,90 @@ export class Connection implements SessionLink {
   state: ConnectionState = 'hello';
   session: Session | undefined;
   readonly remote: string;
-  private errorTimes: number[] = [];
+  /**
+   * The upgrade request, for the authenticate hook; released once the hello is accepted (an idle connection
+   * would otherwise keep the request, its headers and its stream state: about a KiB each).
+   */
+  request: IncomingMessage | undefined;
+  /** The endpoint's liveness port of this connection (what the pinger and the heartbeat know it by). */
+  liveness: object | undefined;
+  /** The hello deadline; dropped once the hello is accepted. */
+  helloTimer: TimerHandle | undefined;
+  // What follows is made only when needed: an idle connection's bytes are what a big deployment pays for.
+  private errorTimes: number[] | undefined;
   private replaying = false;
-  private chain: Promise<void> = Promise.resolve();
+  private chain: Promise<void> = SETTLED;
+  private inFlight = 0;
   private serverCloseCode = 0;
   private graceTimer: TimerHandle | undefined;
   private tokens: number;
   private tokensAt: number;
-  private resolveClosed!: () => void;
-  /** Settles once the socket is gone (after `closed` was called). */
-  readonly whenClosed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
+  private childLog: Logger | undefined;
+  private closedPromise: Promise<void> | undefined;
+  private resolveClosed: (() => void) | undefined;
+  private finished = false;
 
   constructor(
     /** The `ws` socket. Only this class uses it (tests reach it through the gateway's test hooks). */
     readonly socket: WebSocket,
-    readonly request: IncomingMessage,
+    request: IncomingMessage,
     private readonly limits: ConnectionLimits,
     private readonly clock: Clock,
-    readonly log: Logger,
+    /** The gateway's logger; this connection's child logger (with `remote`) is made when first used. */
+    private readonly parentLog: Logger,
     private readonly events: ConnectionEvents,
   ) {
+    this.request = request;
     this.remote = request.socket.remoteAddress ?? 'unknown';
     this.tokens = limits.rateLimit * 2;
-    this.tokensAt = clock.now();
-    socket.on('message', (data, isBinary) => events.message(this, data, isBinary));
-    socket.on('pong', (data) => events.pong(this, data));
-    socket.on('close', (code) => this.finish(code));
-    socket.on('error', (err) => this.onSocketError(err));
+    this.tokensAt = limits.rateLimit > 0 ? clock.now() : 0; // a clock time is a heap number: only when it is used
+    (socket as OwnedSocket)[OWNER] = this;
+    socket.on('message', Connection.onMessage);
+    socket.on('pong', Connection.onPong);
+    socket.on('close', Connection.onClose);
+    socket.on('error', Connection.onError);
+  }
+
+  // One set of socket listeners for every connection (`this` is the socket): four closures per connection add up.
+  private static onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+    const conn = ownerOf(this);
+    conn.events.message(conn, data, isBinary);
+  }
+
+  private static onPong(this: WebSocket, data: Buffer): void {
+    const conn = ownerOf(this);
+    conn.events.pong(conn, data);
+  }
+
+  private static onClose(this: WebSocket, code: number): void {
+    ownerOf(this).finish(code);
+  }
+
+  private static onError(this: WebSocket, err: Error): void {
+    ownerOf(this).onSocketError(err);
+  }
+
+  /** This connection's logger (bound to its remote address). */
+  get log(): Logger {
+    return (this.childLog ??= this.parentLog.child({ remote: this.remote }));
+  }
+
+  /** A debug line; the child logger is not made for it while debug is off. */
+  debug(obj: object, msg: string): void {
+    if (this.parentLog.isLevelEnabled('debug')) this.log.debug(obj, msg);
+  }
+
+  /** The hello was accepted: what only the hello needed goes. */
+  helloDone(): void {
+    if (this.helloTimer !== undefined) this.clock.clearTimeout(this.helloTimer);
+    this.helloTimer = undefined;
+    this.request = undefined;
+  }
+
+  /** Settles once the socket is gone (after `closed` was called). */
+  get whenClosed(): Promise<void> {
+    if (this.finished) return SETTLED;
+    return (this.closedPromise ??= new Promise<void>((resolve) => (this.resolveClosed = resolve)));
   }
 
   get isOpen(): boolean {
@@ -78,7 +141,17 @@ export class Connection implements SessionLink {
 
   /** Run `task` after every task queued before it (a connection's messages are handled in order, async ones too). */
   enqueue(task: () => Promise<void>, onError: (err: unknown) => void): void {
-    this.chain = this.chain.then(task).catch(onError);
+    this.inFlight++;
+    this.chain = this.chain.then(async () => {
+      try {
+        await task();
+      } catch (err) {
+        onError(err);
+      } finally {
+        // Nothing queued behind: let the settled promise go instead of keeping one per idle connection.
+        if (--this.inFlight === 0) this.chain = SETTLED;
+      }
+    });
   }
 
   /** Write one encoded transient frame (no seq). */
@@ -147,7 +220,7 @@ export class Connection implements SessionLink {
     if (this.state === 'closing' || this.state === 'closed') return;
     const safe = wireCloseCode(code);
     const reason = CloseReason[safe] ?? 'error';
-    this.log.debug({ code: safe, reason, message }, 'server closes connection');
+    this.debug({ code: safe, reason, message }, 'server closes connection');
     if (this.socket.readyState === WebSocket.OPEN) {
       this.socket.send(encodeFrame({ event: ServerEvent.Disconnect, payload: { code: safe, reason, message } }));
     }
@@ -176,7 +249,7 @@ export class Connection implements SessionLink {
   countError(code: string): boolean {
     if (!COUNTED_ERROR_CODES.has(code as ErrorCode)) return false;
     const now = this.clock.now();
-    this.errorTimes = this.errorTimes.filter((t) => now - t < ERROR_WINDOW_MS);
+    this.errorTimes = (this.errorTimes ?? []).filter((t) => now - t < ERROR_WINDOW_MS);
     this.errorTimes.push(now);
     return this.errorTimes.length > this.limits.maxErrors;
   }
@@ -198,7 +271,7 @@ export class Connection implements SessionLink {
    */
   private onSocketError(err: Error): void {
     const code = wsErrorCloseCode(err);
-    this.log.debug({ err: err.message, code }, 'socket error');
+    this.debug({ err: err.message, code }, 'socket error');
     if (code === undefined || this.serverCloseCode !== 0) return;
     this.serverCloseCode = code;
     if (this.state !== 'closed') this.state = 'closing';
@@ -219,11 +292,13 @@ export class Connection implements SessionLink {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.cancelGrace();
+    if (this.helloTimer !== undefined) this.clock.clearTimeout(this.helloTimer);
     const byServer = this.serverCloseCode !== 0;
     try {
       this.events.closed(this, byServer ? this.serverCloseCode : peerCode, byServer);
     } finally {
-      this.resolveClosed();
+      this.finished = true;
+      this.resolveClosed?.();
     }
   }
 }

@@ -1,7 +1,7 @@
 import { ErrorCode } from '../protocol/codes.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { ClientEvent, ServerEvent, type Frame } from '../protocol/events.js';
-import { decodeAck, decodeBroadcast, decodePublish, decodeSubscribe, decodeUnicast, decodeUnsubscribe } from '../protocol/payloads.js';
+import { decodeAck, decodeBroadcast, decodePublish, decodeRoomList, decodeSubscribe, decodeUnicast, decodeUnsubscribe } from '../protocol/payloads.js';
 import type { Session } from '../session/session.js';
 import type { GatewayCore } from './core.js';
 
@@ -44,6 +44,16 @@ const BUILTIN = new Map<string, Handler>([
     (core, session, payload) => {
       const p = decodeBroadcast(payload);
       core.sessions.toOthers(session, ServerEvent.Broadcast, { sender: session.id, subject: p.subject, body: p.body });
+    },
+  ],
+  [
+    ClientEvent.RoomList,
+    (core, session, payload) => {
+      const p = decodeRoomList(payload);
+      const limit = Math.min(p.limit ?? core.sessions.presenceLimit, core.sessions.presenceLimit);
+      const total = core.sessions.roomSize(session.room);
+      const sessions = core.sessions.page(session.room, p.offset, limit);
+      session.send(ServerEvent.RoomPage, { room: session.room, offset: p.offset, total, sessions });
     },
   ],
 ]);

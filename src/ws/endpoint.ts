@@ -9,13 +9,49 @@ import { decodeFrame, encodeFrame } from '../protocol/codec.js';
 import { CloseError } from '../protocol/errors.js';
 import { ClientEvent, ServerEvent } from '../protocol/events.js';
 import { SseWire } from '../sse/sse-wire.js';
-import { Connection } from './connection.js';
+import { Connection, type ConnectionEvents } from './connection.js';
 import type { GatewayCore } from './core.js';
 import { dispatch } from './dispatch.js';
 import { acceptHello } from './hello.js';
 
 /** How both liveness layers reach one connection. */
 type LivenessTarget = PingTarget & HeartbeatTarget;
+
+/** system/heartbeat is the same frame for everyone. */
+const HEARTBEAT_FRAME = encodeFrame({ event: ServerEvent.Heartbeat });
+
+/**
+ * The liveness port of one connection: both layers talk to the connection through it. Methods on a prototype
+ * rather than four closures per connection (an idle connection's bytes are what a big deployment pays for).
+ */
+class LivenessPort implements LivenessTarget {
+  constructor(
+    private readonly conn: Connection,
+    /** Seconds, for the close message. */
+    private readonly heartbeatTimeout: number,
+  ) {}
+
+  ping(data: Buffer): void {
+    this.conn.ping(data);
+  }
+
+  terminate(): void {
+    this.conn.log.info({ session: this.conn.session?.id }, 'no pong within ping_timeout; terminating');
+    this.conn.terminate();
+  }
+
+  sendHeartbeat(): void {
+    this.conn.sendText(HEARTBEAT_FRAME);
+  }
+
+  timedOut(): void {
+    this.conn.close(CloseCode.HeartbeatTimeout, `no client message for ${this.heartbeatTimeout} s`);
+  }
+}
+
+const portOf = (conn: Connection): LivenessTarget => conn.liveness as LivenessTarget;
+/** The `transport` label of wsgate_connections. */
+const transportOf = (conn: Connection): 'sse' | 'ws' => (conn.socket instanceof SseWire ? 'sse' : 'ws');
 
 /**
  * The v3 endpoint: owns the open connections and both liveness layers, runs the hello and then
@@ -27,6 +63,12 @@ export class V3Endpoint {
   private readonly awaitingHello = new Set<Connection>();
   readonly pinger: TransportPinger | undefined;
   readonly heartbeat: AppHeartbeat | undefined;
+  /** One set of socket handlers for every connection (they find the liveness port on the connection). */
+  private readonly events: ConnectionEvents = {
+    message: (c, data, isBinary) => this.onMessage(c, portOf(c), data, isBinary),
+    pong: (c, data) => this.pinger?.pong(portOf(c), data),
+    closed: (c, code, byServer) => this.closed(c, portOf(c), code, byServer),
+  };
 
   constructor(
     private readonly core: GatewayCore,
@@ -53,37 +95,20 @@ export class V3Endpoint {
 
   /** Take a freshly upgraded socket, or an SSE stream dressed as one (src/sse/sse-wire.ts). */
   accept(socket: WebSocket | SseWire, request: IncomingMessage): void {
-    const { options: o, logger } = this.core;
-    const log = logger.child({ remote: request.socket.remoteAddress });
-    const transport = socket instanceof SseWire ? 'sse' : 'ws';
+    const o = this.core.options;
     // An SseWire has every member of a ws socket that Connection uses (readyState, bufferedAmount, send,
     // ping, close, terminate, and the message/pong/close events), so the whole v3 path runs over it.
-    const conn = new Connection(socket as WebSocket, request, o, this.clock, log, {
-      message: (c, data, isBinary) => this.onMessage(c, target, data, isBinary),
-      pong: (_c, data) => this.pinger?.pong(target, data),
-      closed: (c, code, byServer) => {
-        this.clock.clearTimeout(helloTimer);
-        this.closed(c, target, code, byServer, transport);
-      },
-    });
+    const conn = new Connection(socket as WebSocket, request, o, this.clock, this.core.logger, this.events);
+    const target = new LivenessPort(conn, o.heartbeatTimeout);
+    conn.liveness = target;
     this.connections.add(conn);
     this.awaitingHello.add(conn);
-    this.core.metrics.connections.inc({ transport });
-    // The liveness port: both layers talk to the connection through this narrow object.
-    const target: LivenessTarget = {
-      ping: (data) => conn.ping(data),
-      terminate: () => {
-        log.info({ session: conn.session?.id }, 'no pong within ping_timeout; terminating');
-        conn.terminate();
-      },
-      sendHeartbeat: () => conn.sendText(encodeFrame({ event: ServerEvent.Heartbeat })),
-      timedOut: () => conn.close(CloseCode.HeartbeatTimeout, `no client message for ${o.heartbeatTimeout} s`),
-    };
+    this.core.metrics.connections.inc({ transport: transportOf(conn) });
     this.pinger?.add(target);
-    const helloTimer = this.clock.setTimeout(() => {
+    conn.helloTimer = this.clock.setTimeout(() => {
       if (conn.state === 'hello') conn.close(CloseCode.HelloTimeout, `no client/hello within ${o.helloTimeout} s`);
     }, o.helloTimeoutMs);
-    log.debug('connection open');
+    conn.debug({}, 'connection open');
   }
 
   private onMessage(conn: Connection, target: LivenessTarget, data: RawData, isBinary: boolean): void {
@@ -118,8 +143,9 @@ export class V3Endpoint {
       if (conn.state !== 'hello') return; // closed while authenticating
       conn.state = 'open';
       this.awaitingHello.delete(conn);
+      conn.helloDone();
       this.heartbeat?.add(target);
-      conn.log.debug({ session: conn.session?.id }, 'hello accepted');
+      conn.debug({ session: conn.session?.id }, 'hello accepted');
       return;
     }
     if (frame.event === ClientEvent.Hello) throw new CloseError(CloseCode.ProtocolError, 'client/hello may be sent only once');
@@ -147,15 +173,15 @@ export class V3Endpoint {
     conn.close(CloseCode.InternalError, 'internal error');
   }
 
-  private closed(conn: Connection, target: LivenessTarget, code: number, byServer: boolean, transport: string): void {
+  private closed(conn: Connection, target: LivenessTarget, code: number, byServer: boolean): void {
     this.connections.delete(conn);
     this.awaitingHello.delete(conn);
-    this.core.metrics.connections.dec({ transport });
+    this.core.metrics.connections.dec({ transport: transportOf(conn) });
     this.core.metrics.closes.inc({ code: String(code) });
     this.pinger?.remove(target);
     this.heartbeat?.remove(target);
     const session = conn.session;
-    conn.log.debug({ code, byServer, session: session?.id }, 'connection closed');
+    conn.debug({ code, byServer, session: session?.id }, 'connection closed');
     if (!session) return;
     this.core.sessions.detach(session, conn, { code, byServer }).catch((err: unknown) => conn.log.error({ err }, 'session detach failed'));
   }

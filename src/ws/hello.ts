@@ -4,6 +4,7 @@ import { CloseError } from '../protocol/errors.js';
 import { ServerEvent, type Frame, type InitPayload, type Profile } from '../protocol/events.js';
 import { decodeHello } from '../protocol/payloads.js';
 import type { Session } from '../session/session.js';
+import type { SessionService } from '../session/session-service.js';
 import type { Connection } from './connection.js';
 import type { GatewayCore } from './core.js';
 
@@ -17,7 +18,7 @@ export async function acceptHello(core: GatewayCore, conn: Connection, frame: Fr
   let room = hello.room ?? 'main';
   let profile: Profile = hello.profile ?? {};
   if (core.authenticate) {
-    const verdict = await core.authenticate(hello, conn.request);
+    const verdict = await core.authenticate(hello, conn.request!); // kept until the hello is accepted
     if (verdict === false) throw new CloseError(CloseCode.Unauthorized, 'credentials refused');
     if (typeof verdict === 'object') {
       room = verdict.room ?? room;
@@ -51,7 +52,7 @@ export async function acceptHello(core: GatewayCore, conn: Connection, frame: Fr
     conn.sendText(
       encodeFrame({
         event: ServerEvent.Init,
-        payload: { session_id: session.id, resume_token: session.resumeToken, room: session.room, ...init, sessions: sessions.roster(session.room) },
+        payload: { session_id: session.id, resume_token: session.resumeToken, room: session.room, ...init, ...roomList(sessions, session) },
       }),
     );
   } catch (err) {
@@ -71,4 +72,11 @@ export async function acceptHello(core: GatewayCore, conn: Connection, frame: Fr
 function base(core: GatewayCore, resumed: boolean): Omit<InitPayload, 'session_id' | 'resume_token' | 'room' | 'sessions'> {
   const o = core.options;
   return { resumed, protocol: 3, ping_interval: o.pingInterval, heartbeat_interval: o.heartbeatInterval, session_ttl: o.sessionTtl };
+}
+
+/** `sessions` for system/init; in a room over `presence_limit` also `room_size` and `presence_limit` (the list is cut). */
+function roomList(sessions: SessionService, session: Session): Pick<InitPayload, 'sessions' | 'room_size' | 'presence_limit'> {
+  const size = sessions.roomSize(session.room);
+  const list = sessions.roster(session.room, session);
+  return size > sessions.presenceLimit ? { sessions: list, room_size: size, presence_limit: sessions.presenceLimit } : { sessions: list };
 }

@@ -24,7 +24,8 @@ const clients: TestClient[] = [];
 const sent: Record<'v3Receive' | 'v2Receive', Record<string, unknown>[]> = { v3Receive: [], v2Receive: [] };
 
 beforeAll(async () => {
-  gw = await startGateway({ heartbeatInterval: 1, pingInterval: 0 });
+  // presence_limit 4: room main (ann, bob, carl, dan) stays small; the crowd room of 5 is big (room/presence).
+  gw = await startGateway({ heartbeatInterval: 1, pingInterval: 0, presenceLimit: 4 });
   mountLegacyAdapter(gw);
   gw.handle('app/echo', (ctx) => ctx.reply('app/echoed', { got: ctx.payload }));
 });
@@ -114,7 +115,18 @@ async function exercise(): Promise<{ v3: TestClient[]; v2: TestClient[] }> {
   await api(gw, 'DELETE', `/api/sessions/${carlId}`);
   await carl.next('system/disconnect');
   await until(() => carl.closed.then(() => true), 3000, 'carl closed');
-  return { v3: [ann, bob, bob2, dan], v2: [carl] };
+
+  // A big room: counts instead of joins, a cut system/init, and a page of the member list.
+  const crowd: TestClient[] = [];
+  for (let i = 0; i < 5; i++) {
+    const c = open('/api/ws');
+    await v3Hello(c, { room: 'crowd', profile: { name: `c${i}` } });
+    crowd.push(c);
+  }
+  await crowd[0]!.next('room/presence');
+  v3(crowd[4]!, { event: 'room/list', id: 'l1', payload: { offset: 0, limit: 2 } });
+  await crowd[4]!.next('room/page');
+  return { v3: [ann, bob, bob2, dan, ...crowd], v2: [carl] };
 }
 
 test('every frame on the wire matches its schema in docs/asyncapi.yaml, and every documented event occurs', async () => {

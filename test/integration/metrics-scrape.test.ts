@@ -108,6 +108,25 @@ test('Node process and event-loop metrics are exported with the wsgate_ prefix',
   expect(text.split('\n').filter((l) => l && !l.startsWith('#') && !l.startsWith('wsgate_'))).toEqual([]);
 });
 
+test('a blocked event loop and garbage-collection pauses show on /metrics', async () => {
+  gw = await startGateway({ processMetrics: true, pingInterval: 0, heartbeatInterval: 0 });
+  await scrape(gw); // the lag figures are since the previous scrape
+  await sleep(50);
+  const end = Date.now() + 250;
+  while (Date.now() < end); // the gateway runs in this process: hold its loop for 250 ms
+  let kept = 0;
+  for (let i = 0; i < 200; i++) kept += new Array<number>(50_000).fill(i).length; // ~80 MB of garbage: a few GCs
+  expect(kept).toBe(10_000_000);
+  await sleep(100); // the GC observer reports asynchronously
+  const text = await scrape(gw);
+  expect(metric(text, 'wsgate_nodejs_eventloop_lag_max_seconds')).toBeGreaterThanOrEqual(0.2);
+  expect(metric(text, 'wsgate_nodejs_eventloop_lag_p99_seconds')).toBeGreaterThan(0);
+  const gcCount = ['minor', 'major', 'incremental']
+    .map((kind) => metric(text, 'wsgate_nodejs_gc_duration_seconds_count', { kind }))
+    .reduce((a, b) => a + b, 0);
+  expect(gcCount).toBeGreaterThan(0);
+});
+
 test('client-chosen event names cannot mint new series: unknown ones are counted as "other"', async () => {
   gw = await startGateway({ maxErrors: 100 });
   const { client: c } = await pool.connect(gw);

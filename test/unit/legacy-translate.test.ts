@@ -75,7 +75,7 @@ describe('v3 → v2 table', () => {
     ]);
   });
 
-  it.each(['system/heartbeat', 'system/ack', 'session/state', 'channel/subscribed', 'channel/unsubscribed', 'channel/message'])(
+  it.each(['system/heartbeat', 'system/ack', 'session/state', 'channel/subscribed', 'channel/unsubscribed', 'channel/message', 'room/presence', 'room/page'])(
     '%s is not sent',
     (event) => {
       expect(v3ToV2({ event, seq: 3, payload: { id: 'x', channel: 'c', offset: 1, epoch: 'e', data: 1 } })).toEqual([]);

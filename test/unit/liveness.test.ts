@@ -14,15 +14,20 @@ function peer() {
   };
 }
 
+/** A wheel item with a name to print. */
+type Item = { name: string; wheelSlot: number };
+const item = (name: string): Item => ({ name, wheelSlot: -1 });
+
 describe('TimerWheel', () => {
   test('fires items in deadline order with one timer, re-scheduling replaces', () => {
     const clock = new ManualClock();
     const fired: string[] = [];
-    const wheel = new TimerWheel<string>(clock, 10, (x) => fired.push(`${x}@${clock.now()}`));
-    wheel.schedule('b', 200);
-    wheel.schedule('a', 100);
-    wheel.schedule('c', 300);
-    wheel.schedule('c', 50);
+    const wheel = new TimerWheel<Item>(clock, 10, (x) => fired.push(`${x.name}@${clock.now()}`));
+    const [a, b, c] = [item('a'), item('b'), item('c')];
+    wheel.schedule(b, 200);
+    wheel.schedule(a, 100);
+    wheel.schedule(c, 300);
+    wheel.schedule(c, 50);
     expect(clock.pending).toBe(1);
     clock.advance(1000);
     expect(fired).toEqual(['c@50', 'a@100', 'b@200']);
@@ -33,9 +38,10 @@ describe('TimerWheel', () => {
   test('cancel forgets an item', () => {
     const clock = new ManualClock();
     const fired: string[] = [];
-    const wheel = new TimerWheel<string>(clock, 10, (x) => fired.push(x));
-    wheel.schedule('a', 100);
-    wheel.cancel('a');
+    const wheel = new TimerWheel<Item>(clock, 10, (x) => fired.push(x.name));
+    const a = item('a');
+    wheel.schedule(a, 100);
+    wheel.cancel(a);
     clock.advance(1000);
     expect(fired).toEqual([]);
   });
@@ -44,19 +50,34 @@ describe('TimerWheel', () => {
     const clock = new ManualClock();
     const fired: string[] = [];
     const failures: string[] = [];
-    const wheel = new TimerWheel<string>(
+    const wheel = new TimerWheel<Item>(
       clock,
       10,
       (x) => {
-        if (x === 'bad') throw new Error('socket gone');
-        fired.push(x);
+        if (x.name === 'bad') throw new Error('socket gone');
+        fired.push(x.name);
       },
-      (err, x) => failures.push(`${x}: ${(err as Error).message}`),
+      (err, x) => failures.push(`${x.name}: ${(err as Error).message}`),
     );
-    for (const x of ['a', 'bad', 'b']) wheel.schedule(x, 100);
+    for (const x of ['a', 'bad', 'b']) wheel.schedule(item(x), 100);
     clock.advance(100);
     expect(fired).toEqual(['a', 'b']);
     expect(failures).toEqual(['bad: socket gone']);
+  });
+
+  test('an item cancelled by the callback of another item due in the same slot does not fire', () => {
+    const clock = new ManualClock();
+    const fired: string[] = [];
+    const [a, b] = [item('a'), item('b')];
+    const wheel: TimerWheel<Item> = new TimerWheel<Item>(clock, 10, (x) => {
+      fired.push(x.name);
+      if (x === a) wheel.cancel(b);
+    });
+    wheel.schedule(a, 100);
+    wheel.schedule(b, 100);
+    clock.advance(100);
+    expect(fired).toEqual(['a']);
+    expect(wheel.size).toBe(0);
   });
 });
 

@@ -1,0 +1,200 @@
+/**
+ * The five bench scenarios, each against one fresh server process and its own client processes (one source address
+ * 127.0.0.x each, at most `perWorker` connections per process). Every scenario returns flat named figures.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ProcSampler } from '../proc-stats.js';
+import { addEncoded, newHistogram } from '../stats.js';
+import type { WorkerCommand, WorkerReply } from './client-worker.js';
+import type { BenchKind, ServerCommand, ServerReply } from './servers.js';
+
+/** Sizes of one bench run (all flags of run.ts). */
+export interface BenchSizes {
+  idle: number;
+  fanoutClients: number;
+  fanoutMessages: number;
+  echoClients: number;
+  echoSeconds: number;
+  join: number;
+  joinRate: number;
+  storm: number;
+  /** Connections per client process. */
+  perWorker: number;
+}
+
+/** The bench's scenario names. */
+export type ScenarioName = 'idle' | 'fanout' | 'echo' | 'join' | 'storm';
+
+/** Named figures of one scenario against one server. */
+export type Figures = Record<string, number>;
+
+const nowMs = (): number => performance.timeOrigin + performance.now();
+const round = (v: number, d = 1): number => Math.round(v * 10 ** d) / 10 ** d;
+
+/** A child process answering one reply per command, in order. */
+export class Child<C, R extends { type: string }> {
+  private readonly queue: ((r: R) => void)[] = [];
+  constructor(readonly proc: ChildProcess, onFirst?: (r: R) => void) {
+    if (onFirst) this.queue.push(onFirst);
+    proc.on('message', (m: R) => this.queue.shift()?.(m));
+  }
+  ask(cmd: C): Promise<R> {
+    return new Promise((resolve, reject) => {
+      this.queue.push((r) => (r.type === 'error' ? reject(new Error((r as unknown as { message: string }).message)) : resolve(r)));
+      this.proc.send(cmd as object);
+    });
+  }
+}
+
+/** A bench server process and its port. */
+export type Server = Child<ServerCommand, ServerReply> & { port: number };
+/** A bench client process. */
+export type Worker = Child<WorkerCommand, WorkerReply>;
+
+const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
+
+function startServer(kind: BenchKind): Promise<Server> {
+  const proc = fork(here('./servers.js'), [kind], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    proc.once('exit', (c) => reject(new Error(`${kind} server exited (${c})`)));
+    const s = new Child<ServerCommand, ServerReply>(proc, (r) => {
+      if (r.type === 'ready') resolve(Object.assign(s, { port: r.port }));
+    });
+  });
+}
+
+function startWorkers(n: number): Worker[] {
+  return Array.from({ length: n }, () => new Child<WorkerCommand, WorkerReply>(fork(here('./client-worker.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })));
+}
+
+/** Fresh server + workers for one scenario (or the heap breakdown); everything is killed afterwards. */
+export async function withSetup<T>(kind: BenchKind, clients: number, perWorker: number, body: (s: Server, ws: Worker[]) => Promise<T>): Promise<T> {
+  const server = await startServer(kind);
+  const workers = startWorkers(Math.max(1, Math.ceil(clients / perWorker)));
+  try {
+    return await body(server, workers);
+  } finally {
+    for (const w of workers) w.proc.kill();
+    server.proc.kill();
+  }
+}
+
+/** Split `total` connections over the workers and connect them; returns the merged reply. */
+export async function connectAll(kind: BenchKind, s: Server, ws: Worker[], total: number, opts: { room: 'own' | 'default'; subscribe: boolean; rate?: number }) {
+  const per = Math.ceil(total / ws.length);
+  const replies = await Promise.all(ws.map((w, i) => w.ask({
+    cmd: 'connect', kind, port: s.port, count: Math.max(0, Math.min(per, total - i * per)), localAddress: `127.0.0.${i + 2}`,
+    room: opts.room, subscribe: opts.subscribe, rate: (opts.rate ?? 0) / ws.length, parallel: 200, idBase: i * per,
+  })));
+  const hist = newHistogram();
+  let ok = 0;
+  let firstStart = Infinity;
+  let lastStart = 0;
+  let lastReady = 0;
+  for (const r of replies) {
+    if (r.type !== 'connected') continue;
+    addEncoded(hist, r.hist);
+    ok += r.ok;
+    firstStart = Math.min(firstStart, r.firstStart);
+    lastStart = Math.max(lastStart, r.lastStart);
+    lastReady = Math.max(lastReady, r.lastReady);
+  }
+  // Arrival rate: connections started per second over the run (the clients pace themselves at --join-rate).
+  return { ok, hist, seconds: (lastReady - firstStart) / 1000, startsPerSec: total > 1 ? (total - 1) / ((lastStart - firstStart) / 1000) : 0 };
+}
+
+async function mem(s: Server): Promise<{ heap: number; rss: number }> {
+  const r = await s.ask({ cmd: 'mem' });
+  return r.type === 'mem' ? r : { heap: 0, rss: 0 };
+}
+
+/** Memory kept per idle connection after GC: hello done, subscribed to one channel, own rooms. */
+export function idle(kind: BenchKind, z: BenchSizes): Promise<Figures> {
+  return withSetup(kind, z.idle, z.perWorker, async (s, ws) => {
+    const before = await mem(s);
+    const c = await connectAll(kind, s, ws, z.idle, { room: 'own', subscribe: true });
+    await new Promise((r) => setTimeout(r, 2000)); // acks flushed, handshake garbage collectable
+    const after = await mem(s);
+    return { connected: c.ok, heapKiB: round((after.heap - before.heap) / c.ok / 1024, 2), rssKiB: round((after.rss - before.rss) / c.ok / 1024, 2) };
+  });
+}
+
+/** K messages to every subscriber: deliveries/s, latency from the server's send stamp, longest loop block. */
+export function fanout(kind: BenchKind, z: BenchSizes): Promise<Figures> {
+  return withSetup(kind, z.fanoutClients, z.perWorker, async (s, ws) => {
+    const c = await connectAll(kind, s, ws, z.fanoutClients, { room: 'own', subscribe: true });
+    await Promise.all(ws.map((w) => w.ask({ cmd: 'fanout-arm', perClient: z.fanoutMessages })));
+    // The same figure over a quiet second first: on a shared machine the OS alone delays timers (the baseline).
+    await s.ask({ cmd: 'loop-reset' });
+    await new Promise((r) => setTimeout(r, 1000));
+    const quiet = await s.ask({ cmd: 'loop' });
+    await s.ask({ cmd: 'loop-reset' });
+    const start = nowMs();
+    await s.ask({ cmd: 'fanout', n: z.fanoutMessages });
+    const replies = await Promise.all(ws.map((w) => w.ask({ cmd: 'fanout-wait', timeoutMs: 120_000 })));
+    const loop = await s.ask({ cmd: 'loop' });
+    const hist = newHistogram();
+    let delivered = 0;
+    let last = 0;
+    for (const r of replies) if (r.type === 'fanout') (addEncoded(hist, r.hist), (delivered += r.delivered), (last = Math.max(last, r.lastAt)));
+    return {
+      expected: c.ok * z.fanoutMessages, delivered, deliveriesPerSec: Math.round(delivered / ((last - start) / 1000)),
+      p50Ms: hist.getValueAtPercentile(50) / 1000, p99Ms: hist.getValueAtPercentile(99) / 1000,
+      maxBlockMs: loop.type === 'loop' ? round(loop.maxBlockMs) : -1,
+      quietMaxBlockMs: quiet.type === 'loop' ? round(quiet.maxBlockMs) : -1,
+      maxGcMs: loop.type === 'loop' ? round(loop.maxGcMs) : -1,
+    };
+  });
+}
+
+/** Sequential round trips on every connection for S seconds (after 1 s of warm-up). */
+export function echo(kind: BenchKind, z: BenchSizes): Promise<Figures> {
+  return withSetup(kind, z.echoClients, z.perWorker, async (s, ws) => {
+    await connectAll(kind, s, ws, z.echoClients, { room: 'own', subscribe: false });
+    await Promise.all(ws.map((w) => w.ask({ cmd: 'echo', seconds: 1 })));
+    const sampler = new ProcSampler(s.proc.pid ?? 0);
+    const replies = await Promise.all(ws.map((w) => w.ask({ cmd: 'echo', seconds: z.echoSeconds })));
+    const cpu = sampler.stop().avgCpuPct;
+    const hist = newHistogram();
+    for (const r of replies) if (r.type === 'echo') addEncoded(hist, r.hist);
+    return { roundTripsPerSec: Math.round(hist.totalCount / z.echoSeconds), p50Ms: hist.getValueAtPercentile(50) / 1000, p99Ms: hist.getValueAtPercentile(99) / 1000, serverCpuPct: Math.round(cpu) };
+  });
+}
+
+/** N clients into the default room at R/s: time, hello→init, bytes each client received while the room filled. */
+export function join(kind: BenchKind, z: BenchSizes): Promise<Figures> {
+  return withSetup(kind, z.join, z.perWorker, async (s, ws) => {
+    const sampler = new ProcSampler(s.proc.pid ?? 0);
+    const c = await connectAll(kind, s, ws, z.join, { room: 'default', subscribe: false, rate: z.joinRate });
+    await new Promise((r) => setTimeout(r, 1000)); // presence still in flight lands in the byte count
+    const cpu = sampler.stop();
+    const bytes = await Promise.all(ws.map((w) => w.ask({ cmd: 'bytes' })));
+    let max = 0;
+    let sum = 0;
+    for (const b of bytes) if (b.type === 'bytes') (max = Math.max(max, b.max), (sum += b.sum));
+    return {
+      joined: c.ok, seconds: round(c.seconds, 2), arrivalsPerSec: Math.round(c.startsPerSec),
+      p50InitMs: c.hist.getValueAtPercentile(50) / 1000, p99InitMs: c.hist.getValueAtPercentile(99) / 1000,
+      maxKiBPerClient: round(max / 1024), meanKiBPerClient: round(sum / Math.max(1, c.ok) / 1024),
+      serverPeakCpuPct: Math.round(cpu.peakCpuPct), serverAvgCpuPct: Math.round(cpu.avgCpuPct),
+    };
+  });
+}
+
+/** N connected clients lose their sockets at once and reconnect at once: time until every one is ready again. */
+export function storm(kind: BenchKind, z: BenchSizes): Promise<Figures> {
+  return withSetup(kind, z.storm, z.perWorker, async (s, ws) => {
+    await connectAll(kind, s, ws, z.storm, { room: 'own', subscribe: true });
+    const start = nowMs();
+    const replies = await Promise.all(ws.map((w) => w.ask({ cmd: 'storm', timeoutMs: 120_000 })));
+    let ok = 0;
+    let last = 0;
+    const hist = newHistogram();
+    for (const r of replies) if (r.type === 'storm') (ok += r.ok, (last = Math.max(last, r.lastReady)), addEncoded(hist, r.hist));
+    return { ready: ok, seconds: round((last - start) / 1000, 2), p99InitMs: hist.getValueAtPercentile(99) / 1000 };
+  });
+}
+
+/** Scenario functions by name. */
+export const SCENARIOS: Record<ScenarioName, (kind: BenchKind, z: BenchSizes) => Promise<Figures>> = { idle, fanout, echo, join, storm };
