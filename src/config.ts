@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { checkRedisUrl } from './redis/redis-url.js';
 import { parse as parseYaml } from 'yaml';
 import {
   ConfigError,
@@ -109,6 +110,16 @@ export const GATEWAY_OPTIONS = {
   tlsKey: opt.string({ default: '', placeholder: 'FILE', defaultText: 'none', help: 'PEM private key file' }),
   /** pino log level. Default `info`. */
   logLevel: opt.choice({ default: 'info', choices: LOG_LEVELS, placeholder: 'LEVEL', help: 'log level' }),
+  /** `redis://` or `rediss://` URL (AUTH in it) of the Redis every process of one gateway shares (docs/scaling.md). Default none: in memory. */
+  redis: opt.string({ default: '', placeholder: 'URL', defaultText: 'none: in memory', check: (v) => (v ? checkRedisUrl(v) : undefined), help: 'redis:// or rediss:// URL shared by every process of one gateway' }),
+  /** Processes on one port (node:cluster): a number or `auto` (one per core). Needs `redis`. Default none: this process only. */
+  workers: opt.string({
+    default: '',
+    placeholder: 'N|auto',
+    defaultText: 'none: this process only',
+    check: (v) => (v === '' || /^(auto|[1-9][0-9]{0,3})$/.test(v) ? undefined : `expected a number of processes or auto, got ${v}`),
+    help: 'run N gateway processes on one port, or auto (one per core); needs --redis',
+  }),
 };
 
 /** Why a `--trust-proxy` entry (read by src/http/trusted-proxies.ts) is refused, or undefined when it is an address, a CIDR range, `loopback` or `none`. */
@@ -151,6 +162,7 @@ function crossChecks(o: GatewayOptions): string | undefined {
   if (o.pingInterval > 0 && o.pingTimeout <= 0) return '--ping-timeout: must be > 0 while --ping-interval is on';
   if (o.heartbeatInterval > 0 && o.heartbeatTimeout < o.heartbeatInterval) return '--heartbeat-timeout: must be at least --heartbeat-interval';
   if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) return `${flagOf(o.tlsCert ? 'tlsKey' : 'tlsCert')}: --tls-cert and --tls-key go together`;
+  if (o.workers && !o.redis) return '--workers: needs --redis URL (the processes share their sessions, rooms and channels through Redis)';
   return undefined;
 }
 

@@ -3,6 +3,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { createLogger } from './logger.js';
 import { WebSocketServer } from 'ws';
 import type { Broker } from './broker/broker.js';
@@ -23,9 +24,11 @@ import { V3Endpoint } from './ws/endpoint.js';
 import { ConnectionLimiter } from './http/connection-limits.js';
 import { HttpFront, refuseUpgrade, type RouteHandler, type UpgradeHandler } from './http/http-front.js';
 import { trustedProxies } from './http/trusted-proxies.js';
-import { SessionRegistry } from './session/registry.js';
+import { SessionRegistry, type RegistryLimits } from './session/registry.js';
 import { mountSse } from './sse/sse-routes.js';
+import type { SessionService } from './session/session-service.js';
 import type { Session } from './session/session.js';
+import { createRedisParts } from './redis/redis-parts.js';
 
 /** Everything `createGateway` takes: any GatewayOptions field plus the pluggable parts. */
 export interface GatewayInit extends Partial<GatewayOptions> {
@@ -41,9 +44,13 @@ export interface GatewayInit extends Partial<GatewayOptions> {
   clock?: Clock;
   /** Collect Node process metrics (default true). */
   processMetrics?: boolean;
+  /** With `redis`: prefix of every key, so several gateways can share one Redis (default `wsgate:`). */
+  redisPrefix?: string;
+  /** What `/metrics` answers; default this gateway's registry (a `--workers` worker answers for all workers). */
+  metricsText?: (registry: Registry) => () => Promise<string>;
 }
 
-const PLUGGABLE = ['logger', 'authenticate', 'broker', 'server', 'clock', 'processMetrics'] as const;
+const PLUGGABLE = ['logger', 'authenticate', 'broker', 'server', 'clock', 'processMetrics', 'redisPrefix', 'metricsText'] as const;
 
 /** Create a gateway from typed options. Throws ConfigError naming the first bad option. */
 export function createGateway(init: GatewayInit = {}): Gateway {
@@ -62,7 +69,7 @@ export class Gateway {
   readonly server: http.Server | https.Server;
   /** The time source of every timer of this gateway. */
   readonly clock: Clock;
-  private readonly lifecycle: SessionRegistry;
+  private readonly lifecycle: SessionService & { start?(): Promise<void> };
   private readonly hub: ChannelHub;
   private readonly broker: Broker;
   private readonly front: HttpFront;
@@ -80,16 +87,27 @@ export class Gateway {
     this.clock = init.clock ?? systemClock;
     this.logger = init.logger ?? createLogger(o.logLevel, { service: 'wsgate' });
     this.metrics = new GatewayMetrics(init.processMetrics ?? true, () => this.sample());
-    this.broker = init.broker ?? new MemoryBroker(o.historySize, o.historyTtl, this.clock);
-    this.hub = new ChannelHub(this.broker, o.maxSubscriptions);
     const onSend = (event: string): void => this.metrics.countOut(event);
-    this.lifecycle = new SessionRegistry({ ...o, onSend }, o.sessionTtlMs, this.clock, {
-      onEvicted: () => this.metrics.sessionsEvicted.inc(),
-      onEnded: (s, reason) => {
-        this.hub.removeSession(s);
-        this.logger.debug({ session: s.id, reason }, 'session ended');
-      },
-    }, o.presenceLimit);
+    const limits: RegistryLimits = { ...o, onSend };
+    const onEnded = (s: Session, reason: string): void => {
+      this.hub.removeSession(s);
+      this.logger.debug({ session: s.id, reason }, 'session ended');
+    };
+    if (o.redis) {
+      // Scale-out: sessions, rooms and channels in Redis, shared with every process on it (docs/scaling.md).
+      const parts = createRedisParts({ options: o, limits, clock: this.clock, logger: this.logger, prefix: init.redisPrefix, broker: init.broker }, {
+        onEnded,
+        restoreChannels: async (s, channels) => {
+          for (const [channel, since] of channels) await this.hub.restore(s, channel, since);
+        },
+      });
+      this.broker = parts.broker;
+      this.lifecycle = parts.sessions;
+    } else {
+      this.broker = init.broker ?? new MemoryBroker(o.historySize, o.historyTtl, this.clock);
+      this.lifecycle = new SessionRegistry(limits, o.sessionTtlMs, this.clock, { onEnded, onEvicted: () => this.metrics.sessionsEvicted.inc() }, o.presenceLimit);
+    }
+    this.hub = new ChannelHub(this.broker, o.maxSubscriptions);
     const core: GatewayCore = {
       options: o,
       logger: this.logger,
@@ -112,7 +130,7 @@ export class Gateway {
     this.server.on('request', this.front.onRequest);
     this.server.on('upgrade', this.front.onUpgrade);
     this.server.on('clientError', answerClientError);
-    mountProbes(this.front, this.metrics.registry);
+    mountProbes(this.front, this.metrics.registry, () => this.lifecycle.unavailable(), init.metricsText?.(this.metrics.registry));
     mountApi({
       options: o,
       logger: this.logger,
@@ -120,7 +138,6 @@ export class Gateway {
       metrics: this.metrics.registry,
       sessions: this.lifecycle,
       publish: (channel, data) => this.publish(channel, data),
-      endSession: (id) => this.endSession(id),
       route: (method, path, handler, opts) => this.route(method, path, handler, opts),
     });
     if (o.sse) {
@@ -147,6 +164,12 @@ export class Gateway {
 
   /** Start listening on `options.port`/`options.host` (unless the attached server already listens). */
   async listen(): Promise<{ port: number; host: string }> {
+    if (this.lifecycle.start) {
+      // A gateway that cannot reach its Redis at start fails the start, naming the option.
+      await Promise.all([this.lifecycle.start(), this.broker.ready?.()]).catch((err: unknown) => {
+        throw new ConfigError(`--redis: ${(err as Error).message}`);
+      });
+    }
     if (!this.server.listening) {
       await new Promise<void>((resolve, reject) => {
         this.server.once('error', reject);

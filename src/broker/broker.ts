@@ -37,5 +37,7 @@ export interface Broker {
   /** Start delivering live messages of `channel` to `listener`. */
   subscribe(channel: string, listener: BrokerListener): Promise<void>;
   unsubscribe(channel: string, listener: BrokerListener): Promise<void>;
+  /** A networked broker: resolves once it is connected (rejects when it cannot be reached). */
+  ready?(): Promise<void>;
   close(): Promise<void>;
 }

@@ -25,6 +25,8 @@ export const CloseCode = {
   InternalError: 1011,
   /** Service restart (drain): reconnect at once with jitter and resume. */
   ServiceRestart: 1012,
+  /** Try again later: a hello while the gateway's shared store (Redis) is unreachable. Reconnect with backoff. */
+  TryAgainLater: 1013,
   /** Bad gateway: used by the legacy adapter when its upstream vanished without a close frame. */
   BadGateway: 1014,
   /** Bad or second hello, or a message before hello. */
@@ -57,6 +59,7 @@ export const CloseReason: Record<number, string> = {
   1009: 'message_too_big',
   1011: 'internal_error',
   1012: 'service_restart',
+  1013: 'try_again_later',
   1014: 'upstream_lost',
   4000: 'protocol_error',
   4001: 'unauthorized',

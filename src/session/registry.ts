@@ -7,7 +7,7 @@ import type { Clock } from '../time/clock.js';
 import { DisconnectedBudget } from './disconnected-budget.js';
 import { RoomPresence } from './room-presence.js';
 import { Session, type SessionLimits, type SessionLink } from './session.js';
-import type { DetachReason, EndReason, ResumeResult, SessionService } from './session-service.js';
+import type { DetachReason, EndReason, ResumeResult, SessionService, SessionSummary } from './session-service.js';
 
 export type { EndReason, ResumeResult } from './session-service.js';
 
@@ -181,6 +181,44 @@ export class SessionRegistry implements SessionService {
     for (const other of members) if (other !== session) other.send(event, encoded);
   }
 
+  async sendTo(sessionId: string, event: string, payload: unknown): Promise<{ seq: number; connected: boolean } | undefined> {
+    const session = this.sessions.get(sessionId);
+    if (!session) return undefined;
+    return { seq: session.send(event, payload), connected: session.isConnected };
+  }
+
+  async endById(sessionId: string, reason: EndReason): Promise<boolean> {
+    const session = this.sessions.get(sessionId);
+    if (!session) return false;
+    session.link?.close(reason === 'kicked' ? CloseCode.Kicked : CloseCode.Normal, 'session ended by the server');
+    this.endNow(session, reason);
+    return true;
+  }
+
+  async list(room: string | null): Promise<SessionSummary[]> {
+    const out: SessionSummary[] = [];
+    for (const s of this.sessions.values()) if (room === null || s.room === room) out.push(summary(s));
+    return out;
+  }
+
+  ack(session: Session, seq: number): void {
+    session.buffer.ack(seq);
+  }
+
+  remember(session: Session, id: string): boolean {
+    if (session.dedup.has(id)) return false;
+    session.dedup.add(id);
+    return true;
+  }
+
+  forget(session: Session, id: string): void {
+    session.dedup.delete(id);
+  }
+
+  unavailable(): string | undefined {
+    return undefined;
+  }
+
   /** Drop every session at shutdown, without telling each room about each leaver (O(n²) otherwise). */
   async close(): Promise<void> {
     this.presence.stop();
@@ -217,7 +255,7 @@ export class SessionRegistry implements SessionService {
     const big = this.presence.isBig(members?.size ?? 0); // counted with the leaver
     members?.delete(session);
     if (members && members.size === 0) this.rooms.delete(session.room);
-    if (reason === 'expired') this.remember(session.id);
+    if (reason === 'expired') this.tombstone(session.id);
     if (big) this.presence.changed(session.room);
     else this.toOthers(session, ServerEvent.Left, { id: session.id, reason });
     this.hooks.onEnded?.(session, reason);
@@ -237,10 +275,26 @@ export class SessionRegistry implements SessionService {
     session.expiry = undefined;
   }
 
-  private remember(id: string): void {
+  private tombstone(id: string): void {
     this.tombstones.add(id);
     if (this.tombstones.size > TOMBSTONE_MAX) this.tombstones.delete(this.tombstones.values().next().value as string);
   }
+}
+
+/** A local session as `GET /api/sessions` lists it. */
+export function summary(s: Session): SessionSummary {
+  return {
+    id: s.id,
+    room: s.room,
+    profile: s.profile,
+    is_connected: s.isConnected,
+    seq: s.seq,
+    buffered: s.buffer.length,
+    bufferedBytes: s.buffer.size,
+    subscriptions: [...s.subscriptions],
+    createdAt: s.createdAt,
+    disconnectedAt: s.isConnected ? 0 : s.disconnectedAt,
+  };
 }
 
 function info(s: Session): SessionInfo {

@@ -16,6 +16,14 @@ export interface SessionLink {
   terminate(): void;
 }
 
+/**
+ * Where a session's stream messages go when a store shared by several processes (Redis) numbers
+ * and keeps them; the numbered frames come back through `Session.accept`, in seq order.
+ */
+export interface StreamSink {
+  send(session: Session, event: string, payloadJson: string | undefined, id: string | undefined): void;
+}
+
 /** Session lifecycle states. */
 export type SessionState = 'connected' | 'disconnected' | 'ended';
 
@@ -50,6 +58,8 @@ export class Session {
   disconnectedAt = 0;
   /** Bytes of the profile's JSON (set by the session service), counted in the disconnected budget. */
   profileBytes = 0;
+  /** Set when a shared store numbers this session's messages (see StreamSink); undefined: numbered here. */
+  sink: StreamSink | undefined;
 
   constructor(
     readonly id: string,
@@ -79,9 +89,15 @@ export class Session {
    */
   send(event: string, payload?: unknown, id?: string): number {
     if (this.state === 'ended') return -1;
-    // Encoded before the seq is taken: a payload JSON cannot express (a BigInt, a throwing toJSON, a cycle)
-    // throws here, and the session's seq has no hole that a later resume would trip over.
+    // Encoded before a seq is taken (here or by a shared store): a payload JSON cannot express (a BigInt, a
+    // throwing toJSON, a cycle) throws here, and the session's seq has no hole that a later resume would trip over.
     const json = payload instanceof EncodedPayload ? payload.json : encodePayload(payload);
+    if (this.sink) {
+      // Numbered by the shared store; the seq is not known yet (0).
+      this.sink.send(this, event, json, id);
+      this.onSend?.(event);
+      return 0;
+    }
     const seq = ++this.seq;
     const text = encodeFrameRaw(event, seq, id, json);
     this.buffer.push(seq, text);
@@ -89,6 +105,14 @@ export class Session {
     else if (this.state === 'disconnected') this.onHeld?.(this);
     this.onSend?.(event);
     return seq;
+  }
+
+  /** A frame numbered by the shared store, offered in seq order: kept for replay, written if connected. */
+  accept(seq: number, text: string): void {
+    if (this.state === 'ended') return;
+    this.seq = seq;
+    this.buffer.push(seq, text);
+    this.link?.sendStream(seq, text);
   }
 
   /** Write a transient frame (no seq, never replayed): system/init, system/heartbeat, system/disconnect. */

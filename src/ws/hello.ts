@@ -27,15 +27,21 @@ export async function acceptHello(core: GatewayCore, conn: Connection, frame: Fr
   }
   if (!conn.isOpen) throw new CloseError(CloseCode.GoingAway, 'connection closed during hello');
   const { sessions, metrics } = core;
+  // A shared store that is unreachable cannot take a session: the client backs off and retries (1013).
+  const unavailable = sessions.unavailable();
+  if (unavailable) throw new CloseError(CloseCode.TryAgainLater, unavailable);
   let init: Omit<InitPayload, 'session_id' | 'resume_token' | 'room' | 'sessions'> = base(core, false);
   let session: Session | undefined;
   let replayed = 0;
+  /** The first seq the client has not seen: after last_seq on resume, 1 for a new session. */
+  let from = 1;
   if (hello.resume) {
     const result = await sessions.resume(hello.resume.session_id, hello.resume.resume_token, hello.resume.last_seq);
     metrics.resumes.inc({ outcome: result.ok ? 'resumed' : result.error });
     if (result.ok) {
       session = result.session;
       replayed = result.replayed;
+      from = hello.resume.last_seq + 1;
       init = { ...base(core, true), replayed };
     } else {
       init = { ...init, resume_error: result.error };
@@ -62,9 +68,11 @@ export async function acceptHello(core: GatewayCore, conn: Connection, frame: Fr
     else await sessions.detach(session, conn, { code: CloseCode.GoingAway, byServer: false }); // resumable again, as after a drop
     throw err;
   }
-  if (replayed > 0) {
-    metrics.replayed.inc(replayed);
-    conn.replay(session, hello.resume!.last_seq + 1).catch((err: unknown) => conn.log.warn({ err }, 'replay failed'));
+  if (replayed > 0) metrics.replayed.inc(replayed);
+  // Frames after last_seq (a new session: from 1) go out after system/init. A shared store may also have numbered
+  // frames for a new session before init was sent (a member joining meanwhile): they are in its buffer too.
+  if (session.seq >= from && session.buffer.length > 0) {
+    conn.replay(session, from).catch((err: unknown) => conn.log.warn({ err }, 'replay failed'));
   }
   return session;
 }
