@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { createJwtVerifier } from './auth/jwt.js';
 import type { Registry } from 'prom-client';
@@ -21,11 +22,13 @@ import { createServer, reloadTls } from './http/tls.js';
 import type { Connection } from './ws/connection.js';
 import { drainConnections, type DrainParts, type DrainResult } from './ws/drain.js';
 import { V3Endpoint } from './ws/endpoint.js';
-import { HttpFront, type RouteHandler, type UpgradeHandler } from './http/http-front.js';
-import { SessionRegistry } from './session/registry.js';
+import { ConnectionLimiter } from './http/connection-limits.js';
+import { HttpFront, refuseUpgrade, type RouteHandler, type UpgradeHandler } from './http/http-front.js';
+import { trustedProxies } from './http/trusted-proxies.js';
+import { SessionRegistry, type RegistryLimits } from './session/registry.js';
 import { mountSse } from './sse/sse-routes.js';
 import type { SessionService } from './session/session-service.js';
-import type { Session, SessionLimits } from './session/session.js';
+import type { Session } from './session/session.js';
 import { createRedisParts } from './redis/redis-parts.js';
 
 /** Everything `createGateway` takes: any GatewayOptions field plus the pluggable parts. */
@@ -86,7 +89,7 @@ export class Gateway {
     this.logger = init.logger ?? createLogger(o.logLevel, { service: 'wsgate' });
     this.metrics = new GatewayMetrics(init.processMetrics ?? true, () => this.sample());
     const onSend = (event: string): void => this.metrics.countOut(event);
-    const limits: SessionLimits = { ...o, onSend };
+    const limits: RegistryLimits = { ...o, onSend };
     const onEnded = (s: Session, reason: string): void => {
       this.hub.removeSession(s);
       this.logger.debug({ session: s.id, reason }, 'session ended');
@@ -103,7 +106,7 @@ export class Gateway {
       this.lifecycle = parts.sessions;
     } else {
       this.broker = init.broker ?? new MemoryBroker(o.historySize, o.historyTtl, this.clock);
-      this.lifecycle = new SessionRegistry(limits, o.sessionTtlMs, this.clock, { onEnded }, o.presenceLimit);
+      this.lifecycle = new SessionRegistry(limits, o.sessionTtlMs, this.clock, { onEnded, onEvicted: () => this.metrics.sessionsEvicted.inc() }, o.presenceLimit);
     }
     this.hub = new ChannelHub(this.broker, o.maxSubscriptions);
     const core: GatewayCore = {
@@ -117,15 +120,18 @@ export class Gateway {
       jwt: createJwtVerifier({ secret: o.jwtSecret, publicKeyFile: o.jwtPublicKey, jwksFile: o.jwtJwks, issuer: o.jwtIssuer, audience: o.jwtAudience }),
     };
     this.endpoint = new V3Endpoint(core, this.clock);
-    this.front = new HttpFront(this.logger, o.allowedOrigins);
+    const limiter = new ConnectionLimiter(o, trustedProxies(o.trustProxy));
+    this.front = new HttpFront(this.logger, o.allowedOrigins, limiter);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayload, perMessageDeflate: false, clientTracking: false });
     this.front.mountUpgrade('/api/ws', (req, socket, head) => {
+      // Connections not yet identified cost memory and prove nothing: their number is bounded before the upgrade.
+      if (o.maxPendingHellos > 0 && this.endpoint.pendingHellos >= o.maxPendingHellos) return refuseUpgrade(socket, 503, 'Service Unavailable');
       this.wss.handleUpgrade(req, socket, head, (ws) => this.endpoint.accept(ws, req));
     });
     this.server = init.server ?? createServer(o);
     this.server.on('request', this.front.onRequest);
     this.server.on('upgrade', this.front.onUpgrade);
-    this.server.on('clientError', (_err, socket) => socket.destroy());
+    this.server.on('clientError', answerClientError);
     mountProbes(this.front, this.metrics.registry, () => this.lifecycle.unavailable(), init.metricsText?.(this.metrics.registry));
     mountApi({
       options: o,
@@ -144,6 +150,11 @@ export class Gateway {
         route: (method, path, handler) => this.route(method, path, handler),
         accept: (wire, req) => this.endpoint.accept(wire, req),
         accepting: () => this.front.acceptingUpgrades,
+        // An SSE stream is a v3 connection too: the same bounds as an upgrade to /api/ws.
+        admit: (req, res) =>
+          o.maxPendingHellos > 0 && this.endpoint.pendingHellos >= o.maxPendingHellos
+            ? { status: 503, text: 'Service Unavailable' }
+            : limiter.admit(req, res),
       });
     }
     hooks.set(this, {
@@ -327,6 +338,18 @@ export class Gateway {
     }
     return { connected, disconnected, buffered };
   }
+}
+
+/**
+ * A request Node's HTTP parser refused (headers over 16 KB, a malformed line): answer 431 or 400 when the
+ * socket can still take it, then drop it. Node's own default would do the same, but a listener replaces it.
+ */
+function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (socket.writable && !(socket as Duplex & { _httpMessage?: unknown })._httpMessage) {
+    const [status, text] = err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  }
+  socket.destroy();
 }
 
 /** Parts of a gateway only tests reach (not exported from the package; see `gatewayTestHooks`). */

@@ -8,6 +8,7 @@ import type { Clock } from '../time/clock.js';
 import type { StreamPosition } from '../protocol/events.js';
 import { decodeChannel } from '../protocol/payloads.js';
 import { ApiError, bearerMatches, isLoopback, readJsonObject } from './http-body.js';
+import { refuseCrossSite, requireJsonBody } from './cross-site.js';
 import { sendJson, type RouteHandler } from './http-front.js';
 import { IdempotencyCache } from './idempotency.js';
 
@@ -26,7 +27,7 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,256}$/;
 
 /** What the HTTP API works on: the session service, the broker's publish, and the gateway's router and log. */
 export interface ApiParts {
-  readonly options: Pick<GatewayOptions, 'apiKey'>;
+  readonly options: Pick<GatewayOptions, 'apiKey' | 'allowedOrigins'>;
   readonly logger: Logger;
   readonly clock: Clock;
   /** The gateway's metrics registry (the API counts its requests there). */
@@ -57,7 +58,8 @@ export interface SessionListing {
 
 /**
  * Register the backend HTTP API of docs/protocol.md §1.4 on `host`: publish (with idempotency keys),
- * send to one session, list sessions, end one. Every route checks the bearer key first.
+ * send to one session, list sessions, end one. Every route refuses cross-site browser requests, then
+ * checks the bearer key; POST bodies must be `application/json`.
  */
 export function mountApi(host: ApiParts): void {
   const idempotency = new IdempotencyCache<StreamPosition>(undefined, undefined, host.clock);
@@ -70,7 +72,9 @@ export function mountApi(host: ApiParts): void {
   const guard = (route: string, handler: RouteHandler): RouteHandler => async (req, res, url) => {
     res.once('finish', () => requests.inc({ route, status: String(res.statusCode) }));
     try {
+      refuseCrossSite(req, host.options.allowedOrigins);
       authorize(req, host.options.apiKey);
+      if (req.method === 'POST') requireJsonBody(req);
       await handler(req, res, url);
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;

@@ -4,6 +4,7 @@ import { CloseCode, closeEndsSession } from '../protocol/codes.js';
 import { EncodedPayload } from '../protocol/codec.js';
 import { ServerEvent, type Profile, type SessionInfo } from '../protocol/events.js';
 import type { Clock } from '../time/clock.js';
+import { DisconnectedBudget } from './disconnected-budget.js';
 import { RoomPresence } from './room-presence.js';
 import { Session, type SessionLimits, type SessionLink } from './session.js';
 import type { DetachReason, EndReason, ResumeResult, SessionService, SessionSummary } from './session-service.js';
@@ -13,6 +14,15 @@ export type { EndReason, ResumeResult } from './session-service.js';
 /** Hooks the registry calls; the channel hub and the log plug in here. */
 export interface RegistryHooks {
   onEnded?(session: Session, reason: EndReason): void;
+  /** A disconnected session was ended early to keep the disconnected budget (before `onEnded`). */
+  onEvicted?(session: Session): void;
+}
+
+/** Session limits plus the global budget of disconnected sessions (0 = no bound). */
+export interface RegistryLimits extends SessionLimits {
+  maxDisconnectedSessions: number;
+  /** Bytes: replay buffers as held, profiles, and a fixed overhead per session. */
+  maxDisconnectedBytes: number;
 }
 
 const TOMBSTONE_MAX = 10_000;
@@ -32,10 +42,12 @@ export class SessionRegistry implements SessionService {
   private readonly unannounced = new WeakMap<Session, EncodedPayload>();
   /** Ids of sessions that expired recently, so a late resume hears `expired`, not `unknown_session`. */
   private readonly tombstones = new Set<string>();
+  private readonly limits: SessionLimits;
+  private readonly budget: DisconnectedBudget;
   private readonly presence: RoomPresence;
 
   constructor(
-    private readonly limits: SessionLimits,
+    limits: RegistryLimits,
     /** How long a disconnected session is kept, ms. */
     private readonly ttlMs: number,
     private readonly clock: Clock,
@@ -43,6 +55,12 @@ export class SessionRegistry implements SessionService {
     /** Members above which a room gets counts instead of per-member presence events. */
     presenceLimit = 100,
   ) {
+    this.limits = { ...limits, onHeld: (s) => this.budget.update(s) };
+    this.budget = new DisconnectedBudget(limits.maxDisconnectedSessions, limits.maxDisconnectedBytes, (s) => {
+      this.hooks.onEvicted?.(s);
+      // Reported as expired: to its client (resume_error) and to its room, it is a session_ttl cut short.
+      this.endNow(s, 'expired');
+    });
     this.presence = new RoomPresence(clock, presenceLimit, PRESENCE_TICK_MS, (room) => this.rooms.get(room));
   }
 
@@ -53,7 +71,9 @@ export class SessionRegistry implements SessionService {
   async create(room: string, profile: Profile, resumable: boolean): Promise<Session> {
     const session = new Session(nanoid(), randomBytes(24).toString('base64url'), room, profile, resumable, this.limits, this.clock.now());
     // Encoded before anything is recorded: a profile the room cannot be sent fails here, leaving nothing.
-    this.unannounced.set(session, new EncodedPayload({ id: session.id, profile }));
+    const joined = new EncodedPayload({ id: session.id, profile });
+    this.unannounced.set(session, joined);
+    session.profileBytes = joined.json.length;
     return session;
   }
 
@@ -75,6 +95,7 @@ export class SessionRegistry implements SessionService {
     const joined = this.unannounced.get(session);
     if (session.link && session.link !== link) session.link.close(CloseCode.Replaced, 'session resumed by another connection');
     this.cancelExpiry(session);
+    this.budget.remove(session);
     session.link = link;
     if (joined) {
       this.unannounced.delete(session);
@@ -98,6 +119,7 @@ export class SessionRegistry implements SessionService {
     this.tellRoom(session, 0, ServerEvent.State, { id: session.id, is_connected: false });
     this.cancelExpiry(session);
     session.expiry = this.clock.setTimeout(() => void this.expire(session), this.ttlMs);
+    this.budget.add(session);
   }
 
   async end(session: Session, reason: EndReason): Promise<void> {
@@ -118,6 +140,11 @@ export class SessionRegistry implements SessionService {
 
   get size(): number {
     return this.sessions.size;
+  }
+
+  /** Disconnected sessions held, and the bytes the disconnected budget counts for them. */
+  get disconnected(): { count: number; bytes: number } {
+    return { count: this.budget.count, bytes: this.budget.size };
   }
 
   roster(room: string, self?: Session): SessionInfo[] {
@@ -198,6 +225,7 @@ export class SessionRegistry implements SessionService {
     for (const s of this.sessions.values()) {
       s.state = 'ended';
       this.cancelExpiry(s);
+      this.budget.remove(s);
       s.link = undefined;
       this.hooks.onEnded?.(s, 'shutdown');
     }
@@ -218,6 +246,7 @@ export class SessionRegistry implements SessionService {
     if (session.state === 'ended') return;
     session.state = 'ended';
     this.cancelExpiry(session);
+    this.budget.remove(session);
     session.link = undefined;
     this.unannounced.delete(session);
     if (this.sessions.get(session.id) !== session) return; // never attached: nobody heard of it

@@ -1,4 +1,4 @@
-import { EncodedPayload, encodeFrame, encodeFrameRaw } from '../protocol/codec.js';
+import { EncodedPayload, encodeFrame, encodeFrameRaw, encodePayload } from '../protocol/codec.js';
 import type { TimerHandle } from '../time/clock.js';
 import type { Profile } from '../protocol/events.js';
 import type { Grants } from '../auth/grants.js';
@@ -35,6 +35,8 @@ export interface SessionLimits {
   dedupWindow: number;
   /** Observer for every stream message sent (metrics). */
   onSend?: (event: string) => void;
+  /** Called after a message was queued while no connection is attached (the disconnected budget). */
+  onHeld?: (session: Session) => void;
 }
 
 /**
@@ -57,6 +59,8 @@ export class Session {
   disconnectedAt = 0;
   /** Who the hello's JWT said the client is (`sub`) and what it may do; undefined without JWT. Renewed by a resume. */
   auth: { userId: string; grants: Grants } | undefined;
+  /** Bytes of the profile's JSON (set by the session service), counted in the disconnected budget. */
+  profileBytes = 0;
   /** Set when a shared store numbers this session's messages (see StreamSink); undefined: numbered here. */
   sink: StreamSink | undefined;
 
@@ -75,9 +79,11 @@ export class Session {
     this.buffer = new ReplayBuffer(limits.bufferMaxMessages, limits.bufferMaxBytes);
     this.dedup = new DedupWindow(limits.dedupWindow);
     this.onSend = limits.onSend;
+    this.onHeld = limits.onHeld;
   }
 
   private readonly onSend: ((event: string) => void) | undefined;
+  private readonly onHeld: ((session: Session) => void) | undefined;
 
   /**
    * Send a stream message: it gets the next seq, is kept for replay until acked, and is written
@@ -86,17 +92,20 @@ export class Session {
    */
   send(event: string, payload?: unknown, id?: string): number {
     if (this.state === 'ended') return -1;
+    // Encoded before a seq is taken (here or by a shared store): a payload JSON cannot express (a BigInt, a
+    // throwing toJSON, a cycle) throws here, and the session's seq has no hole that a later resume would trip over.
+    const json = payload instanceof EncodedPayload ? payload.json : encodePayload(payload);
     if (this.sink) {
       // Numbered by the shared store; the seq is not known yet (0).
-      this.sink.send(this, event, payload instanceof EncodedPayload ? payload.json : payload === undefined ? undefined : JSON.stringify(payload), id);
+      this.sink.send(this, event, json, id);
       this.onSend?.(event);
       return 0;
     }
     const seq = ++this.seq;
-    const text =
-      payload instanceof EncodedPayload ? encodeFrameRaw(event, seq, id, payload.json) : encodeFrame({ event, seq, id, payload });
+    const text = encodeFrameRaw(event, seq, id, json);
     this.buffer.push(seq, text);
-    this.link?.sendStream(seq, text);
+    if (this.link) this.link.sendStream(seq, text);
+    else if (this.state === 'disconnected') this.onHeld?.(this);
     this.onSend?.(event);
     return seq;
   }

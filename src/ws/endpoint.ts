@@ -60,6 +60,8 @@ const transportOf = (conn: Connection): 'sse' | 'ws' => (conn.socket instanceof 
  */
 export class V3Endpoint {
   readonly connections = new Set<Connection>();
+  /** Open connections that have not finished `client/hello` yet (bounded by `max_pending_hellos`). */
+  private readonly awaitingHello = new Set<Connection>();
   readonly pinger: TransportPinger | undefined;
   readonly heartbeat: AppHeartbeat | undefined;
   /** One set of socket handlers for every connection (they find the liveness port on the connection). */
@@ -101,6 +103,7 @@ export class V3Endpoint {
     const target = new LivenessPort(conn, o.heartbeatTimeout);
     conn.liveness = target;
     this.connections.add(conn);
+    this.awaitingHello.add(conn);
     this.core.metrics.connections.inc({ transport: transportOf(conn) });
     this.pinger?.add(target);
     conn.helloTimer = this.clock.setTimeout(() => {
@@ -140,6 +143,7 @@ export class V3Endpoint {
       await acceptHello(this.core, conn, frame);
       if (conn.state !== 'hello') return; // closed while authenticating
       conn.state = 'open';
+      this.awaitingHello.delete(conn);
       conn.helloDone();
       this.heartbeat?.add(target);
       // docs/protocol.md §2.5: a token expiring on a live connection ends it with 4001 (resume with a fresh one first).
@@ -176,6 +180,7 @@ export class V3Endpoint {
 
   private closed(conn: Connection, target: LivenessTarget, code: number, byServer: boolean): void {
     this.connections.delete(conn);
+    this.awaitingHello.delete(conn);
     this.core.metrics.connections.dec({ transport: transportOf(conn) });
     this.core.metrics.closes.inc({ code: String(code) });
     this.pinger?.remove(target);
@@ -185,6 +190,11 @@ export class V3Endpoint {
     conn.debug({ code, byServer, session: session?.id }, 'connection closed');
     if (!session) return;
     this.core.sessions.detach(session, conn, { code, byServer }).catch((err: unknown) => conn.log.error({ err }, 'session detach failed'));
+  }
+
+  /** Connections open but not past `client/hello` yet. */
+  get pendingHellos(): number {
+    return this.awaitingHello.size;
   }
 
   /** Stop both liveness layers (gateway close). */
