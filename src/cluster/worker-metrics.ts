@@ -5,9 +5,10 @@ import { isMetricsRequest, type MetricsRequest } from './primary.js';
  * In a `--workers` worker: `/metrics` on any worker answers for all of them. The worker asks the
  * primary over IPC; the primary collects every worker's registry (prom-client's cluster protocol,
  * answered by the listener AggregatorRegistry installs in each worker) and sends back the merged
- * text. Returns the function the `/metrics` route calls.
+ * text. Returns the function the `/metrics` route calls. The wait (10 s) outlasts prom-client's own
+ * 5 s merge timeout, so a slow worker is reported with the aggregator's reason, not as this wait running out.
  */
-export function clusterMetricsSource(registry: Registry, timeoutMs = 5000): () => Promise<string> {
+export function clusterMetricsSource(registry: Registry, timeoutMs = 10_000): () => Promise<string> {
   // Constructing one installs prom-client's worker-side listener; setRegistries says what to report.
   new AggregatorRegistry();
   AggregatorRegistry.setRegistries([registry]);

@@ -20,7 +20,14 @@ export function mountProbes(
     else sendJson(res, 503, { status: why === 'draining' ? why : 'unavailable', reason: why });
   });
   front.route('GET', '/metrics', async (_req, res) => {
-    const body = await text();
+    let body: string;
+    try {
+      body = await text();
+    } catch (err) {
+      // e.g. `--workers`: a worker did not answer the merge in time. Say so (a scraper retries) instead of a bare 500.
+      sendJson(res, 503, { error: `metrics unavailable: ${(err as Error).message}` });
+      return;
+    }
     res.writeHead(200, { 'content-type': metrics.contentType });
     res.end(body);
   });

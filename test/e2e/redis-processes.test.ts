@@ -122,7 +122,9 @@ test('--workers 2 --redis: one port, /metrics aggregates both workers, SIGTERM d
   const p = await gateway('--workers', '2');
   const cs = Array.from({ length: 6 }, () => client(p));
   await Promise.all(cs.map((c, i) => c.hello({ room: `w${i}` })));
-  const text = (await api(p.base, 'GET', '/metrics')).body as string;
+  const scraped = await api(p.base, 'GET', '/metrics');
+  expect(scraped.status === 200 ? 200 : scraped.body).toBe(200); // on failure, shows why the merge failed
+  const text = scraped.body as string;
   // Each worker reports its own open connections; the sum over the workers is every client.
   expect(text).toMatch(/^wsgate_connections\{transport="ws"\} 6$/m);
   p.child.kill('SIGTERM');
