@@ -287,8 +287,10 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
 
   private flushAck(): void {
     this.ackTimer.cancel();
-    if (!this.ready || this.lastSeq <= this.ackedSeq) return;
-    if (this.write({ event: ClientEvent.Ack, payload: { seq: this.lastSeq } })) this.ackedSeq = this.lastSeq;
+    if (!this.ready) return;
+    const upTo = Math.min(this.lastSeq, this.opts.ackLimit?.() ?? Infinity);
+    if (upTo < this.lastSeq) this.ackTimer.arm(this.opts.ackDelay ?? 1000); // held back: try again later
+    if (upTo > this.ackedSeq && this.write({ event: ClientEvent.Ack, payload: { seq: upTo } })) this.ackedSeq = upTo;
   }
 
   private sendHeartbeat(): void {

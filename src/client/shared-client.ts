@@ -216,7 +216,9 @@ export class SharedWsgateClient extends Emitter<ClientEvents> implements Subscri
       case 'subscribed':
         return this.subs.get(msg.channel)?.handleSubscribed(msg.payload);
       case 'msg':
-        return this.subs.get(msg.channel)?.handleMessage(msg.payload);
+        this.subs.get(msg.channel)?.handleMessage(msg.payload);
+        // The worker acks the server only this far: a reload of this tab resumes from what it processed.
+        return this.post({ t: 'done', seq: msg.snap.seq });
       case 'suberr':
         return this.subs.get(msg.channel)?.handleError(toError(msg.error));
       case 'resync':

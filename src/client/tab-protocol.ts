@@ -51,6 +51,8 @@ export type TabMessage =
   | { t: 'send'; rid: number; event: string; payload: unknown; timeout?: number }
   /** The page became visible or went online: retry a pending reconnect now. */
   | { t: 'wake' }
+  /** The tab processed every message the worker posted it up to this seq (the worker acks no further). */
+  | { t: 'done'; seq: number }
   | { t: 'bye' };
 
 /** The client events a worker forwards to every tab (errors as `ErrorData`). */

@@ -27,6 +27,8 @@ export interface WsgateClientOptions {
   ackEvery?: number;
   /** …or this long after the first un-acked one. Default 1000 ms. */
   ackDelay?: number;
+  /** Never acknowledge beyond this seq (called at each ack). A shared worker: what its tabs processed. */
+  ackLimit?: () => number;
   /** Give up on a connection attempt that has no `system/init` after this long. Default 10 000 ms. */
   connectTimeout?: number;
   /** Default timeout of `send()`; 0 waits as long as the client runs. Default 0. */

@@ -31,6 +31,9 @@ function errorData(err: unknown): ErrorData {
 /** One connected tab, as the hub sees it. */
 class TabLink implements MuxTab {
   readonly channels = new Set<string>();
+  /** The worker's seq when it last posted this tab a message, and the seq the tab said it processed. */
+  posted = 0;
+  done = 0;
   constructor(
     readonly id: string,
     private readonly port: PortLike,
@@ -38,8 +41,10 @@ class TabLink implements MuxTab {
   ) {}
 
   post(msg: WorkerMessage extends infer M ? (M extends unknown ? Omit<M, 'snap'> : never) : never): void {
+    const snap = this.snap();
+    if (msg.t === 'msg') this.posted = snap.seq;
     try {
-      this.port.postMessage({ ...msg, snap: this.snap() });
+      this.port.postMessage({ ...msg, snap });
     } catch {
       /* a port whose tab is gone: the lock or bye removes it */
     }
@@ -116,6 +121,7 @@ export class WorkerHub {
     if (this.client && this.client.state !== 'closed' && this.client.state !== 'failed') return this.client;
     const options: WsgateClientOptions = { ...msg.options, ...this.opts.client, visibility: null, network: null };
     if (this.opts.WebSocket) options.WebSocket = this.opts.WebSocket;
+    options.ackLimit = () => this.processed();
     // The last tab reloaded: resume the session it had, from what it processed (its own `lastSeq`).
     const resume = this.client?.state === 'failed' ? undefined : (msg.resume ?? this.suspended);
     if (resume) options.resume = resume;
@@ -154,6 +160,9 @@ export class WorkerHub {
         return client.connect();
       case 'bye':
         return this.drop(tab);
+      case 'done':
+        tab.done = Math.max(tab.done, msg.seq);
+        return;
     }
   }
 
@@ -179,6 +188,18 @@ export class WorkerHub {
     if (mux.failed) return forget();
     const timer = new Timer(this.opts.client?.clock ?? systemClock, forget);
     timer.arm(this.opts.lingerMs ?? 60_000);
+  }
+
+  /**
+   * The seq every tab has processed: the least of what tabs with messages still in flight said they
+   * processed (no limit when none is behind). Acking further would let the gateway drop frames a
+   * lagging tab never saw — and if that tab reloads, its resume from what it processed is a `gap`,
+   * which ends the session.
+   */
+  private processed(): number {
+    let least = Infinity;
+    for (const tab of this.tabs.values()) if (tab.done < tab.posted) least = Math.min(least, tab.done);
+    return least;
   }
 
   /** A tab is gone: release its channels. */

@@ -163,6 +163,24 @@ describe('the shared mode (WorkerHub + tab clients over MessagePorts) against a 
     expect(bad.state).toBe('failed');
   });
 
+  it('acks the gateway no further than a tab processed, so a reload of a lagging tab can still resume', async () => {
+    // A tab that receives but has not said what it processed yet (a busy page): a raw port.
+    const port = attachPort() as unknown as MessagePort;
+    const seqs: number[] = [];
+    port.onmessage = (ev: MessageEvent<{ t: string; snap: { seq: number } }>) => void (ev.data.t === 'msg' && seqs.push(ev.data.snap.seq));
+    port.postMessage({ t: 'hello', tab: 'lagging', options: { url: gw.url('/api/ws') } });
+    port.postMessage({ t: 'sub', channel: 'busy' });
+    await until(() => gw.sessions().some((s) => s.subscriptions.has('busy')), 10_000, 'subscribed');
+    await publish('busy', range(60)); // past ackEvery (50)
+    await until(() => seqs.length === 60, 10_000, 'all posted');
+    await new Promise((r) => setTimeout(r, 1300)); // past ackDelay (1 s)
+    const session = gw.sessions()[0]!;
+    expect(session.buffer.length).toBeGreaterThanOrEqual(60); // nothing acked: the tab processed none
+    port.postMessage({ t: 'done', seq: seqs[59] });
+    await until(() => session.buffer.length === 0, 5_000, 'acked once the tab processed them');
+    port.close();
+  });
+
   it('answers a tab that joins since a position from the ring: recovered when it can, missed when it cannot', async () => {
     const t1 = tab();
     const s1 = t1.subscribe('r');
