@@ -1,24 +1,8 @@
-import { connect } from 'node:net';
 import WebSocket from 'ws';
 import { startWsgate, type WsgateProcess } from '../support/wsgate-process.js';
+import { rawExchange } from '../support/raw-http.js';
 
-/** Send raw bytes on a fresh TCP connection and collect what comes back until the server closes or 2 s pass. */
-function raw(port: number, bytes: string): Promise<string> {
-  return new Promise((resolve) => {
-    const sock = connect(port, '127.0.0.1');
-    let got = '';
-    const done = (): void => {
-      clearTimeout(timer);
-      sock.destroy();
-      resolve(got);
-    };
-    const timer = setTimeout(done, 2000);
-    sock.on('data', (d) => (got += d.toString()));
-    sock.on('close', done);
-    sock.on('error', done);
-    sock.write(bytes);
-  });
-}
+const raw = (port: number, bytes: string): Promise<string> => rawExchange(port, bytes);
 
 /** Messages are collected from the moment the socket exists: a first message in the same TCP read as the 101 arrives before 'open' resolves. */
 const inbox = new WeakMap<WebSocket, string[]>();

@@ -1,6 +1,6 @@
-import { connect } from 'node:net';
 import WebSocket from 'ws';
 import { startWsgate, type WsgateProcess } from '../support/wsgate-process.js';
+import { rawExchange } from '../support/raw-http.js';
 
 /**
  * Every class of outside input the gateway parses, sent to the real `wsgate` command: each gets its 4xx or its
@@ -21,23 +21,7 @@ afterEach(async () => {
   expect(bad).toEqual([]);
 });
 
-/** Raw bytes on a fresh TCP connection; what came back before the server closed or 2 s passed. */
-function raw(bytes: string): Promise<string> {
-  return new Promise((resolve) => {
-    const sock = connect(gw.port, '127.0.0.1');
-    let got = '';
-    const done = (): void => {
-      clearTimeout(timer);
-      sock.destroy();
-      resolve(got);
-    };
-    const timer = setTimeout(done, 2000);
-    sock.on('data', (d) => (got += d.toString()));
-    sock.on('close', done);
-    sock.on('error', done);
-    sock.write(bytes);
-  });
-}
+const raw = (bytes: string): Promise<string> => rawExchange(gw.port, bytes);
 
 const status = (answer: string): number => Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0);
 const upgradeHead = (path: string, extra = ''): string =>
