@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import WebSocket, { type RawData } from 'ws';
-import { CloseCode, CloseReason, COUNTED_ERROR_CODES, ErrorCode, wireCloseCode } from '../protocol/codes.js';
+import { CloseCode, CloseReason, COUNTED_ERROR_CODES, ErrorCode, closeEndsSession, wireCloseCode } from '../protocol/codes.js';
 import { encodeFrame } from '../protocol/codec.js';
 import { ServerEvent } from '../protocol/events.js';
 import type { TokenExpiry } from '../auth/token-expiry.js';
@@ -29,6 +29,11 @@ export interface ConnectionEvents {
   pong(conn: Connection, data: Buffer): void;
   /** Called once when the socket is gone. `code` is what ended it; `byServer` says who started. */
   closed(conn: Connection, code: number, byServer: boolean): void;
+  /**
+   * The server started a close whose code ends the session (docs/protocol.md §6): the session ends now, not
+   * when the peer answers the close frame — else a resume within the close grace would take it over.
+   */
+  ending(conn: Connection, code: number): void;
 }
 
 const ERROR_WINDOW_MS = 10_000;
@@ -235,6 +240,8 @@ export class Connection implements SessionLink {
       this.socket.close(safe, reason);
     }
     this.armGrace(CLOSE_GRACE_MS);
+    // 4002: the session lives on in the connection that replaced this one.
+    if (safe !== CloseCode.Replaced && closeEndsSession(safe, true)) this.events.ending(this, safe);
   }
 
   /** Send a transport-level ping (the transport pinger's probe). */
@@ -281,6 +288,7 @@ export class Connection implements SessionLink {
     this.serverCloseCode = code;
     if (this.state !== 'closed') this.state = 'closing';
     this.armGrace(CLOSE_GRACE_MS);
+    if (closeEndsSession(code, true)) this.events.ending(this, code);
   }
 
   private armGrace(ms: number): void {

@@ -69,6 +69,7 @@ export class V3Endpoint {
     message: (c, data, isBinary) => this.onMessage(c, portOf(c), data, isBinary),
     pong: (c, data) => this.pinger?.pong(portOf(c), data),
     closed: (c, code, byServer) => this.closed(c, portOf(c), code, byServer),
+    ending: (c, code) => this.ending(c, code),
   };
 
   constructor(
@@ -190,6 +191,13 @@ export class V3Endpoint {
     conn.debug({ code, byServer, session: session?.id }, 'connection closed');
     if (!session) return;
     this.core.sessions.detach(session, conn, { code, byServer }).catch((err: unknown) => conn.log.error({ err }, 'session detach failed'));
+  }
+
+  /** A close that ends the session has started: end it now (the later `closed` finds it ended and does nothing more). */
+  private ending(conn: Connection, code: number): void {
+    const session = conn.session;
+    if (!session) return;
+    this.core.sessions.detach(session, conn, { code, byServer: true }).catch((err: unknown) => conn.log.error({ err }, 'session detach failed'));
   }
 
   /** Connections open but not past `client/hello` yet. */

@@ -40,13 +40,25 @@ describe('closes that ws itself starts reach the session with their real code', 
     expect(await client.closed).toBe(code);
     // Not resumable: the protocol's close table ends the session on a server close with this code.
     await until(() => gw.session(id) === undefined, 3000, 'the session to end');
-    const scrape = String((await api(gw, 'GET', '/metrics')).body);
-    expect(metric(scrape, 'wsgate_closes_total', { code: String(code) })).toBe(before + 1);
+    // The session ends when the close starts; the connection is counted when its socket is gone.
+    const closes = async (): Promise<number> => metric(String((await api(gw, 'GET', '/metrics')).body), 'wsgate_closes_total', { code: String(code) });
+    await until(async () => (await closes()) === before + 1, 3000, `wsgate_closes_total{code="${code}"} to count it`);
     const again = await RawWsClient.open(gw.port);
     again.sendText(JSON.stringify({ event: 'client/hello', payload: { resume: { session_id: id, resume_token: token, last_seq: 0 } } }));
     const init = (await again.next((m) => m.event === 'system/init')).payload as Record<string, unknown>;
     expect(init.resumed).toBe(false);
     expect(init.resume_error).toBe('unknown_session');
+    again.destroy();
+  });
+
+  test('the session ends when the server starts the close, not when the peer answers it: a resume in between is refused', async () => {
+    const { client, id, token } = await helloed();
+    client.write(text(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]))); // 1007; the raw peer is slow to answer the close frame
+    const again = await RawWsClient.open(gw.port);
+    again.sendText(JSON.stringify({ event: 'client/hello', payload: { resume: { session_id: id, resume_token: token, last_seq: 0 } } }));
+    const init = (await again.next((m) => m.event === 'system/init')).payload as Record<string, unknown>;
+    expect(init).toMatchObject({ resumed: false, resume_error: 'unknown_session' });
+    expect(await client.closed).toBe(1007);
     again.destroy();
   });
 
