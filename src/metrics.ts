@@ -28,7 +28,8 @@ export class GatewayMetrics {
 
   /** Labelled children cached per event: the per-message path does a map lookup, not a label hash. */
   private readonly inByEvent = new Map<string, { inc(): void }>();
-  private readonly outByEvent = new Map<string, { inc(): void }>();
+  /** Stream messages produced since the last scrape, by event (see messagesOut's collect). */
+  private readonly outPending = new Map<string, { n: number }>();
 
   constructor(
     /** Collect Node process and event-loop metrics too (off in tests that make many gateways). */
@@ -62,7 +63,17 @@ export class GatewayMetrics {
     this.heartbeatsReceived = new Counter({ name: 'wsgate_heartbeats_received_total', help: 'client/heartbeat received', registers: r });
     this.heartbeatTimeouts = new Counter({ name: 'wsgate_heartbeat_timeouts_total', help: 'Connections closed 4100', registers: r });
     this.messagesIn = new Counter({ name: 'wsgate_messages_in_total', help: 'Client messages by event', labelNames: ['event'], registers: r });
-    this.messagesOut = new Counter({ name: 'wsgate_messages_out_total', help: 'Server messages by event', labelNames: ['event'], registers: r });
+    const outPending = this.outPending;
+    this.messagesOut = new Counter({
+      name: 'wsgate_messages_out_total', help: 'Server messages by event', labelNames: ['event'], registers: r,
+      // Counted as plain numbers per delivery (a fan-out makes one per subscriber) and handed over on each scrape.
+      collect() {
+        for (const [event, tally] of outPending) {
+          if (tally.n > 0) this.labels(event).inc(tally.n);
+          tally.n = 0;
+        }
+      },
+    });
     this.replayed = new Counter({ name: 'wsgate_replayed_messages_total', help: 'Messages replayed on resume', registers: r });
     this.resumes = new Counter({ name: 'wsgate_resumes_total', help: 'Resume attempts by outcome', labelNames: ['outcome'], registers: r });
     this.closes = new Counter({ name: 'wsgate_closes_total', help: 'Closed connections by code', labelNames: ['code'], registers: r });
@@ -91,7 +102,9 @@ export class GatewayMetrics {
 
   /** Count one stream message produced for a session (called once per recipient). */
   countOut(event: string): void {
-    cached(this.outByEvent, this.messagesOut, event).inc();
+    const tally = this.outPending.get(event);
+    if (tally) tally.n++;
+    else this.outPending.set(event, { n: 1 });
   }
 }
 

@@ -141,3 +141,5 @@ main().catch((err: unknown) => {
   process.exit(1);
 });
 process.on('disconnect', () => process.exit(0));
+// The parent ends a server with SIGTERM: exit normally, so a `--cpu-prof` run still writes its profile.
+process.on('SIGTERM', () => process.exit(0));

@@ -14,6 +14,10 @@ export interface SessionLink {
   close(code: number, message: string): void;
   /** Drop the socket without a close handshake. */
   terminate(): void;
+  /** Hold writes until `uncork` (optional): a burst of frames to one client then leaves in one system call. */
+  cork?(): void;
+  /** Write what was held since `cork`. */
+  uncork?(): void;
 }
 
 /** Session lifecycle states. */
@@ -74,8 +78,9 @@ export class Session {
   send(event: string, payload?: unknown, id?: string): number {
     if (this.state === 'ended') return -1;
     const seq = ++this.seq;
-    const text =
-      payload instanceof EncodedPayload ? encodeFrameRaw(event, seq, id, payload.json) : encodeFrame({ event, seq, id, payload });
+    let text: string;
+    if (payload instanceof EncodedPayload) text = id === undefined ? payload.frame(event, seq) : encodeFrameRaw(event, seq, id, payload.json);
+    else text = encodeFrame({ event, seq, id, payload });
     this.buffer.push(seq, text);
     this.link?.sendStream(seq, text);
     this.onSend?.(event);
