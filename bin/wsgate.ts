@@ -3,7 +3,11 @@
  * The `wsgate` command: the composition root. `src/` never imports the legacy adapter, so the
  * gateway and the adapter are put together here.
  */
+import cluster from 'node:cluster';
 import { parseCli } from '../src/cli.js';
+import { runPrimary, workerCount } from '../src/cluster/primary.js';
+import { clusterMetricsSource } from '../src/cluster/worker-metrics.js';
+import { createLogger } from '../src/logger.js';
 import { ConfigError } from '../src/config.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
 import { installSignalHandlers } from './signals.js';
@@ -22,10 +26,19 @@ async function main(argv: string[]): Promise<number | undefined> {
     process.stdout.write(`${req.text}\n`);
     return 0;
   }
-  const gateway: Gateway = createGateway(req.options);
+  if (req.options.workers && cluster.isPrimary) {
+    // `--workers N`: this process only supervises; each worker runs this same command as a whole gateway on the same port.
+    return runPrimary(workerCount(req.options.workers)!, createLogger(req.options.logLevel, { service: 'wsgate', role: 'primary' }));
+  }
+  const gateway: Gateway = createGateway({ ...req.options, ...(cluster.isWorker ? { metricsText: clusterMetricsSource } : {}) });
   // Handlers before listening: a SIGTERM that arrives right after "wsgate listening" must drain, not kill.
   // SIGTERM/SIGINT: graceful drain (close 1012 in batches) then exit 0; SIGHUP: reload TLS files.
   installSignalHandlers(gateway);
+  if (cluster.isWorker) {
+    // A terminal's Ctrl-C reaches every worker and the primary, which sends each worker SIGTERM: one drain, not two.
+    process.removeAllListeners('SIGINT');
+    process.on('SIGINT', () => undefined);
+  }
   process.on('unhandledRejection', (err) => gateway.logger.error({ err }, 'unhandled rejection'));
   // A bug that escaped every per-connection guard: state may be inconsistent, so log it as JSON and let the
   // supervisor restart us (clients reconnect and resume against a shared broker, or start fresh).

@@ -1,4 +1,4 @@
-import { ErrorCode, isObject, parseJsonBounded } from '../src/protocol/index.js';
+import { ErrorCode, isObject, MAX_JSON_DEPTH, parseJsonBounded } from '../src/protocol/index.js';
 
 /**
  * A v2 frame (docs/protocol.md §7.1): one flat JSON object, `{"event": "...", ...fields}`.
@@ -35,12 +35,17 @@ export function v2Disconnect(title: string, message: string): V2Frame {
   return { event: V2Event.Disconnect, title, message };
 }
 
+/** Deepest nesting accepted in a v2 frame: one less than the v3 bound (see decodeV2). */
+export const V2_MAX_JSON_DEPTH = MAX_JSON_DEPTH - 1;
+
 /**
  * Decode one v2 text frame. Anything that is not a JSON object with a non-empty string `event`
  * yields the v2 `system/error {title:"bad_message", message}` to send back (the connection stays open).
  */
 export function decodeV2(text: string): V2DecodeResult {
-  const parsed = parseJsonBounded(text);
+  // v2 fields move one level down, into the v3 payload: one level less here keeps the translated
+  // frame within the gateway's bound (else the adapter would forward what the gateway refuses).
+  const parsed = parseJsonBounded(text, V2_MAX_JSON_DEPTH);
   if (!parsed.ok) return { ok: false, error: v2Error(ErrorCode.BadMessage, `frame is ${parsed.message}`) };
   const value = parsed.value;
   if (!isObject(value)) return { ok: false, error: v2Error(ErrorCode.BadMessage, 'frame must be a JSON object') };

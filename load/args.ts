@@ -31,6 +31,14 @@ export interface LoadArgs {
   apiKey: string;
   /** v2 password (sent as the hello token). */
   password: string;
+  /** The started gateway's --session-ttl, seconds (0: the scenario's, i.e. the default 120). */
+  sessionTtl: number;
+  /** fuzz: concurrent hostile lanes (60 % WebSocket, 40 % plain HTTP). */
+  hostile: number;
+  /** fuzz: stop the WebSocket lanes after this many hostile frames (0: at --duration). */
+  fuzzFrames: number;
+  /** fuzz: stop the HTTP lanes after this many hostile requests (0: at --duration). */
+  fuzzRequests: number;
   help: boolean;
 }
 
@@ -52,7 +60,7 @@ Options:
   --clients N          total clients (default per scenario)
   --v2-share F         share of v2 (legacy, /ws) clients, 0..1 (default per scenario)
   --duration S         seconds of the measured phase once every client is up (default per scenario)
-  --via nginx|direct   put nginx in front of the gateway (default nginx)
+  --via nginx|direct   put nginx in front of the gateway (default nginx; fuzz: direct)
   --target URL         use an existing deployment instead, e.g. wss://chat.example.com (v3 /api/ws, v2 /ws)
   --json FILE          also write the report as JSON
   --html FILE          also write an HTML report with charts over time (works offline: the chart library is inlined)
@@ -64,6 +72,10 @@ Options:
   --publish-rate R     reconnect-storm: channel messages per second (default 10)
   --api-key KEY        bearer key for POST /api/publish on a --target
   --password P         v2 password / v3 hello token (default empty)
+  --session-ttl S      --session-ttl of the gateway the driver starts (default: the gateway's, 120 s)
+  --hostile N          fuzz: concurrent hostile lanes, 60 % WebSocket (v3 and v2), 40 % HTTP (default 40)
+  --fuzz-frames N      fuzz: end the attack once N hostile frames were sent (default 0: after --duration)
+  --fuzz-requests N    fuzz: … and N hostile HTTP requests (default 0: after --duration)
   --help               this text
 
 Exit code: 0 when the scenario's expectation holds, 1 when it does not, 2 on bad usage.`;
@@ -94,14 +106,14 @@ export function parseArgs(argv: string[]): LoadArgs {
     } else throw new UsageError(`unexpected argument ${a}`);
   }
   const known = ['scenario', 'clients', 'v2-share', 'duration', 'via', 'target', 'json', 'html', 'workers', 'connect-rate',
-    'room-size', 'rate', 'drop-share', 'publish-rate', 'api-key', 'password'];
+    'room-size', 'rate', 'drop-share', 'publish-rate', 'api-key', 'password', 'session-ttl', 'hostile', 'fuzz-frames', 'fuzz-requests'];
   for (const k of raw.keys()) if (!known.includes(k)) throw new UsageError(`unknown option --${k}`);
   const name = raw.get('scenario') ?? '';
   if (help) return { ...defaultsFor('idle'), help: true };
   if (!(name in SCENARIOS)) throw new UsageError(`--scenario must be one of ${Object.keys(SCENARIOS).join(', ')}`);
   const d = defaultsFor(name as ScenarioName);
   const get = (k: string): string | undefined => raw.get(k);
-  const via = get('via') ?? 'nginx';
+  const via = get('via') ?? d.via;
   if (via !== 'nginx' && via !== 'direct') throw new UsageError('--via must be nginx or direct');
   const target = get('target') ?? '';
   if (target && !/^wss?:\/\//.test(target)) throw new UsageError('--target must start with ws:// or wss://');
@@ -122,6 +134,10 @@ export function parseArgs(argv: string[]): LoadArgs {
     publishRate: get('publish-rate') !== undefined ? num('--publish-rate', get('publish-rate'), 0.1, 10_000) : d.publishRate,
     apiKey: get('api-key') ?? '',
     password: get('password') ?? '',
+    sessionTtl: get('session-ttl') !== undefined ? num('--session-ttl', get('session-ttl'), 1) : 0,
+    hostile: get('hostile') !== undefined ? Math.round(num('--hostile', get('hostile'), 1, 2000)) : d.hostile,
+    fuzzFrames: get('fuzz-frames') !== undefined ? Math.round(num('--fuzz-frames', get('fuzz-frames'), 0)) : 0,
+    fuzzRequests: get('fuzz-requests') !== undefined ? Math.round(num('--fuzz-requests', get('fuzz-requests'), 0)) : 0,
   };
 }
 
@@ -132,7 +148,7 @@ function defaultsFor(name: ScenarioName): LoadArgs {
     clients: s.defaults.clients,
     v2Share: s.defaults.v2Share,
     duration: s.defaults.duration,
-    via: 'nginx',
+    via: s.defaults.via ?? 'nginx',
     target: '',
     json: '',
     html: '',
@@ -144,6 +160,10 @@ function defaultsFor(name: ScenarioName): LoadArgs {
     publishRate: 10,
     apiKey: '',
     password: '',
+    sessionTtl: 0,
+    hostile: 40,
+    fuzzFrames: 0,
+    fuzzRequests: 0,
     help: false,
   };
 }

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type hdr from 'hdr-histogram-js';
+import type { FuzzSummary } from './fuzz.js';
 import type { ProcSummary } from './proc-stats.js';
 import type { Check } from './scenarios.js';
 import type { MergedStats } from './stats.js';
@@ -76,6 +77,8 @@ export interface Report {
   replayed: number;
   gateway: ProcSummary | null;
   errors: Record<string, number>;
+  /** fuzz scenario only: what the hostile clients sent, /healthz under attack, RSS before and after. */
+  fuzz?: FuzzSummary;
   /** One sample per second (the HTML report's charts); absent in reports written before it existed. */
   timeline?: TimelineSample[];
 }
@@ -204,11 +207,26 @@ export function renderTable(r: Report): string {
     ['gateway RSS now / peak', r.gateway ? `${r.gateway.rssMiB} / ${r.gateway.peakRssMiB} MiB` : '-'],
     ['gateway CPU avg / peak', r.gateway ? `${r.gateway.avgCpuPct} % / ${r.gateway.peakCpuPct} % of one core` : '-'],
     ['errors (clients, nginx, gateway log)', kv(r.errors)],
+    ...fuzzRows(r.fuzz),
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
   const lines = rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`);
   const checks = r.checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'}  ${c.name}: ${c.detail}`);
   return [...lines, '', ...checks].join('\n');
+}
+
+function fuzzRows(f: FuzzSummary | undefined): [string, string][] {
+  if (!f) return [];
+  const h = f.hostile;
+  return [
+    ['hostile lanes (ws / http) × workers', `${h.wsLanes} / ${h.httpLanes} in ${h.workers} processes, ${h.seconds} s`],
+    ['hostile frames / HTTP requests', `${h.frames} / ${h.httpRequests} (${h.connections} WebSocket connections)`],
+    ['hostile closes by code', kv(h.closes)],
+    ['hostile HTTP answers', kv(h.statuses)],
+    ['/healthz under attack', `${f.health.samples} samples, ${f.health.failed} failed, p99 ${f.health.p99Ms} ms, max ${f.health.maxMs} ms`],
+    ['gateway RSS baseline / peak / after', `${f.rss.baselineMiB} / ${f.rss.peakMiB} / ${f.rss.afterMiB} MiB (${f.rss.beforeGcMiB} MiB before a full GC)`],
+    ['gateway heap after GC, in use / reserved', `before ${f.heap.baselineMiB} / ${f.heap.reservedBaselineMiB} MiB, after ${f.heap.afterMiB} / ${f.heap.reservedAfterMiB} MiB`],
+  ];
 }
 
 function msTriple(t: { min: number; p50: number; max: number }): string {

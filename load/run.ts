@@ -4,6 +4,7 @@ import { startNginx, nginxSizing, type NginxHandle } from './nginx.js';
 import { startGatewayChild, startWorker, stopChild, type GatewayChild, type WorkerChild } from './processes.js';
 import { ProcSampler } from './proc-stats.js';
 import { liveView, type LiveView } from './progress.js';
+import { runFuzz, type FuzzSummary } from './fuzz.js';
 import { Publisher } from './publisher.js';
 import { buildReport, listenOverflows, machineInfo, type Report, type RunSetup } from './report.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
@@ -16,6 +17,8 @@ const CLIENTS_PER_WORKER = 2500;
 /** Clients per source address (each 127.0.0.x has its own ~28k ephemeral ports). */
 const CLIENTS_PER_ADDRESS = 5000;
 const STORM_CHANNEL = 'load-storm';
+/** fuzz: the bystanders' room; the hostile clients pick theirs from another pool. */
+const FUZZ_ROOM = 'fuzz-bystanders';
 
 
 /** Everything a run started, so it can all be stopped — at the end, on failure and on Ctrl-C. */
@@ -51,7 +54,7 @@ async function startTargets(args: LoadArgs, sc: Scenario, res: Resources): Promi
     const httpBase = args.target.replace(/^ws/, 'http');
     return { v3Url: `${args.target}/api/ws`, v2Url: `${args.target}/ws`, httpBase, setup: { via: 'target', target: args.target } };
   }
-  res.gateway = await startGatewayChild(sc.gateway);
+  res.gateway = await startGatewayChild({ ...sc.gateway, ...(args.sessionTtl ? { sessionTtl: args.sessionTtl } : {}) });
   res.sampler = new ProcSampler(res.gateway.child.pid ?? 0);
   const o = res.gateway.options;
   const gateway = { pingInterval: o.pingInterval, pingTimeout: o.pingTimeout, heartbeatInterval: o.heartbeatInterval };
@@ -97,7 +100,7 @@ function workerConfigs(args: LoadArgs, sc: Scenario, ep: Endpoints, addrs: strin
       localAddresses: addrs,
       connectRate: args.connectRate / workers,
       roomSize: args.roomSize,
-      room: sc.mode === 'chat' ? 'main' : undefined,
+      room: sc.mode === 'chat' ? 'main' : sc.mode === 'fuzz' ? FUZZ_ROOM : undefined,
       mode: sc.mode,
       msgRate: args.rate,
       channel: STORM_CHANNEL,
@@ -172,6 +175,27 @@ async function phase(view: LiveView, board: WorkerBoard, name: string, seconds: 
   );
 }
 
+/** fuzz: bystanders chat (acked) and receive a channel while the hostile workers attack; returns the last offset. */
+async function measureFuzz(args: LoadArgs, res: Resources, board: WorkerBoard, httpBase: string): Promise<{ lastOffset: number; fuzz: FuzzSummary }> {
+  const view = res.view!;
+  await sleep(1000); // let every channel/subscribe land before the first publish
+  res.publisher = new Publisher(httpBase, STORM_CHANNEL, args.publishRate, args.apiKey);
+  res.workers.forEach((w) => w.send({ type: 'traffic', on: true }));
+  await phase(view, board, 'baseline', 3);
+  view.phase('fuzz', Math.ceil(args.duration));
+  const start = Date.now();
+  const fuzz = await runFuzz(
+    { port: res.gateway?.port ?? 0, maxPayload: res.gateway?.options.maxPayload ?? 65536, lanes: args.hostile, seconds: args.duration,
+      frameTarget: args.fuzzFrames, requestTarget: args.fuzzRequests, settleSeconds: (res.gateway?.options.sessionTtl ?? 0) + 3, localAddresses: Array.from({ length: 20 }, (_, i) => `127.0.0.${100 + i}`) },
+    res.sampler, res.gateway?.child, () => view.update(Math.floor((Date.now() - start) / 1000), board.total()),
+  );
+  res.workers.forEach((w) => w.send({ type: 'traffic', on: false }));
+  await waitFor(() => board.sentFrom.size === res.workers.length, 10_000);
+  const lastOffset = await res.publisher.stop();
+  await phase(view, board, 'drain', 2);
+  return { lastOffset, fuzz };
+}
+
 /** The middle of the run: what the clients do once they are all up. */
 async function measure(args: LoadArgs, sc: Scenario, res: Resources, board: WorkerBoard, httpBase: string): Promise<number> {
   const view = res.view!;
@@ -239,7 +263,10 @@ export async function runScenario(args: LoadArgs, res: Resources, argv: string[]
     res.view!.update(t.opened + t.failed, t);
   });
   const measureStart = Date.now();
-  const lastOffset = await measure(args, sc, res, board, ep.httpBase);
+  let fuzz: FuzzSummary | undefined;
+  let lastOffset: number;
+  if (sc.mode === 'fuzz') ({ lastOffset, fuzz } = await measureFuzz(args, res, board, ep.httpBase));
+  else lastOffset = await measure(args, sc, res, board, ep.httpBase);
   const measuredSeconds = Math.round((Date.now() - measureStart) / 100) / 10;
   res.view.stop();
   const samples = timeline.stop();
@@ -261,9 +288,10 @@ export async function runScenario(args: LoadArgs, res: Resources, argv: string[]
   if (board.finals.size < configs.length) report.errors.missing_worker_reports = configs.length - board.finals.size;
   for (const [k, v] of Object.entries(nginxErrors)) report.errors[`nginx: ${k}`] = v;
   for (const [k, v] of Object.entries(res.gateway?.logCounts ?? {})) report.errors[`gateway log: ${k}`] = v;
+  if (fuzz) report.fuzz = fuzz;
   if (res.publisher) {
-    // In the storm the backend is the sender: what it published is what "sent" means.
-    report.messages.sent = res.publisher.published;
+    // In the storm the backend is the sender: what it published is what "sent" means (fuzz: the chat lines are).
+    if (!fuzz) report.messages.sent = res.publisher.published;
     for (const [k, v] of Object.entries(res.publisher.failures)) report.errors[`publish: ${k}`] = v;
   }
   report.connections.listenOverflows = listenOverflows() - overflowsBefore;

@@ -3,7 +3,7 @@ import type { Report } from './report.js';
 import type { ClientMode } from './types.js';
 
 /** Scenario names accepted by `--scenario`. */
-export type ScenarioName = 'idle' | 'control' | 'legacy-idle' | 'chat' | 'reconnect-storm';
+export type ScenarioName = 'idle' | 'control' | 'legacy-idle' | 'chat' | 'reconnect-storm' | 'fuzz';
 
 /** One expectation and whether it held. */
 export interface Check {
@@ -16,7 +16,7 @@ export interface Check {
 export interface Scenario {
   name: ScenarioName;
   summary: string;
-  defaults: { clients: number; v2Share: number; duration: number; roomSize: number };
+  defaults: { clients: number; v2Share: number; duration: number; roomSize: number; via?: 'direct' | 'nginx' };
   /** Options for the gateway the driver starts (ignored with --target). */
   gateway: Partial<GatewayOptions>;
   mode: ClientMode;
@@ -106,6 +106,28 @@ function stormChecks(r: Report): Check[] {
   ];
 }
 
+/** fuzz: the gateway survives hostile clients and the bystanders notice nothing. */
+function fuzzChecks(r: Report): Check[] {
+  const m = r.messages;
+  const f = r.fuzz;
+  if (!f) return [check('fuzz phase ran', false, 'no fuzz summary')];
+  const h = f.hostile;
+  const unacked = r.errors['unacked chat lines'] ?? 0;
+  return [
+    ...connectChecks(r),
+    check('gateway process never exited', f.gatewayAlive, f.gatewayAlive ? 'still running at the end' : 'the gateway process exited'),
+    check('bystanders never disconnected', r.closes.unexpected === 0, noUnexpectedCloses(r).detail),
+    check('bystanders lost nothing', m.received > 0 && m.lost === 0 && m.seqGaps === 0 && unacked === 0,
+      `${m.sent} chat lines sent, ${m.received} messages received, ${m.lost} lost, ${m.seqGaps} seq gaps, ${unacked} unacked`),
+    check('bystanders got no duplicate', m.duplicated === 0 && m.seqDuplicates === 0, `${m.duplicated} duplicated, ${m.seqDuplicates} repeated seq`),
+    check('/healthz answered within 1 s throughout', f.health.failed === 0 && f.health.samples > 0,
+      `${f.health.samples} samples, ${f.health.failed} failed or slower than 1 s, max ${f.health.maxMs} ms, p99 ${f.health.p99Ms} ms`),
+    check('RSS back within 25 % of its baseline', f.rss.afterMiB <= f.rss.baselineMiB * 1.25,
+      `baseline ${f.rss.baselineMiB} MiB, peak ${f.rss.peakMiB} MiB, after ${f.rss.afterMiB} MiB (${f.rss.settleSeconds} s after the hostiles left; ${f.rss.beforeGcMiB} MiB before a full GC)`),
+    check('hostile traffic was sent', h.frames > 0 && h.httpRequests > 0, `${h.frames} hostile frames, ${h.httpRequests} hostile HTTP requests, ${h.connections} hostile WebSocket connections`),
+  ];
+}
+
 function fmtS(ms: number): string {
   return `${(ms / 1000).toFixed(2)} s`;
 }
@@ -159,5 +181,15 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     mode: 'storm',
     endWhenAllClosed: false,
     checks: stormChecks,
+  },
+  fuzz: {
+    name: 'fuzz',
+    summary: 'hostile v3/v2/HTTP clients (--hostile lanes) while bystanders chat (acked) and read a channel; pass = nothing breaks',
+    // Direct: nginx would filter the garbage request lines before they reach the gateway.
+    defaults: { clients: 20, v2Share: 0, duration: 60, roomSize: 20, via: 'direct' },
+    gateway: {},
+    mode: 'fuzz',
+    endWhenAllClosed: false,
+    checks: fuzzChecks,
   },
 };

@@ -4,7 +4,7 @@
  */
 
 /** What a worker's clients do once connected. */
-export type ClientMode = 'idle' | 'chat' | 'storm';
+export type ClientMode = 'idle' | 'chat' | 'storm' | 'fuzz';
 
 /** Sent once by the parent: which clients this worker opens and how they behave. */
 export interface WorkerConfig {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm test [-- jest args]`: everything the suite needs, then the whole suite.
-# Installs from Debian's packages what is missing (nginx, chromium, openssl), the node modules,
+# Installs from Debian's packages what is missing (nginx, chromium, openssl, redis-server), the node modules,
 # builds (the bin and the browser bundle are tested as built), type-checks, and runs jest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +8,9 @@ need=()
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need+=(nginx)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# The Redis tests start their own redis-server (test/support/redis.ts); Debian's package also starts a system
+# one where systemd runs, which the tests neither need nor use.
+[ -x /usr/bin/redis-server ] || need+=(redis-server)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { checkRedisUrl } from './redis/redis-url.js';
 import { parse as parseYaml } from 'yaml';
 import {
   ConfigError,
@@ -68,6 +70,26 @@ export const GATEWAY_OPTIONS = {
   clientPublish: opt.boolean({ default: true, help: 'allow clients to publish with channel/publish' }),
   /** Allowed `Origin` values for upgrades (exact match, or `*`). Empty: same host as the Host header. */
   allowedOrigins: opt.list({ default: [], placeholder: 'A,B', defaultText: 'same host as Host header', help: 'comma-separated allowed Origins' }),
+  /** Most disconnected (resumable) sessions kept at once; the oldest is evicted first. Default 100,000; 0 = no bound. */
+  maxDisconnectedSessions: opt.integer({ default: 100_000, min: 0, help: 'disconnected sessions kept at once; the oldest is evicted first (0: no bound)' }),
+  /** Bytes all disconnected sessions may hold (replay buffers as held, profiles, overhead). Default 256 MiB; 0 = no bound. */
+  maxDisconnectedBytes: opt.integer({ default: 256 * 1024 * 1024, min: 0, unit: 'bytes', placeholder: 'BYTES', help: 'memory all disconnected sessions may hold; the oldest is evicted first (0: no bound)' }),
+  /** Open WebSocket connections (all paths); more get 503 before the upgrade. Default 100,000; 0 = no bound. */
+  maxConnections: opt.integer({ default: 100_000, min: 0, help: 'open WebSocket connections; more get 503 before the upgrade (0: no bound)' }),
+  /** Open WebSocket connections per client address; more get 429. Default 1,000; 0 = no bound. */
+  maxConnectionsPerIp: opt.integer({ default: 1000, min: 0, help: 'open WebSocket connections per client address; more get 429 (0: no bound)' }),
+  /** v3 connections that have not said hello yet; more get 503 before the upgrade. Default 10,000; 0 = no bound. */
+  maxPendingHellos: opt.integer({ default: 10_000, min: 0, help: 'v3 connections not yet past client/hello; more get 503 (0: no bound)' }),
+  /**
+   * Proxies whose X-Forwarded-For is believed for the client address (per-address limit): addresses or CIDR
+   * ranges, `loopback` for 127.0.0.0/8 and ::1. Default `loopback`; empty: never.
+   */
+  trustProxy: opt.list({
+    default: ['loopback'],
+    placeholder: 'A,B',
+    help: 'proxy addresses/CIDRs whose X-Forwarded-For names the client (loopback: 127.0.0.0/8, ::1; none: never)',
+    check: checkProxyEntry,
+  }),
   /** Bearer key for the `/api/*` HTTP routes. Empty: those routes answer loopback peers only. */
   apiKey: opt.string({ default: '', placeholder: 'KEY', defaultText: 'none: loopback peers only', help: 'bearer key for /api/*' }),
   /** Serve the SSE fallback transport at `/api/sse` (docs/protocol.md). Default true. */
@@ -86,9 +108,40 @@ export const GATEWAY_OPTIONS = {
   tlsCert: opt.string({ default: '', placeholder: 'FILE', defaultText: 'none', help: 'PEM certificate file (with --tls-key: serve https/wss)' }),
   /** PEM private key file. */
   tlsKey: opt.string({ default: '', placeholder: 'FILE', defaultText: 'none', help: 'PEM private key file' }),
+  /** HS256 secret for hello tokens (JWT), at least 32 bytes. Empty: no JWT check (docs/security.md §3). */
+  jwtSecret: opt.string({ default: '', placeholder: 'SECRET', defaultText: 'none', help: 'verify hello tokens as HS256 JWTs with this secret (>= 32 bytes)' }),
+  /** PEM public key file (RSA → RS256, EC P-256 → ES256) for hello tokens. */
+  jwtPublicKey: opt.string({ default: '', placeholder: 'FILE', defaultText: 'none', help: 'verify hello tokens as RS256/ES256 JWTs with this PEM public key' }),
+  /** JSON Web Key Set file for hello tokens (keys chosen by `kid`). */
+  jwtJwks: opt.string({ default: '', placeholder: 'FILE', defaultText: 'none', help: 'verify hello tokens as RS256/ES256 JWTs with this JWKS file' }),
+  /** Required `iss` claim of hello tokens. Empty: not checked. */
+  jwtIssuer: opt.string({ default: '', placeholder: 'ISS', defaultText: 'not checked', help: 'required iss claim of hello tokens' }),
+  /** Required `aud` claim of hello tokens. Empty: not checked. */
+  jwtAudience: opt.string({ default: '', placeholder: 'AUD', defaultText: 'not checked', help: 'required aud claim of hello tokens' }),
   /** pino log level. Default `info`. */
   logLevel: opt.choice({ default: 'info', choices: LOG_LEVELS, placeholder: 'LEVEL', help: 'log level' }),
+  /** `redis://` or `rediss://` URL (AUTH in it) of the Redis every process of one gateway shares (docs/scaling.md). Default none: in memory. */
+  redis: opt.string({ default: '', placeholder: 'URL', defaultText: 'none: in memory', check: (v) => (v ? checkRedisUrl(v) : undefined), help: 'redis:// or rediss:// URL shared by every process of one gateway' }),
+  /** Processes on one port (node:cluster): a number or `auto` (one per core). Needs `redis`. Default none: this process only. */
+  workers: opt.string({
+    default: '',
+    placeholder: 'N|auto',
+    defaultText: 'none: this process only',
+    check: (v) => (v === '' || /^(auto|[1-9][0-9]{0,3})$/.test(v) ? undefined : `expected a number of processes or auto, got ${v}`),
+    help: 'run N gateway processes on one port, or auto (one per core); needs --redis',
+  }),
 };
+
+/** Why a `--trust-proxy` entry (read by src/http/trusted-proxies.ts) is refused, or undefined when it is an address, a CIDR range, `loopback` or `none`. */
+export function checkProxyEntry(entry: string): string | undefined {
+  if (entry === 'loopback' || entry === 'none') return undefined;
+  const [addr, bits, extra] = entry.split('/');
+  const family = isIP(addr ?? '');
+  if (family === 0 || extra !== undefined) return `"${entry}" is not an IP address, a CIDR range, loopback or none`;
+  if (bits === undefined) return undefined;
+  const n = Number(bits);
+  return /^\d+$/.test(bits) && n <= (family === 4 ? 32 : 128) ? undefined : `"${entry}" has a bad prefix length`;
+}
 
 type Table = typeof GATEWAY_OPTIONS;
 
@@ -119,6 +172,7 @@ function crossChecks(o: GatewayOptions): string | undefined {
   if (o.pingInterval > 0 && o.pingTimeout <= 0) return '--ping-timeout: must be > 0 while --ping-interval is on';
   if (o.heartbeatInterval > 0 && o.heartbeatTimeout < o.heartbeatInterval) return '--heartbeat-timeout: must be at least --heartbeat-interval';
   if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) return `${flagOf(o.tlsCert ? 'tlsKey' : 'tlsCert')}: --tls-cert and --tls-key go together`;
+  if (o.workers && !o.redis) return '--workers: needs --redis URL (the processes share their sessions, rooms and channels through Redis)';
   return undefined;
 }
 

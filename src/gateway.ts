@@ -1,7 +1,10 @@
 import type http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import { createJwtVerifier } from './auth/jwt.js';
+import type { Registry } from 'prom-client';
 import { createLogger } from './logger.js';
 import { WebSocketServer } from 'ws';
 import type { Broker } from './broker/broker.js';
@@ -19,10 +22,14 @@ import { createServer, reloadTls } from './http/tls.js';
 import type { Connection } from './ws/connection.js';
 import { drainConnections, type DrainParts, type DrainResult } from './ws/drain.js';
 import { V3Endpoint } from './ws/endpoint.js';
-import { HttpFront, type RouteHandler, type UpgradeHandler } from './http/http-front.js';
-import { SessionRegistry } from './session/registry.js';
+import { ConnectionLimiter } from './http/connection-limits.js';
+import { HttpFront, refuseUpgrade, type RouteHandler, type UpgradeHandler } from './http/http-front.js';
+import { trustedProxies } from './http/trusted-proxies.js';
+import { SessionRegistry, type RegistryLimits } from './session/registry.js';
 import { mountSse } from './sse/sse-routes.js';
+import type { SessionService } from './session/session-service.js';
 import type { Session } from './session/session.js';
+import { createRedisParts } from './redis/redis-parts.js';
 
 /** Everything `createGateway` takes: any GatewayOptions field plus the pluggable parts. */
 export interface GatewayInit extends Partial<GatewayOptions> {
@@ -38,9 +45,13 @@ export interface GatewayInit extends Partial<GatewayOptions> {
   clock?: Clock;
   /** Collect Node process metrics (default true). */
   processMetrics?: boolean;
+  /** With `redis`: prefix of every key, so several gateways can share one Redis (default `wsgate:`). */
+  redisPrefix?: string;
+  /** What `/metrics` answers; default this gateway's registry (a `--workers` worker answers for all workers). */
+  metricsText?: (registry: Registry) => () => Promise<string>;
 }
 
-const PLUGGABLE = ['logger', 'authenticate', 'broker', 'server', 'clock', 'processMetrics'] as const;
+const PLUGGABLE = ['logger', 'authenticate', 'broker', 'server', 'clock', 'processMetrics', 'redisPrefix', 'metricsText'] as const;
 
 /** Create a gateway from typed options. Throws ConfigError naming the first bad option. */
 export function createGateway(init: GatewayInit = {}): Gateway {
@@ -59,7 +70,7 @@ export class Gateway {
   readonly server: http.Server | https.Server;
   /** The time source of every timer of this gateway. */
   readonly clock: Clock;
-  private readonly lifecycle: SessionRegistry;
+  private readonly lifecycle: SessionService & { start?(): Promise<void> };
   private readonly hub: ChannelHub;
   private readonly broker: Broker;
   private readonly front: HttpFront;
@@ -77,15 +88,27 @@ export class Gateway {
     this.clock = init.clock ?? systemClock;
     this.logger = init.logger ?? createLogger(o.logLevel, { service: 'wsgate' });
     this.metrics = new GatewayMetrics(init.processMetrics ?? true, () => this.sample());
-    this.broker = init.broker ?? new MemoryBroker(o.historySize, o.historyTtl, this.clock);
-    this.hub = new ChannelHub(this.broker, o.maxSubscriptions);
     const onSend = (event: string): void => this.metrics.countOut(event);
-    this.lifecycle = new SessionRegistry({ ...o, onSend }, o.sessionTtlMs, this.clock, {
-      onEnded: (s, reason) => {
-        this.hub.removeSession(s);
-        this.logger.debug({ session: s.id, reason }, 'session ended');
-      },
-    }, o.presenceLimit);
+    const limits: RegistryLimits = { ...o, onSend };
+    const onEnded = (s: Session, reason: string): void => {
+      this.hub.removeSession(s);
+      this.logger.debug({ session: s.id, reason }, 'session ended');
+    };
+    if (o.redis) {
+      // Scale-out: sessions, rooms and channels in Redis, shared with every process on it (docs/scaling.md).
+      const parts = createRedisParts({ options: o, limits, clock: this.clock, logger: this.logger, prefix: init.redisPrefix, broker: init.broker }, {
+        onEnded,
+        restoreChannels: async (s, channels) => {
+          for (const [channel, since] of channels) await this.hub.restore(s, channel, since);
+        },
+      });
+      this.broker = parts.broker;
+      this.lifecycle = parts.sessions;
+    } else {
+      this.broker = init.broker ?? new MemoryBroker(o.historySize, o.historyTtl, this.clock);
+      this.lifecycle = new SessionRegistry(limits, o.sessionTtlMs, this.clock, { onEnded, onEvicted: () => this.metrics.sessionsEvicted.inc() }, o.presenceLimit);
+    }
+    this.hub = new ChannelHub(this.broker, o.maxSubscriptions);
     const core: GatewayCore = {
       options: o,
       logger: this.logger,
@@ -94,18 +117,22 @@ export class Gateway {
       metrics: this.metrics,
       handlers: this.handlers,
       authenticate: init.authenticate,
+      jwt: createJwtVerifier({ secret: o.jwtSecret, publicKeyFile: o.jwtPublicKey, jwksFile: o.jwtJwks, issuer: o.jwtIssuer, audience: o.jwtAudience }),
     };
     this.endpoint = new V3Endpoint(core, this.clock);
-    this.front = new HttpFront(this.logger, o.allowedOrigins);
+    const limiter = new ConnectionLimiter(o, trustedProxies(o.trustProxy));
+    this.front = new HttpFront(this.logger, o.allowedOrigins, limiter);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayload, perMessageDeflate: false, clientTracking: false });
     this.front.mountUpgrade('/api/ws', (req, socket, head) => {
+      // Connections not yet identified cost memory and prove nothing: their number is bounded before the upgrade.
+      if (o.maxPendingHellos > 0 && this.endpoint.pendingHellos >= o.maxPendingHellos) return refuseUpgrade(socket, 503, 'Service Unavailable');
       this.wss.handleUpgrade(req, socket, head, (ws) => this.endpoint.accept(ws, req));
     });
     this.server = init.server ?? createServer(o);
     this.server.on('request', this.front.onRequest);
     this.server.on('upgrade', this.front.onUpgrade);
-    this.server.on('clientError', (_err, socket) => socket.destroy());
-    mountProbes(this.front, this.metrics.registry);
+    this.server.on('clientError', answerClientError);
+    mountProbes(this.front, this.metrics.registry, () => this.lifecycle.unavailable(), init.metricsText?.(this.metrics.registry));
     mountApi({
       options: o,
       logger: this.logger,
@@ -113,7 +140,6 @@ export class Gateway {
       metrics: this.metrics.registry,
       sessions: this.lifecycle,
       publish: (channel, data) => this.publish(channel, data),
-      endSession: (id) => this.endSession(id),
       route: (method, path, handler, opts) => this.route(method, path, handler, opts),
     });
     if (o.sse) {
@@ -124,6 +150,11 @@ export class Gateway {
         route: (method, path, handler) => this.route(method, path, handler),
         accept: (wire, req) => this.endpoint.accept(wire, req),
         accepting: () => this.front.acceptingUpgrades,
+        // An SSE stream is a v3 connection too: the same bounds as an upgrade to /api/ws.
+        admit: (req, res) =>
+          o.maxPendingHellos > 0 && this.endpoint.pendingHellos >= o.maxPendingHellos
+            ? { status: 503, text: 'Service Unavailable' }
+            : limiter.admit(req, res),
       });
     }
     hooks.set(this, {
@@ -135,6 +166,12 @@ export class Gateway {
 
   /** Start listening on `options.port`/`options.host` (unless the attached server already listens). */
   async listen(): Promise<{ port: number; host: string }> {
+    if (this.lifecycle.start) {
+      // A gateway that cannot reach its Redis at start fails the start, naming the option.
+      await Promise.all([this.lifecycle.start(), this.broker.ready?.()]).catch((err: unknown) => {
+        throw new ConfigError(`--redis: ${(err as Error).message}`);
+      });
+    }
     if (!this.server.listening) {
       await new Promise<void>((resolve, reject) => {
         this.server.once('error', reject);
@@ -301,6 +338,18 @@ export class Gateway {
     }
     return { connected, disconnected, buffered };
   }
+}
+
+/**
+ * A request Node's HTTP parser refused (headers over 16 KB, a malformed line): answer 431 or 400 when the
+ * socket can still take it, then drop it. Node's own default would do the same, but a listener replaces it.
+ */
+function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (socket.writable && !(socket as Duplex & { _httpMessage?: unknown })._httpMessage) {
+    const [status, text] = err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  }
+  socket.destroy();
 }
 
 /** Parts of a gateway only tests reach (not exported from the package; see `gatewayTestHooks`). */

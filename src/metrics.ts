@@ -24,6 +24,7 @@ export class GatewayMetrics {
   readonly closes: Counter<'code'>;
   readonly bufferedBytes: Gauge;
   readonly dedupHits: Counter;
+  readonly sessionsEvicted: Counter;
   readonly errors: Counter<'code'>;
 
   /** Client messages since the last scrape, by event (see `tallied`). */
@@ -75,6 +76,11 @@ export class GatewayMetrics {
       collect() {
         this.set(self.sample().buffered);
       },
+    });
+    this.sessionsEvicted = new Counter({
+      name: 'wsgate_sessions_evicted_total',
+      help: 'Disconnected sessions ended early to keep --max-disconnected-sessions/--max-disconnected-bytes',
+      registers: r,
     });
     this.dedupHits = new Counter({ name: 'wsgate_dedup_hits_total', help: 'Client messages dropped as duplicates', registers: r });
     this.errors = new Counter({ name: 'wsgate_errors_total', help: 'system/error sent, by code', labelNames: ['code'], registers: r });

@@ -29,7 +29,7 @@ export interface OptionDecl<K extends OptionKind = OptionKind, C extends string 
   readonly defaultText?: string;
   /** Must be given (no default). */
   readonly required?: boolean;
-  /** Extra check on a string (e.g. a URL scheme); returns the complaint, or undefined when fine. */
+  /** Extra check on a string, or on each entry of a list (e.g. a URL scheme); returns the complaint, or undefined when fine. */
   readonly check?: (value: string) => string | undefined;
 }
 
@@ -117,8 +117,10 @@ export function zodFor(decl: OptionDecl): z.ZodTypeAny {
   switch (decl.kind) {
     case 'boolean':
       return z.boolean();
-    case 'list':
-      return z.array(z.string());
+    case 'list': {
+      const check = decl.check;
+      return z.array(check ? z.string().superRefine((v, ctx) => void (check(v) && ctx.addIssue({ code: 'custom', message: check(v) }))) : z.string());
+    }
     case 'choice':
       return z.enum(decl.choices as [string, ...string[]]);
     case 'string': {

@@ -18,6 +18,8 @@ export class V3Client extends BaseClient {
   private resuming = false;
   private reconnects = 0;
   private subscribed = false;
+  /** fuzz: ids of chat lines sent and not yet acked (system/ack). */
+  private readonly unacked = new Set<string>();
 
   protected url(): string {
     return this.ctx.config.v3Url;
@@ -59,6 +61,9 @@ export class V3Client extends BaseClient {
       case 'system/error':
         bump(s.errors, `v3:${String(p.code)}`);
         return;
+      case 'system/ack':
+        if (typeof p.id === 'string') this.unacked.delete(p.id);
+        return;
       default:
         return;
     }
@@ -90,7 +95,7 @@ export class V3Client extends BaseClient {
     this.sessionId = String(p.session_id ?? '');
     this.resumeToken = String(p.resume_token ?? '');
     this.startHeartbeat(Number(p.heartbeat_interval ?? 0));
-    if (this.ctx.config.mode === 'storm' && !this.subscribed) {
+    if ((this.ctx.config.mode === 'storm' || this.ctx.config.mode === 'fuzz') && !this.subscribed) {
       this.subscribed = true;
       this.send({ event: 'channel/subscribe', payload: { channel: this.ctx.config.channel } });
     }
@@ -114,10 +119,18 @@ export class V3Client extends BaseClient {
 
   sendChat(): void {
     const text = chatText(this.key, this.sentChat + 1);
-    if (this.send({ event: 'send/broadcast', payload: { subject: 'chat/message', body: { text } } })) {
+    // fuzz bystanders send with an id: every line must be acked (system/ack), under attack too.
+    const id = this.ctx.config.mode === 'fuzz' ? `${this.key}-${this.sentChat + 1}` : undefined;
+    if (this.send({ event: 'send/broadcast', id, payload: { subject: 'chat/message', body: { text } } })) {
       this.sentChat++;
       this.ctx.stats.messages.sent++;
+      if (id) this.unacked.add(id);
     }
+  }
+
+  override finish(lastOffset: number, sentBySender: Record<string, number>): void {
+    super.finish(lastOffset, sentBySender);
+    if (this.unacked.size > 0) bump(this.ctx.stats.errors, 'unacked chat lines', this.unacked.size);
   }
 
   /** Drop abruptly, then reconnect at once and resume with `last_seq`. */

@@ -27,12 +27,17 @@ export type BrokerListener = (message: ChannelMessage) => void;
  * Methods are async so a networked broker fits without changing callers.
  */
 export interface Broker {
-  /** Append to the channel's history and deliver to listeners. */
+  /**
+   * Append to the channel's history and deliver to listeners. Rejects, without taking an offset, data that
+   * JSON cannot encode (a hole in the offsets would make every later recovery across it fail).
+   */
   publish(channel: string, data: unknown): Promise<StreamPosition>;
   /** Current position and, with `since`, the messages after it if history still covers them. */
   recover(channel: string, since?: StreamPosition): Promise<Recovery>;
   /** Start delivering live messages of `channel` to `listener`. */
   subscribe(channel: string, listener: BrokerListener): Promise<void>;
   unsubscribe(channel: string, listener: BrokerListener): Promise<void>;
+  /** A networked broker: resolves once it is connected (rejects when it cannot be reached). */
+  ready?(): Promise<void>;
   close(): Promise<void>;
 }

@@ -77,6 +77,20 @@ export class ChannelHub {
     if (session.subscriptions.size >= this.maxSubscriptions) {
       throw new ProtocolError(ErrorCode.TooManySubscriptions, `at most ${this.maxSubscriptions} subscriptions per session`);
     }
+    await this.join(session, channel, since, true);
+  }
+
+  /**
+   * Re-attach, on this process, a subscription a session resumed from another process had:
+   * quietly (the client knows it is subscribed) when the messages after `since` — the last one its
+   * buffer got — can be recovered; with a `channel/subscribed recovered:false` when they cannot.
+   */
+  async restore(session: Session, channel: string, since: StreamPosition): Promise<void> {
+    if (session.subscriptions.has(channel)) return;
+    await this.join(session, channel, since, false);
+  }
+
+  private async join(session: Session, channel: string, since: StreamPosition | undefined, announce: boolean): Promise<void> {
     // A session back on a channel while an older publish is still on its way to it would get that message twice
     // (from the fan-out and from recovery): finish those deliveries first.
     if (this.jobs.some((j) => j.channel === channel)) this.deliverAll();
@@ -89,7 +103,9 @@ export class ChannelHub {
       await this.attach(session, channel);
       const rec = await this.broker.recover(channel, since);
       if (session.state === 'ended' || !session.subscriptions.has(channel)) return;
-      session.send(ServerEvent.Subscribed, { channel, ...rec.position, recovered: rec.recovered, ...(rec.missed !== undefined ? { missed: rec.missed } : {}) });
+      if (announce || !rec.recovered) {
+        session.send(ServerEvent.Subscribed, { channel, ...rec.position, recovered: rec.recovered, ...(rec.missed !== undefined ? { missed: rec.missed } : {}) });
+      }
       let last = rec.position.offset;
       for (const m of rec.messages) this.deliver(session, m);
       for (const m of pend.queue) {

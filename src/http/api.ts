@@ -3,12 +3,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import type { GatewayOptions } from '../config.js';
-import type { SessionService } from '../session/session-service.js';
+import type { SessionService, SessionSummary } from '../session/session-service.js';
 import type { Clock } from '../time/clock.js';
 import type { StreamPosition } from '../protocol/events.js';
 import { decodeChannel } from '../protocol/payloads.js';
-import type { Session } from '../session/session.js';
 import { ApiError, bearerMatches, isLoopback, readJsonObject } from './http-body.js';
+import { refuseCrossSite, requireJsonBody } from './cross-site.js';
 import { sendJson, type RouteHandler } from './http-front.js';
 import { IdempotencyCache } from './idempotency.js';
 
@@ -27,15 +27,14 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,256}$/;
 
 /** What the HTTP API works on: the session service, the broker's publish, and the gateway's router and log. */
 export interface ApiParts {
-  readonly options: Pick<GatewayOptions, 'apiKey'>;
+  readonly options: Pick<GatewayOptions, 'apiKey' | 'allowedOrigins'>;
   readonly logger: Logger;
   readonly clock: Clock;
   /** The gateway's metrics registry (the API counts its requests there). */
   readonly metrics: Registry;
-  readonly sessions: Pick<SessionService, 'get' | 'all'>;
+  /** Every session of the gateway: with a shared store, those of the other processes too. */
+  readonly sessions: Pick<SessionService, 'list' | 'sendTo' | 'endById'>;
   publish(channel: string, data: unknown): Promise<StreamPosition>;
-  /** End a session, closing its connection 4003. false: unknown session. */
-  endSession(sessionId: string): boolean;
   route(method: string, path: string, handler: RouteHandler, opts?: { prefix?: boolean }): void;
 }
 
@@ -59,7 +58,8 @@ export interface SessionListing {
 
 /**
  * Register the backend HTTP API of docs/protocol.md §1.4 on `host`: publish (with idempotency keys),
- * send to one session, list sessions, end one. Every route checks the bearer key first.
+ * send to one session, list sessions, end one. Every route refuses cross-site browser requests, then
+ * checks the bearer key; POST bodies must be `application/json`.
  */
 export function mountApi(host: ApiParts): void {
   const idempotency = new IdempotencyCache<StreamPosition>(undefined, undefined, host.clock);
@@ -72,7 +72,9 @@ export function mountApi(host: ApiParts): void {
   const guard = (route: string, handler: RouteHandler): RouteHandler => async (req, res, url) => {
     res.once('finish', () => requests.inc({ route, status: String(res.statusCode) }));
     try {
+      refuseCrossSite(req, host.options.allowedOrigins);
       authorize(req, host.options.apiKey);
+      if (req.method === 'POST') requireJsonBody(req);
       await handler(req, res, url);
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
@@ -122,25 +124,23 @@ async function publish(host: ApiParts, cache: IdempotencyCache<StreamPosition>, 
   sendJson(res, 200, outcome.value);
 }
 
-function listSessions(host: ApiParts, res: ServerResponse, url: URL): void {
-  const room = url.searchParams.get('room');
-  const sessions: SessionListing[] = [];
-  for (const s of host.sessions.all()) if (room === null || s.room === room) sessions.push(listing(s));
+async function listSessions(host: ApiParts, res: ServerResponse, url: URL): Promise<void> {
+  const sessions = (await host.sessions.list(url.searchParams.get('room'))).map(listing);
   sendJson(res, 200, { sessions });
 }
 
-function listing(s: Session): SessionListing {
+function listing(s: SessionSummary): SessionListing {
   return {
     id: s.id,
     room: s.room,
     profile: s.profile,
-    is_connected: s.isConnected,
+    is_connected: s.is_connected,
     seq: s.seq,
-    buffered: s.buffer.length,
-    buffered_bytes: s.buffer.size,
-    subscriptions: [...s.subscriptions],
+    buffered: s.buffered,
+    buffered_bytes: s.bufferedBytes,
+    subscriptions: s.subscriptions,
     created_at: new Date(s.createdAt).toISOString(),
-    disconnected_at: s.isConnected || !s.disconnectedAt ? null : new Date(s.disconnectedAt).toISOString(),
+    disconnected_at: s.is_connected || !s.disconnectedAt ? null : new Date(s.disconnectedAt).toISOString(),
   };
 }
 
@@ -148,23 +148,23 @@ function listing(s: Session): SessionListing {
 async function sendToSession(host: ApiParts, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   const m = /^\/api\/sessions\/([^/]+)\/send$/.exec(url.pathname);
   if (!m) throw new ApiError(404, 'not found');
-  const session = host.sessions.get(pathId(m[1]!));
+  const id = pathId(m[1]!);
   const body = await readJsonObject(req, API_BODY_LIMIT);
   const event = body.event;
   if (typeof event !== 'string' || !EVENT_NAME.test(event)) throw new ApiError(400, 'event must be a string of 1-128 printable ASCII characters', 'event');
   if (RESERVED_EVENT_PREFIXES.some((p) => event.startsWith(p))) {
     throw new ApiError(400, `event may not use the gateway's own namespaces (${RESERVED_EVENT_PREFIXES.join(', ')})`, 'event');
   }
-  if (!session) throw new ApiError(404, 'unknown session', 'id');
-  const seq = session.send(event, body.payload);
-  sendJson(res, 202, { seq, connected: session.isConnected });
+  const sent = await host.sessions.sendTo(id, event, body.payload);
+  if (!sent) throw new ApiError(404, 'unknown session', 'id');
+  sendJson(res, 202, sent);
 }
 
 /** `DELETE /api/sessions/{id}` → 204; the client gets `system/disconnect` and close 4003. */
-function endSession(host: ApiParts, res: ServerResponse, url: URL): void {
+async function endSession(host: ApiParts, res: ServerResponse, url: URL): Promise<void> {
   const m = /^\/api\/sessions\/([^/]+)$/.exec(url.pathname);
   if (!m) throw new ApiError(404, 'not found');
-  if (!host.endSession(pathId(m[1]!))) throw new ApiError(404, 'unknown session', 'id');
+  if (!(await host.sessions.endById(pathId(m[1]!), 'kicked'))) throw new ApiError(404, 'unknown session', 'id');
   res.writeHead(204);
   res.end();
 }

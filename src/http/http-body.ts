@@ -31,13 +31,19 @@ export async function readJsonObject(req: IncomingMessage, limit: number): Promi
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      req.resume();
-      throw new ApiError(413, `body larger than ${limit} bytes`);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) {
+        req.resume();
+        throw new ApiError(413, `body larger than ${limit} bytes`);
+      }
+      chunks.push(chunk);
     }
-    chunks.push(chunk);
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    // The client went away before its body was complete (`aborted`): its fault, not a server error.
+    throw new ApiError(400, 'request body not received in full', 'body');
   }
   const parsed = parseJsonBounded(Buffer.concat(chunks).toString('utf8'));
   if (!parsed.ok) throw new ApiError(400, `body is ${parsed.message}`, 'body');

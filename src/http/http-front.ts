@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import type { ConnectionLimiter } from './connection-limits.js';
 import { originAllowed } from './origin.js';
 import { parseRequestTarget } from './request-target.js';
 
@@ -36,6 +37,8 @@ export class HttpFront {
   constructor(
     private readonly logger: Logger,
     private readonly allowedOrigins: readonly string[],
+    /** Bounds on open connections (total and per client address), checked before every upgrade. */
+    private readonly limiter?: ConnectionLimiter,
   ) {}
 
   /** Add an HTTP route. `prefix: true` matches every path under `path`. */
@@ -77,13 +80,18 @@ export class HttpFront {
   readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
     const path = parseRequestTarget(req.url)?.pathname;
-    if (path === undefined) return refuse(socket, 400, 'Bad Request');
+    if (path === undefined) return refuseUpgrade(socket, 400, 'Bad Request');
     const handler = this.upgrades.get(path);
-    if (!handler) return refuse(socket, 404, 'Not Found');
-    if (!this.acceptingUpgrades) return refuse(socket, 503, 'Service Unavailable');
+    if (!handler) return refuseUpgrade(socket, 404, 'Not Found');
+    if (!this.acceptingUpgrades) return refuseUpgrade(socket, 503, 'Service Unavailable');
     if (!originAllowed(req, this.allowedOrigins)) {
       this.logger.info({ origin: req.headers.origin, host: req.headers.host }, 'upgrade refused: origin');
-      return refuse(socket, 403, 'Forbidden');
+      return refuseUpgrade(socket, 403, 'Forbidden');
+    }
+    const refusal = this.limiter?.admit(req, socket);
+    if (refusal) {
+      this.logger.debug({ status: refusal.status }, 'upgrade refused: connection limit');
+      return refuseUpgrade(socket, refusal.status, refusal.text);
     }
     try {
       handler(req, socket, head);
@@ -94,7 +102,8 @@ export class HttpFront {
   };
 }
 
-function refuse(socket: Duplex, status: number, text: string): void {
+/** Answer an upgrade request with a plain HTTP error and close the socket (no WebSocket is made). */
+export function refuseUpgrade(socket: Duplex, status: number, text: string): void {
   const body = `${text}\n`;
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
 }

@@ -57,7 +57,7 @@ export class EncodedPayload {
   private head = '';
   private tail = '';
   constructor(payload: unknown) {
-    this.json = JSON.stringify(payload);
+    this.json = encodePayload(payload) as string;
   }
 
   /** The frame `{event, seq, payload}` (as encodeFrameRaw makes it), with only the seq put in per recipient. */
@@ -71,13 +71,31 @@ export class EncodedPayload {
   }
 }
 
-/** Encode a frame whose payload is already JSON text. */
+/**
+ * A payload's JSON text, or undefined for none (as `encodeFrame` leaves it out). Throws a TypeError for a
+ * value JSON cannot express (BigInt, a cycle, a throwing `toJSON`): callers encode first, then take a seq
+ * or an offset.
+ */
+export function encodePayload(payload: unknown): string | undefined {
+  if (payload === undefined) return undefined;
+  try {
+    return JSON.stringify(payload) as string | undefined;
+  } catch (err) {
+    throw new TypeError(`payload cannot be encoded as JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+
+/**
+ * Encode a frame whose payload is already JSON text. Built with `join`, which makes one flat string:
+ * `+=` would make a rope of pieces that a replay buffer then holds at several times the frame's length.
+ */
 export function encodeFrameRaw(event: string, seq: number | undefined, id: string | undefined, payloadJson: string | undefined): string {
-  let out = `{"event":${JSON.stringify(event)}`;
-  if (seq !== undefined) out += `,"seq":${seq}`;
-  if (id !== undefined) out += `,"id":${JSON.stringify(id)}`;
-  if (payloadJson !== undefined) out += `,"payload":${payloadJson}`;
-  return `${out}}`;
+  const parts = ['{"event":', JSON.stringify(event)];
+  if (seq !== undefined) parts.push(',"seq":', String(seq));
+  if (id !== undefined) parts.push(',"id":', JSON.stringify(id));
+  if (payloadJson !== undefined) parts.push(',"payload":', payloadJson);
+  parts.push('}');
+  return parts.join('');
 }
 
 /** Is `value` a plain JSON object (not null, not an array)? */

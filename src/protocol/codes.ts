@@ -11,8 +11,12 @@ export const CloseCode = {
   Normal: 1000,
   /** Endpoint going away (e.g. browser tab closed); the session stays resumable. */
   GoingAway: 1001,
+  /** A frame that breaks RFC 6455 (bad opcode, mask, control frame, close code); sent by `ws` itself. */
+  FrameError: 1002,
   /** A binary frame was received. */
   Unsupported: 1003,
+  /** A text frame that is not valid UTF-8; sent by `ws` itself. */
+  InvalidUtf8: 1007,
   /** Policy: too many errors, or a refused origin. */
   Policy: 1008,
   /** A frame larger than `max_payload`. */
@@ -21,6 +25,8 @@ export const CloseCode = {
   InternalError: 1011,
   /** Service restart (drain): reconnect at once with jitter and resume. */
   ServiceRestart: 1012,
+  /** Try again later: a hello while the gateway's shared store (Redis) is unreachable. Reconnect with backoff. */
+  TryAgainLater: 1013,
   /** Bad gateway: used by the legacy adapter when its upstream vanished without a close frame. */
   BadGateway: 1014,
   /** Bad or second hello, or a message before hello. */
@@ -46,11 +52,14 @@ export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 export const CloseReason: Record<number, string> = {
   1000: 'normal',
   1001: 'going_away',
+  1002: 'protocol_error',
   1003: 'unsupported_data',
+  1007: 'invalid_payload',
   1008: 'policy_violation',
   1009: 'message_too_big',
   1011: 'internal_error',
   1012: 'service_restart',
+  1013: 'try_again_later',
   1014: 'upstream_lost',
   4000: 'protocol_error',
   4001: 'unauthorized',
@@ -84,16 +93,22 @@ export function wireCloseCode(code: number): number {
  * `byServer` tells who started the close. Everything else keeps the session for `session_ttl`.
  */
 export function closeEndsSession(code: number, byServer: boolean): boolean {
-  if (byServer) return code === 1000 || code === 1003 || code === 1008 || code === 1009 || (code >= 4000 && code <= 4099);
+  if (byServer) return TERMINAL_RFC_CODES.has(code) || (code >= 4000 && code <= 4099);
   return code === 1000;
 }
+
+/**
+ * RFC 6455 codes after which a client should stop: the peer broke the protocol (1002 frame error, 1003 binary,
+ * 1007 bad UTF-8, 1008 policy, 1009 too big) or closed normally. A retry would only repeat the fault.
+ */
+const TERMINAL_RFC_CODES: ReadonlySet<number> = new Set([1000, 1002, 1003, 1007, 1008, 1009]);
 
 /** What a client should do after a close with `code` (docs/protocol.md §6). */
 export type CloseClass = 'stop' | 'reconnect-now' | 'reconnect' | 'reconnect-slow';
 
 /** Classify a close code for a client's reconnect policy. Unknown and abnormal codes reconnect. */
 export function closeClass(code: number): CloseClass {
-  if (code === 1000 || code === 1003 || code === 1008 || code === 1009) return 'stop';
+  if (TERMINAL_RFC_CODES.has(code)) return 'stop';
   if (code >= 4000 && code <= 4099) return 'stop';
   if (code === 1012) return 'reconnect-now';
   if (code === 4103) return 'reconnect-slow';

@@ -4,15 +4,25 @@ import { CloseCode, closeEndsSession } from '../protocol/codes.js';
 import { EncodedPayload } from '../protocol/codec.js';
 import { ServerEvent, type Profile, type SessionInfo } from '../protocol/events.js';
 import type { Clock } from '../time/clock.js';
+import { DisconnectedBudget } from './disconnected-budget.js';
 import { RoomPresence } from './room-presence.js';
 import { Session, type SessionLimits, type SessionLink } from './session.js';
-import type { DetachReason, EndReason, ResumeResult, SessionService } from './session-service.js';
+import type { DetachReason, EndReason, ResumeResult, SessionService, SessionSummary } from './session-service.js';
 
 export type { EndReason, ResumeResult } from './session-service.js';
 
 /** Hooks the registry calls; the channel hub and the log plug in here. */
 export interface RegistryHooks {
   onEnded?(session: Session, reason: EndReason): void;
+  /** A disconnected session was ended early to keep the disconnected budget (before `onEnded`). */
+  onEvicted?(session: Session): void;
+}
+
+/** Session limits plus the global budget of disconnected sessions (0 = no bound). */
+export interface RegistryLimits extends SessionLimits {
+  maxDisconnectedSessions: number;
+  /** Bytes: replay buffers as held, profiles, and a fixed overhead per session. */
+  maxDisconnectedBytes: number;
 }
 
 const TOMBSTONE_MAX = 10_000;
@@ -32,10 +42,12 @@ export class SessionRegistry implements SessionService {
   private readonly unannounced = new WeakMap<Session, EncodedPayload>();
   /** Ids of sessions that expired recently, so a late resume hears `expired`, not `unknown_session`. */
   private readonly tombstones = new Set<string>();
+  private readonly limits: SessionLimits;
+  private readonly budget: DisconnectedBudget;
   private readonly presence: RoomPresence;
 
   constructor(
-    private readonly limits: SessionLimits,
+    limits: RegistryLimits,
     /** How long a disconnected session is kept, ms. */
     private readonly ttlMs: number,
     private readonly clock: Clock,
@@ -43,6 +55,12 @@ export class SessionRegistry implements SessionService {
     /** Members above which a room gets counts instead of per-member presence events. */
     presenceLimit = 100,
   ) {
+    this.limits = { ...limits, onHeld: (s) => this.budget.update(s) };
+    this.budget = new DisconnectedBudget(limits.maxDisconnectedSessions, limits.maxDisconnectedBytes, (s) => {
+      this.hooks.onEvicted?.(s);
+      // Reported as expired: to its client (resume_error) and to its room, it is a session_ttl cut short.
+      this.endNow(s, 'expired');
+    });
     this.presence = new RoomPresence(clock, presenceLimit, PRESENCE_TICK_MS, (room) => this.rooms.get(room));
   }
 
@@ -53,7 +71,9 @@ export class SessionRegistry implements SessionService {
   async create(room: string, profile: Profile, resumable: boolean): Promise<Session> {
     const session = new Session(nanoid(), randomBytes(24).toString('base64url'), room, profile, resumable, this.limits, this.clock.now());
     // Encoded before anything is recorded: a profile the room cannot be sent fails here, leaving nothing.
-    this.unannounced.set(session, new EncodedPayload({ id: session.id, profile }));
+    const joined = new EncodedPayload({ id: session.id, profile });
+    this.unannounced.set(session, joined);
+    session.profileBytes = joined.json.length;
     return session;
   }
 
@@ -75,6 +95,7 @@ export class SessionRegistry implements SessionService {
     const joined = this.unannounced.get(session);
     if (session.link && session.link !== link) session.link.close(CloseCode.Replaced, 'session resumed by another connection');
     this.cancelExpiry(session);
+    this.budget.remove(session);
     session.link = link;
     if (joined) {
       this.unannounced.delete(session);
@@ -98,6 +119,7 @@ export class SessionRegistry implements SessionService {
     this.tellRoom(session, 0, ServerEvent.State, { id: session.id, is_connected: false });
     this.cancelExpiry(session);
     session.expiry = this.clock.setTimeout(() => void this.expire(session), this.ttlMs);
+    this.budget.add(session);
   }
 
   async end(session: Session, reason: EndReason): Promise<void> {
@@ -118,6 +140,11 @@ export class SessionRegistry implements SessionService {
 
   get size(): number {
     return this.sessions.size;
+  }
+
+  /** Disconnected sessions held, and the bytes the disconnected budget counts for them. */
+  get disconnected(): { count: number; bytes: number } {
+    return { count: this.budget.count, bytes: this.budget.size };
   }
 
   roster(room: string, self?: Session): SessionInfo[] {
@@ -154,12 +181,51 @@ export class SessionRegistry implements SessionService {
     for (const other of members) if (other !== session) other.send(event, encoded);
   }
 
+  async sendTo(sessionId: string, event: string, payload: unknown): Promise<{ seq: number; connected: boolean } | undefined> {
+    const session = this.sessions.get(sessionId);
+    if (!session) return undefined;
+    return { seq: session.send(event, payload), connected: session.isConnected };
+  }
+
+  async endById(sessionId: string, reason: EndReason): Promise<boolean> {
+    const session = this.sessions.get(sessionId);
+    if (!session) return false;
+    session.link?.close(reason === 'kicked' ? CloseCode.Kicked : CloseCode.Normal, 'session ended by the server');
+    this.endNow(session, reason);
+    return true;
+  }
+
+  async list(room: string | null): Promise<SessionSummary[]> {
+    const out: SessionSummary[] = [];
+    for (const s of this.sessions.values()) if (room === null || s.room === room) out.push(summary(s));
+    return out;
+  }
+
+  ack(session: Session, seq: number): void {
+    session.buffer.ack(seq);
+  }
+
+  remember(session: Session, id: string): boolean {
+    if (session.dedup.has(id)) return false;
+    session.dedup.add(id);
+    return true;
+  }
+
+  forget(session: Session, id: string): void {
+    session.dedup.delete(id);
+  }
+
+  unavailable(): string | undefined {
+    return undefined;
+  }
+
   /** Drop every session at shutdown, without telling each room about each leaver (O(n²) otherwise). */
   async close(): Promise<void> {
     this.presence.stop();
     for (const s of this.sessions.values()) {
       s.state = 'ended';
       this.cancelExpiry(s);
+      this.budget.remove(s);
       s.link = undefined;
       this.hooks.onEnded?.(s, 'shutdown');
     }
@@ -180,6 +246,7 @@ export class SessionRegistry implements SessionService {
     if (session.state === 'ended') return;
     session.state = 'ended';
     this.cancelExpiry(session);
+    this.budget.remove(session);
     session.link = undefined;
     this.unannounced.delete(session);
     if (this.sessions.get(session.id) !== session) return; // never attached: nobody heard of it
@@ -188,7 +255,7 @@ export class SessionRegistry implements SessionService {
     const big = this.presence.isBig(members?.size ?? 0); // counted with the leaver
     members?.delete(session);
     if (members && members.size === 0) this.rooms.delete(session.room);
-    if (reason === 'expired') this.remember(session.id);
+    if (reason === 'expired') this.tombstone(session.id);
     if (big) this.presence.changed(session.room);
     else this.toOthers(session, ServerEvent.Left, { id: session.id, reason });
     this.hooks.onEnded?.(session, reason);
@@ -208,10 +275,26 @@ export class SessionRegistry implements SessionService {
     session.expiry = undefined;
   }
 
-  private remember(id: string): void {
+  private tombstone(id: string): void {
     this.tombstones.add(id);
     if (this.tombstones.size > TOMBSTONE_MAX) this.tombstones.delete(this.tombstones.values().next().value as string);
   }
+}
+
+/** A local session as `GET /api/sessions` lists it. */
+export function summary(s: Session): SessionSummary {
+  return {
+    id: s.id,
+    room: s.room,
+    profile: s.profile,
+    is_connected: s.isConnected,
+    seq: s.seq,
+    buffered: s.buffer.length,
+    bufferedBytes: s.buffer.size,
+    subscriptions: [...s.subscriptions],
+    createdAt: s.createdAt,
+    disconnectedAt: s.isConnected ? 0 : s.disconnectedAt,
+  };
 }
 
 function info(s: Session): SessionInfo {

@@ -5,56 +5,71 @@ export interface BufferedFrame {
 }
 
 /**
+ * What one held frame costs beyond its characters, bytes: the string's header (16), its slot in the
+ * array (8), V8's 8-byte alignment and the array's spare capacity. Measured: 31.7 bytes per frame over
+ * 1.5 million held frames of about 100 characters (load/results/memory-abuse.md).
+ */
+export const FRAME_OVERHEAD_BYTES = 32;
+
+/**
+ * The memory a frame's text really takes in V8: one byte per character when every character is
+ * Latin-1, two otherwise, plus FRAME_OVERHEAD_BYTES. The text must be flat (see `encodeFrameRaw`):
+ * a rope of concatenated pieces costs several times its length.
+ */
+export function frameCost(text: string): number {
+  return (WIDE_CHAR.test(text) ? text.length * 2 : text.length) + FRAME_OVERHEAD_BYTES;
+}
+
+// A one-byte (Latin-1) string cannot match, and V8 knows it without scanning: 10,000 tests of a 64 KB ASCII
+// frame take ~6 ms, so the cost is paid only by two-byte text, once per push and once per drop.
+const WIDE_CHAR = /[^\u0000-\u00ff]/;
+
+/**
  * The un-acked server→client messages of one session, oldest first, bounded by count and bytes.
  * Overflow drops the oldest; a later resume that needs a dropped message is told `gap` — never
- * a silent loss. Seqs are contiguous (a session pushes every stream message it numbers), so only the
- * texts are kept and a frame's seq is `firstSeq` + its index: no object per buffered message.
+ * a silent loss. Frames are contiguous (every stream message is pushed), so only their texts are
+ * stored, from `first` on: no object per frame.
  */
 export class ReplayBuffer {
   private texts: string[] = [];
-  /** Seq of `texts[0]`. */
-  private firstSeq = 0;
   private head = 0;
+  /** seq of texts[head]. */
+  private first = 1;
   private bytes = 0;
 
   constructor(
     /** Bound, messages. */
     private readonly maxMessages: number,
-    /** Bound, bytes (UTF-16 length of the frame text, close to its UTF-8 size for JSON). */
+    /** Bound, bytes as really held (frameCost: characters by their width in memory, plus overhead). */
     private readonly maxBytes: number,
   ) {}
 
-  /** Store a frame just sent (or queued while disconnected). */
+  /** Store a frame just sent (or queued while disconnected). `seq` follows the last one pushed. */
   push(seq: number, text: string): void {
-    if (this.texts.length === 0) this.firstSeq = seq;
-    else if (seq !== this.firstSeq + this.texts.length) throw new Error(`replay buffer: seq ${seq} does not follow ${this.firstSeq + this.texts.length - 1}`);
+    if (this.length === 0) this.first = seq;
+    else if (seq !== this.first + this.length) throw new Error(`replay buffer: seq ${seq} does not follow ${this.first + this.length - 1}`);
     this.texts.push(text);
-    this.bytes += text.length;
-    while (this.length > this.maxMessages || (this.bytes > this.maxBytes && this.length > 1)) {
-      this.bytes -= this.texts[this.head++]!.length;
-    }
+    this.bytes += frameCost(text);
+    while (this.length > this.maxMessages || (this.bytes > this.maxBytes && this.length > 1)) this.dropOldest();
     this.compact();
   }
 
   /** The client has everything ≤ `seq`: forget it. */
   ack(seq: number): void {
-    while (this.length > 0 && this.firstSeq + this.head <= seq) {
-      this.bytes -= this.texts[this.head]!.length;
-      this.head++;
-    }
+    while (this.length > 0 && this.first <= seq) this.dropOldest();
     this.compact();
   }
 
   /**
    * How many messages a resume from `lastSeq` replays — or `'gap'` when some of them are gone
    * (dropped by overflow, or acked by a client now claiming it never got them). Frames are
-   * contiguous and the newest is `currentSeq` (every stream message is pushed), so the oldest held
-   * seq decides. `currentSeq` is the session's last assigned seq.
+   * contiguous and the newest is `currentSeq`, so the oldest held seq decides. `currentSeq` is the
+   * session's last assigned seq.
    */
   missingAfter(lastSeq: number, currentSeq: number): number | 'gap' {
     if (lastSeq < 0 || lastSeq > currentSeq) return 'gap';
     if (lastSeq === currentSeq) return 0;
-    const oldest = this.length > 0 ? this.firstSeq + this.head : Infinity;
+    const oldest = this.length > 0 ? this.first : Infinity;
     return oldest <= lastSeq + 1 ? currentSeq - lastSeq : 'gap';
   }
 
@@ -70,10 +85,11 @@ export class ReplayBuffer {
    */
   from(seq: number, limit: number): BufferedFrame[] {
     if (this.length === 0) return [];
-    const start = this.head + Math.max(0, seq - (this.firstSeq + this.head));
+    const skip = Math.max(0, seq - this.first);
+    const start = this.head + skip;
     const end = Math.min(this.texts.length, start + limit);
     const out: BufferedFrame[] = [];
-    for (let i = start; i < end; i++) out.push({ seq: this.firstSeq + i, text: this.texts[i]! });
+    for (let i = start; i < end; i++) out.push({ seq: this.first + (i - this.head), text: this.texts[i]! });
     return out;
   }
 
@@ -82,19 +98,27 @@ export class ReplayBuffer {
     return this.texts.length - this.head;
   }
 
-  /** Bytes held. */
+  /** Bytes held, as really taken in memory (frameCost of each frame). */
   get size(): number {
     return this.bytes;
   }
 
-  /** Let acked frames go: all of them once everything is acked (the usual idle state), else in halves. */
+  private dropOldest(): void {
+    this.bytes -= frameCost(this.texts[this.head]!);
+    // Release the string now, not at the next compaction.
+    this.texts[this.head] = '';
+    this.head++;
+    this.first++;
+  }
+
   private compact(): void {
-    if (this.head > 0 && this.head === this.texts.length) {
+    // Compacted once a fifth of the array is dropped slots: a full buffer that drops one frame per push keeps
+    // its array near its live length (slack is memory too), at an amortised copy of four slots per push.
+    if (this.length === 0) {
       this.texts = [];
       this.head = 0;
-    } else if (this.head > 64 && this.head * 2 > this.texts.length) {
+    } else if (this.head >= 16 && this.head * 5 >= this.texts.length) {
       this.texts = this.texts.slice(this.head);
-      this.firstSeq += this.head;
       this.head = 0;
     }
   }

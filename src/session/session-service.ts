@@ -18,6 +18,23 @@ export interface DetachReason {
   byServer: boolean;
 }
 
+/** One session as `GET /api/sessions` lists it (any process's, with a shared store). */
+export interface SessionSummary {
+  id: string;
+  room: string;
+  profile: Profile;
+  is_connected: boolean;
+  /** Last seq sent to the session. */
+  seq: number;
+  /** Un-acked messages held for replay, and their bytes (0 when the store does not count bytes). */
+  buffered: number;
+  bufferedBytes: number;
+  subscriptions: string[];
+  /** Clock times, ms; disconnectedAt 0 while connected. */
+  createdAt: number;
+  disconnectedAt: number;
+}
+
 /**
  * The one owner of the session lifecycle: create, attach, detach, resume, end, expire, and the
  * presence events each step tells the room. The ws layer and the HTTP API only call this.
@@ -62,7 +79,21 @@ export interface SessionService {
   /** Members above which a room gets counts instead of per-member presence events. */
   readonly presenceLimit: number;
   /** Send a stream message to every other session of `session`'s room (buffered for the disconnected ones). */
-  toOthers(session: Session, event: string, payload: unknown): void;
+  toOthers(session: Session, event: string, payload: unknown): void | Promise<void>;
+  /** Send a stream message to any session of the gateway (with a shared store, another process's too). undefined: unknown session. */
+  sendTo(sessionId: string, event: string, payload: unknown): Promise<{ seq: number; connected: boolean } | undefined>;
+  /** End any session of the gateway by id; its connection, wherever it is, closes 4003 (kicked) or 1000. false: unknown. */
+  endById(sessionId: string, reason: EndReason): Promise<boolean>;
+  /** Every session of the gateway, optionally of one room. */
+  list(room: string | null): Promise<SessionSummary[]>;
+  /** The client has every message up to `seq`: drop them from its replay buffer. */
+  ack(session: Session, seq: number): void;
+  /** Record a client message id: false when it was processed before (the dedup window, docs/protocol.md §2.4). */
+  remember(session: Session, id: string): boolean | Promise<boolean>;
+  /** Un-record an id whose message failed, so a retry is processed. */
+  forget(session: Session, id: string): void;
+  /** Why this process cannot take new sessions now (its shared store is unreachable), or undefined when it can. */
+  unavailable(): string | undefined;
   /** Drop every session at shutdown (no `session/left` per leaver). */
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
-import { EncodedPayload, encodeFrame, encodeFrameRaw } from '../protocol/codec.js';
+import { EncodedPayload, encodeFrame, encodeFrameRaw, encodePayload } from '../protocol/codec.js';
 import type { TimerHandle } from '../time/clock.js';
 import type { Profile } from '../protocol/events.js';
+import type { Grants } from '../auth/grants.js';
 import { DedupWindow } from './dedup-window.js';
 import { ReplayBuffer } from './replay-buffer.js';
 
@@ -20,6 +21,14 @@ export interface SessionLink {
   uncork?(): void;
 }
 
+/**
+ * Where a session's stream messages go when a store shared by several processes (Redis) numbers
+ * and keeps them; the numbered frames come back through `Session.accept`, in seq order.
+ */
+export interface StreamSink {
+  send(session: Session, event: string, payloadJson: string | undefined, id: string | undefined): void;
+}
+
 /** Session lifecycle states. */
 export type SessionState = 'connected' | 'disconnected' | 'ended';
 
@@ -30,6 +39,8 @@ export interface SessionLimits {
   dedupWindow: number;
   /** Observer for every stream message sent (metrics). */
   onSend?: (event: string) => void;
+  /** Called after a message was queued while no connection is attached (the disconnected budget). */
+  onHeld?: (session: Session) => void;
 }
 
 /**
@@ -50,6 +61,12 @@ export class Session {
   expiry: TimerHandle | undefined;
   /** Clock time (ms) of the last disconnect, for `GET /api/sessions`. */
   disconnectedAt = 0;
+  /** Who the hello's JWT said the client is (`sub`) and what it may do; undefined without JWT. Renewed by a resume. */
+  auth: { userId: string; grants: Grants } | undefined;
+  /** Bytes of the profile's JSON (set by the session service), counted in the disconnected budget. */
+  profileBytes = 0;
+  /** Set when a shared store numbers this session's messages (see StreamSink); undefined: numbered here. */
+  sink: StreamSink | undefined;
 
   constructor(
     readonly id: string,
@@ -66,9 +83,11 @@ export class Session {
     this.buffer = new ReplayBuffer(limits.bufferMaxMessages, limits.bufferMaxBytes);
     this.dedup = new DedupWindow(limits.dedupWindow);
     this.onSend = limits.onSend;
+    this.onHeld = limits.onHeld;
   }
 
   private readonly onSend: ((event: string) => void) | undefined;
+  private readonly onHeld: ((session: Session) => void) | undefined;
 
   /**
    * Send a stream message: it gets the next seq, is kept for replay until acked, and is written
@@ -77,14 +96,31 @@ export class Session {
    */
   send(event: string, payload?: unknown, id?: string): number {
     if (this.state === 'ended') return -1;
+    // Encoded before a seq is taken (here or by a shared store): a payload JSON cannot express (a BigInt, a
+    // throwing toJSON, a cycle) throws here, and the session's seq has no hole that a later resume would trip over.
+    const json = payload instanceof EncodedPayload ? payload.json : encodePayload(payload);
+    if (this.sink) {
+      // Numbered by the shared store; the seq is not known yet (0).
+      this.sink.send(this, event, json, id);
+      this.onSend?.(event);
+      return 0;
+    }
     const seq = ++this.seq;
-    let text: string;
-    if (payload instanceof EncodedPayload) text = id === undefined ? payload.frame(event, seq) : encodeFrameRaw(event, seq, id, payload.json);
-    else text = encodeFrame({ event, seq, id, payload });
+    // A fan-out's frames differ only in seq: spliced from the payload's cached head and tail.
+    const text = payload instanceof EncodedPayload && id === undefined ? payload.frame(event, seq) : encodeFrameRaw(event, seq, id, json);
     this.buffer.push(seq, text);
-    this.link?.sendStream(seq, text);
+    if (this.link) this.link.sendStream(seq, text);
+    else if (this.state === 'disconnected') this.onHeld?.(this);
     this.onSend?.(event);
     return seq;
+  }
+
+  /** A frame numbered by the shared store, offered in seq order: kept for replay, written if connected. */
+  accept(seq: number, text: string): void {
+    if (this.state === 'ended') return;
+    this.seq = seq;
+    this.buffer.push(seq, text);
+    this.link?.sendStream(seq, text);
   }
 
   /** Write a transient frame (no seq, never replayed): system/init, system/heartbeat, system/disconnect. */

@@ -23,6 +23,11 @@ export interface SseParts {
   accept(wire: SseWire, req: IncomingMessage): void;
   /** false while draining: no new streams (503), as upgrades are refused. */
   accepting(): boolean;
+  /**
+   * The connection limits an upgrade passes (total, per client address, pending hellos): a refusal, or
+   * undefined when the stream is counted in (until `res` closes).
+   */
+  admit?(req: IncomingMessage, res: ServerResponse): { status: number; text: string } | undefined;
 }
 
 /**
@@ -70,6 +75,8 @@ class SseRoutes {
     // 404 (not 5xx): EventSource gives up instead of retrying a spent ticket; the SDK asks for a new one.
     if (!entry || entry.expires <= this.parts.clock.now()) return sendJson(res, 404, { error: 'unknown or expired ticket' });
     if (!this.parts.accepting()) return sendJson(res, 503, { error: 'draining' });
+    const refusal = this.parts.admit?.(req, res);
+    if (refusal) return sendJson(res, refusal.status, { error: refusal.text });
     openStream(this.parts, req, res, entry.key, this.wires);
   }
 

@@ -5,8 +5,10 @@ import WebSocket, { type RawData } from 'ws';
 import { CloseCode, CloseReason, COUNTED_ERROR_CODES, ErrorCode, wireCloseCode } from '../protocol/codes.js';
 import { encodeFrame } from '../protocol/codec.js';
 import { ServerEvent } from '../protocol/events.js';
+import type { TokenExpiry } from '../auth/token-expiry.js';
 import type { Session, SessionLink } from '../session/session.js';
 import type { Clock, TimerHandle } from '../time/clock.js';
+import { wsErrorCloseCode } from './ws-error-code.js';
 
 /** Connection lifecycle: waiting for hello → open (has a session) → closing → closed. */
 export type ConnectionState = 'hello' | 'open' | 'closing' | 'closed';
@@ -48,6 +50,10 @@ const CLOSE_GRACE_MS = 3_000;
 export class Connection implements SessionLink {
   state: ConnectionState = 'hello';
   session: Session | undefined;
+  /** The hello token's `exp` (ms since the epoch) when a JWT option is set: the connection ends then. */
+  tokenExpiresAt: number | undefined;
+  /** Watches tokenExpiresAt while the connection is open. */
+  expiry: TokenExpiry | undefined;
   readonly remote: string;
   /**
    * The upgrade request, for the authenticate hook; released once the hello is accepted (an idle connection
@@ -112,7 +118,7 @@ export class Connection implements SessionLink {
   }
 
   private static onError(this: WebSocket, err: Error): void {
-    ownerOf(this).debug({ err: err.message }, 'socket error');
+    ownerOf(this).onSocketError(err);
   }
 
   /** This connection's logger (bound to its remote address). */
@@ -276,6 +282,19 @@ export class Connection implements SessionLink {
     if (this.tokens < 1) return false;
     this.tokens -= 1;
     return true;
+  }
+
+  /**
+   * A frame `ws` refused (bad UTF-8 1007, too big 1009, broken framing 1002) is a close the server
+   * started: the session ends and the metric counts the real code, not the 1006 of the `close` event.
+   */
+  private onSocketError(err: Error): void {
+    const code = wsErrorCloseCode(err);
+    this.debug({ err: err.message, code }, 'socket error');
+    if (code === undefined || this.serverCloseCode !== 0) return;
+    this.serverCloseCode = code;
+    if (this.state !== 'closed') this.state = 'closing';
+    this.armGrace(CLOSE_GRACE_MS);
   }
 
   private armGrace(ms: number): void {

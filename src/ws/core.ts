@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
+import type { JwtVerifier } from '../auth/jwt.js';
 import type { ChannelHub } from '../channels/channel-hub.js';
 import type { ResolvedOptions } from '../config.js';
 import type { HelloPayload, Profile } from '../protocol/events.js';
@@ -39,4 +40,6 @@ export interface GatewayCore {
   metrics: GatewayMetrics;
   handlers: Map<string, EventHandler>;
   authenticate: Authenticate | undefined;
+  /** Verifies hello tokens when a JWT option is set (`--jwt-secret`, `--jwt-public-key`, `--jwt-jwks`). */
+  jwt: JwtVerifier | undefined;
 }

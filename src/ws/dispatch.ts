@@ -5,6 +5,9 @@ import { decodeAck, decodeBroadcast, decodePublish, decodeRoomList, decodeSubscr
 import type { Session } from '../session/session.js';
 import type { GatewayCore } from './core.js';
 
+/** A `channels` claim of the session's token does not cover `channel` (docs/security.md §3). */
+const forbidden = (what: string, channel: string): ProtocolError => new ProtocolError(ErrorCode.Forbidden, `the token does not allow to ${what} "${channel}"`);
+
 type Handler = (core: GatewayCore, session: Session, payload: unknown, frame: Frame) => void | Promise<void>;
 
 /**
@@ -13,37 +16,39 @@ type Handler = (core: GatewayCore, session: Session, payload: unknown, frame: Fr
  */
 const BUILTIN = new Map<string, Handler>([
   [ClientEvent.Heartbeat, (core) => void core.metrics.heartbeatsReceived.inc()],
-  [ClientEvent.Ack, (_core, session, payload) => session.buffer.ack(decodeAck(payload).seq)],
+  [ClientEvent.Ack, (core, session, payload) => core.sessions.ack(session, decodeAck(payload).seq)],
   [
     ClientEvent.Subscribe,
     async (core, session, payload) => {
       const p = decodeSubscribe(payload);
+      if (session.auth && !session.auth.grants.maySubscribe(p.channel)) throw forbidden('subscribe to', p.channel);
       await core.hub.subscribe(session, p.channel, p.since);
     },
   ],
   [ClientEvent.Unsubscribe, async (core, session, payload) => core.hub.unsubscribe(session, decodeUnsubscribe(payload).channel)],
   [
     ClientEvent.Publish,
-    async (core, _session, payload) => {
+    async (core, session, payload) => {
       const p = decodePublish(payload);
       if (!core.options.clientPublish) throw new ProtocolError(ErrorCode.Forbidden, 'client publishing is disabled on this gateway');
+      if (session.auth && !session.auth.grants.mayPublish(p.channel)) throw forbidden('publish on', p.channel);
       await core.hub.publish(p.channel, p.requireData());
     },
   ],
   [
     ClientEvent.Unicast,
-    (core, session, payload) => {
+    async (core, session, payload) => {
       const p = decodeUnicast(payload);
-      const target = core.sessions.get(p.receiver);
-      if (!target) throw new ProtocolError(ErrorCode.UnknownSession, `no session ${p.receiver}`);
-      target.send(ServerEvent.Unicast, { sender: session.id, receiver: target.id, subject: p.subject, body: p.body });
+      // Any session of the gateway: with a shared store the receiver may be on another process.
+      const sent = await core.sessions.sendTo(p.receiver, ServerEvent.Unicast, { sender: session.id, receiver: p.receiver, subject: p.subject, body: p.body });
+      if (!sent) throw new ProtocolError(ErrorCode.UnknownSession, `no session ${p.receiver}`);
     },
   ],
   [
     ClientEvent.Broadcast,
-    (core, session, payload) => {
+    async (core, session, payload) => {
       const p = decodeBroadcast(payload);
-      core.sessions.toOthers(session, ServerEvent.Broadcast, { sender: session.id, subject: p.subject, body: p.body });
+      await core.sessions.toOthers(session, ServerEvent.Broadcast, { sender: session.id, subject: p.subject, body: p.body });
     },
   ],
   [
@@ -65,13 +70,16 @@ const BUILTIN = new Map<string, Handler>([
  */
 export async function dispatch(core: GatewayCore, session: Session, frame: Frame): Promise<string | undefined> {
   const { id, event } = frame;
-  if (id !== undefined) {
-    if (session.dedup.has(id)) {
+  try {
+    // The in-memory store answers synchronously; only a shared store costs an await.
+    const fresh = id === undefined ? true : core.sessions.remember(session, id);
+    if (!(typeof fresh === 'boolean' ? fresh : await fresh)) {
       core.metrics.dedupHits.inc();
       session.send(ServerEvent.Ack, { id, duplicate: true });
       return undefined;
     }
-    session.dedup.add(id);
+  } catch (err) {
+    return fail(core, session, frame, err);
   }
   try {
     const builtin = BUILTIN.get(event);
@@ -80,15 +88,21 @@ export async function dispatch(core: GatewayCore, session: Session, frame: Frame
     if (id !== undefined) session.send(ServerEvent.Ack, { id });
     return undefined;
   } catch (err) {
-    if (id !== undefined) session.dedup.delete(id);
-    const known = err instanceof ProtocolError;
-    if (!known) core.logger.warn({ err, event, session: session.id }, 'handler failed');
-    const code = known ? err.code : ErrorCode.Internal;
-    const message = known ? err.message : 'internal error';
-    core.metrics.errors.inc({ code });
-    session.send(ServerEvent.Error, { code, message, event, ...(id !== undefined ? { id } : {}) });
-    return code;
+    if (id !== undefined) core.sessions.forget(session, id);
+    return fail(core, session, frame, err);
   }
+}
+
+/** Answer a failed message with `system/error`; returns its code. */
+function fail(core: GatewayCore, session: Session, frame: Frame, err: unknown): string {
+  const { id, event } = frame;
+  const known = err instanceof ProtocolError;
+  if (!known) core.logger.warn({ err, event, session: session.id }, 'handler failed');
+  const code = known ? err.code : ErrorCode.Internal;
+  const message = known ? err.message : 'internal error';
+  core.metrics.errors.inc({ code });
+  session.send(ServerEvent.Error, { code, message, event, ...(id !== undefined ? { id } : {}) });
+  return code;
 }
 
 async function runApplication(core: GatewayCore, session: Session, frame: Frame): Promise<void> {

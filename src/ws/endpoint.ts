@@ -13,6 +13,7 @@ import { Connection, type ConnectionEvents } from './connection.js';
 import type { GatewayCore } from './core.js';
 import { dispatch } from './dispatch.js';
 import { acceptHello } from './hello.js';
+import { TokenExpiry } from '../auth/token-expiry.js';
 
 /** How both liveness layers reach one connection. */
 type LivenessTarget = PingTarget & HeartbeatTarget;
@@ -59,6 +60,8 @@ const transportOf = (conn: Connection): 'sse' | 'ws' => (conn.socket instanceof 
  */
 export class V3Endpoint {
   readonly connections = new Set<Connection>();
+  /** Open connections that have not finished `client/hello` yet (bounded by `max_pending_hellos`). */
+  private readonly awaitingHello = new Set<Connection>();
   readonly pinger: TransportPinger | undefined;
   readonly heartbeat: AppHeartbeat | undefined;
   /** One set of socket handlers for every connection (they find the liveness port on the connection). */
@@ -100,6 +103,7 @@ export class V3Endpoint {
     const target = new LivenessPort(conn, o.heartbeatTimeout);
     conn.liveness = target;
     this.connections.add(conn);
+    this.awaitingHello.add(conn);
     this.core.metrics.connections.inc({ transport: transportOf(conn) });
     this.pinger?.add(target);
     conn.helloTimer = this.clock.setTimeout(() => {
@@ -139,8 +143,13 @@ export class V3Endpoint {
       await acceptHello(this.core, conn, frame);
       if (conn.state !== 'hello') return; // closed while authenticating
       conn.state = 'open';
+      this.awaitingHello.delete(conn);
       conn.helloDone();
       this.heartbeat?.add(target);
+      // docs/protocol.md §2.5: a token expiring on a live connection ends it with 4001 (resume with a fresh one first).
+      if (conn.tokenExpiresAt !== undefined) {
+        conn.expiry = new TokenExpiry(this.clock, conn.tokenExpiresAt, () => conn.close(CloseCode.Unauthorized, 'token expired'));
+      }
       conn.debug({ session: conn.session?.id }, 'hello accepted');
       return;
     }
@@ -171,14 +180,21 @@ export class V3Endpoint {
 
   private closed(conn: Connection, target: LivenessTarget, code: number, byServer: boolean): void {
     this.connections.delete(conn);
+    this.awaitingHello.delete(conn);
     this.core.metrics.connections.dec({ transport: transportOf(conn) });
     this.core.metrics.closes.inc({ code: String(code) });
     this.pinger?.remove(target);
     this.heartbeat?.remove(target);
+    conn.expiry?.cancel();
     const session = conn.session;
     conn.debug({ code, byServer, session: session?.id }, 'connection closed');
     if (!session) return;
     this.core.sessions.detach(session, conn, { code, byServer }).catch((err: unknown) => conn.log.error({ err }, 'session detach failed'));
+  }
+
+  /** Connections open but not past `client/hello` yet. */
+  get pendingHellos(): number {
+    return this.awaitingHello.size;
   }
 
   /** Stop both liveness layers (gateway close). */

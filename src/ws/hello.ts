@@ -1,3 +1,4 @@
+import type { TokenIdentity } from '../auth/jwt.js';
 import { CloseCode } from '../protocol/codes.js';
 import { encodeFrame } from '../protocol/codec.js';
 import { CloseError } from '../protocol/errors.js';
@@ -15,8 +16,14 @@ import type { GatewayCore } from './core.js';
  */
 export async function acceptHello(core: GatewayCore, conn: Connection, frame: Frame): Promise<Session> {
   const hello = decodeHello(frame.payload);
-  let room = hello.room ?? 'main';
+  const identity = await verifyToken(core, hello.token);
+  let room = hello.room ?? identity?.grants.defaultRoom('main') ?? 'main';
   let profile: Profile = hello.profile ?? {};
+  if (identity) {
+    if (!identity.grants.mayJoin(room)) throw new CloseError(CloseCode.Unauthorized, `the token does not grant room "${room}"`);
+    // The token's name wins over the one the client claims.
+    if (identity.name !== undefined) profile = { ...profile, name: identity.name };
+  }
   if (core.authenticate) {
     const verdict = await core.authenticate(hello, conn.request!); // kept until the hello is accepted
     if (verdict === false) throw new CloseError(CloseCode.Unauthorized, 'credentials refused');
@@ -27,15 +34,25 @@ export async function acceptHello(core: GatewayCore, conn: Connection, frame: Fr
   }
   if (!conn.isOpen) throw new CloseError(CloseCode.GoingAway, 'connection closed during hello');
   const { sessions, metrics } = core;
+  // A shared store that is unreachable cannot take a session: the client backs off and retries (1013).
+  const unavailable = sessions.unavailable();
+  if (unavailable) throw new CloseError(CloseCode.TryAgainLater, unavailable);
   let init: Omit<InitPayload, 'session_id' | 'resume_token' | 'room' | 'sessions'> = base(core, false);
   let session: Session | undefined;
   let replayed = 0;
+  /** The first seq the client has not seen: after last_seq on resume, 1 for a new session. */
+  let from = 1;
   if (hello.resume) {
     const result = await sessions.resume(hello.resume.session_id, hello.resume.resume_token, hello.resume.last_seq);
     metrics.resumes.inc({ outcome: result.ok ? 'resumed' : result.error });
-    if (result.ok) {
+    if (result.ok && identity && result.session.auth && result.session.auth.userId !== identity.userId) {
+      // Another user's session: a stolen resume token is not enough, the token's `sub` must match too.
+      init = { ...init, resume_error: 'bad_token' };
+      core.logger.debug('resume refused: token of another user');
+    } else if (result.ok) {
       session = result.session;
       replayed = result.replayed;
+      from = hello.resume.last_seq + 1;
       init = { ...base(core, true), replayed };
     } else {
       init = { ...init, resume_error: result.error };
@@ -44,6 +61,9 @@ export async function acceptHello(core: GatewayCore, conn: Connection, frame: Fr
   }
   const created = !session;
   if (!session) session = await sessions.create(room, profile, hello.resumable ?? true);
+  // A resume renews the grants and the expiry with the fresher token.
+  if (identity) session.auth = { userId: identity.userId, grants: identity.grants };
+  conn.tokenExpiresAt = identity?.expiresAt;
   try {
     await sessions.attach(session, conn);
     // A shared store answers over the network: the socket may have gone meanwhile, unseen by the close handler.
@@ -62,11 +82,21 @@ export async function acceptHello(core: GatewayCore, conn: Connection, frame: Fr
     else await sessions.detach(session, conn, { code: CloseCode.GoingAway, byServer: false }); // resumable again, as after a drop
     throw err;
   }
-  if (replayed > 0) {
-    metrics.replayed.inc(replayed);
-    conn.replay(session, hello.resume!.last_seq + 1).catch((err: unknown) => conn.log.warn({ err }, 'replay failed'));
+  if (replayed > 0) metrics.replayed.inc(replayed);
+  // Frames after last_seq (a new session: from 1) go out after system/init. A shared store may also have numbered
+  // frames for a new session before init was sent (a member joining meanwhile): they are in its buffer too.
+  if (session.seq >= from && session.buffer.length > 0) {
+    conn.replay(session, from).catch((err: unknown) => conn.log.warn({ err }, 'replay failed'));
   }
   return session;
+}
+
+/** With a JWT option set, the hello's token must verify (else close 4001); without one, no identity. */
+async function verifyToken(core: GatewayCore, token: string | undefined): Promise<TokenIdentity | undefined> {
+  if (!core.jwt) return undefined;
+  const check = await core.jwt.verify(token);
+  if (!check.ok) throw new CloseError(CloseCode.Unauthorized, check.message);
+  return check.identity;
 }
 
 function base(core: GatewayCore, resumed: boolean): Omit<InitPayload, 'session_id' | 'resume_token' | 'room' | 'sessions'> {

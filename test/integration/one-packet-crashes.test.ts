@@ -20,25 +20,34 @@ function raw(port: number, bytes: string): Promise<string> {
   });
 }
 
+/** Messages are collected from the moment the socket exists: a first message in the same TCP read as the 101 arrives before 'open' resolves. */
+const inbox = new WeakMap<WebSocket, string[]>();
 function openWs(url: string): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
+    const box: string[] = [];
+    inbox.set(ws, box);
+    ws.on('message', (data) => box.push(data.toString()));
     ws.once('open', () => resolve(ws));
     ws.once('error', reject);
   });
 }
 
-function nextMessage(ws: WebSocket, pred: (m: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
-  return new Promise((resolve) => {
-    const on = (data: WebSocket.RawData): void => {
-      const m = JSON.parse(data.toString()) as Record<string, unknown>;
-      if (pred(m)) {
-        ws.off('message', on);
-        resolve(m);
-      }
-    };
-    ws.on('message', on);
-  });
+/** The next collected message matching `pred` (earlier ones are consumed); rejects naming `what` and what did arrive after 10 s. */
+async function nextMessage(ws: WebSocket, pred: (m: Record<string, unknown>) => boolean, what: string): Promise<Record<string, unknown>> {
+  const box = inbox.get(ws)!;
+  const seen: string[] = [];
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    while (box.length > 0) {
+      const text = box.shift()!;
+      seen.push(text.slice(0, 200));
+      const m = JSON.parse(text) as Record<string, unknown>;
+      if (pred(m)) return m;
+    }
+    if (Date.now() > deadline) throw new Error(`no ${what} within 10 s; got: ${seen.join(' | ').slice(0, 2000)}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 const nested = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth);
@@ -82,8 +91,8 @@ describe('one packet from outside cannot end the process', () => {
 
   test('a v2 frame nested 6,000 deep gets system/error bad_message; the v2 client stays connected', async () => {
     const ws = await openWs(`ws://127.0.0.1:${gw.port}/ws?username=deep&password=x`);
-    await nextMessage(ws, (m) => m.event === 'system/init');
-    const err = nextMessage(ws, (m) => m.event === 'system/error');
+    await nextMessage(ws, (m) => m.event === 'system/init', 'v2 system/init');
+    const err = nextMessage(ws, (m) => m.event === 'system/error', 'v2 system/error');
     ws.send(`{"event":"chat/message","text":${nested(6000)}}`);
     expect(await err).toMatchObject({ title: 'bad_message', message: expect.stringMatching(/nested deeper/) });
     expect(ws.readyState).toBe(WebSocket.OPEN);
@@ -93,14 +102,14 @@ describe('one packet from outside cannot end the process', () => {
 
   test('a v3 unicast nested 4,100 deep to a v2 client is refused bad_message; nothing is delivered', async () => {
     const v2 = await openWs(`ws://127.0.0.1:${gw.port}/ws?username=target&password=x`);
-    await nextMessage(v2, (m) => m.event === 'system/init');
+    await nextMessage(v2, (m) => m.event === 'system/init', 'v2 system/init');
     const v3 = await openWs(`ws://127.0.0.1:${gw.port}/api/ws`);
     v3.send(JSON.stringify({ event: 'client/hello', payload: { room: 'main' } }));
-    const init = await nextMessage(v3, (m) => m.event === 'system/init');
+    const init = await nextMessage(v3, (m) => m.event === 'system/init', 'v3 system/init');
     const members = ((init.payload as Record<string, unknown>).sessions ?? []) as { id: string; profile?: { name?: string } }[];
     const target = members.find((m) => m.profile?.name === 'target');
     expect(target).toBeDefined();
-    const err = nextMessage(v3, (m) => m.event === 'system/error');
+    const err = nextMessage(v3, (m) => m.event === 'system/error', 'v3 system/error');
     v3.send(`{"event":"send/unicast","id":"deep1","payload":{"to":"${target!.id}","event":"chat/message","payload":${nested(4100)}}}`);
     expect((await err).payload).toMatchObject({ code: 'bad_message' });
     v3.close();

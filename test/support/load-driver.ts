@@ -10,7 +10,7 @@ import { bundleFromSource } from './bundle.js';
 
 /** Bundle the load driver (cli, worker, gateway-child) from source; run it with {@link runDriver}. */
 export function bundleDriver(): Promise<{ dir: string; remove(): void }> {
-  return bundleFromSource(['load/cli.ts', 'load/worker.ts', 'load/gateway-child.ts'], `wsgate-load-${process.pid}-${Date.now()}`);
+  return bundleFromSource(['load/cli.ts', 'load/worker.ts', 'load/gateway-child.ts', 'load/hostile-worker.ts'], `wsgate-load-${process.pid}-${Date.now()}`);
 }
 
 /** What one driver run produced. */

@@ -35,6 +35,57 @@ describe('MemoryBroker history and recovery', () => {
     clock.advance(2);
     const r = await b.recover('c', { offset: 0, epoch });
     expect(r.recovered).toBe(false);
-    expect(r.missed).toBe(1);
+    // Nobody listened and its history expired: the channel was forgotten and came back with a new epoch.
+    expect(r.position.epoch).not.toBe(epoch);
+  });
+});
+
+describe('MemoryBroker forgets channels nobody listens to once their history expired', () => {
+  test('3,000 channels published without subscribers are all gone after history_ttl', async () => {
+    const clock = new ManualClock();
+    const b = new MemoryBroker(100, 300, clock);
+    for (let i = 0; i < 3000; i++) await b.publish(`c${i}`, { i });
+    expect(b.channelCount).toBe(3000);
+    clock.advance(299_000);
+    expect(b.channelCount).toBe(3000);
+    clock.advance(1_002);
+    expect(b.channelCount).toBe(0);
+  });
+
+  test('a channel with a listener is kept; after the last one leaves it goes with its history', async () => {
+    const clock = new ManualClock();
+    const b = new MemoryBroker(100, 300, clock);
+    const listener = (): void => undefined;
+    await b.subscribe('kept', listener);
+    const { epoch } = await b.publish('kept', 1);
+    clock.advance(600_000);
+    expect(b.channelCount).toBe(1);
+    expect((await b.recover('kept')).position).toEqual({ offset: 1, epoch });
+    await b.publish('kept', 2);
+    clock.advance(100_000);
+    await b.unsubscribe('kept', listener);
+    expect(b.channelCount).toBe(1);
+    // The message of t=600 s expires at t=900 s; only then is the channel forgotten.
+    clock.advance(199_000);
+    expect(b.channelCount).toBe(1);
+    clock.advance(1_002);
+    expect(b.channelCount).toBe(0);
+  });
+
+  test('with history_size 0 an unheard publish leaves nothing behind', async () => {
+    const b = new MemoryBroker(0, 300, new ManualClock());
+    await b.publish('c', 1);
+    expect(b.channelCount).toBe(0);
+  });
+
+  test('a subscriber coming back before expiry keeps the channel and its epoch', async () => {
+    const clock = new ManualClock();
+    const b = new MemoryBroker(100, 300, clock);
+    const { epoch } = await b.publish('c', 1);
+    clock.advance(100_000);
+    await b.subscribe('c', () => undefined);
+    clock.advance(600_000);
+    expect(b.channelCount).toBe(1);
+    expect((await b.recover('c')).position.epoch).toBe(epoch);
   });
 });

@@ -38,6 +38,9 @@ describe('one option schema', () => {
     expect(bad(['--log-level', 'loud'])).toContain('--log-level: expected one of fatal, error');
     expect(bad(['--port'])).toBe('--port: needs a value');
     expect(() => parseCli([], { WSGATE_LEGACY: 'perhaps' })).toThrow('--legacy: expected true or false');
+    expect(bad(['--trust-proxy', '10.0.0.0/99'])).toContain('--trust-proxy: "10.0.0.0/99" has a bad prefix length');
+    expect(bad(['--trust-proxy', 'loopback,proxy.example'])).toContain('--trust-proxy: "proxy.example" is not an IP address');
+    expect(bad(['--max-connections-per-ip', '-1'])).toBe('--max-connections-per-ip: must be at least 0, got -1');
   });
 
   test('on/off options read every spelling', () => {

@@ -1,7 +1,20 @@
 import { DedupWindow } from '../../src/session/dedup-window.js';
-import { ReplayBuffer } from '../../src/session/replay-buffer.js';
+import { FRAME_OVERHEAD_BYTES, frameCost, ReplayBuffer } from '../../src/session/replay-buffer.js';
 
 describe('ReplayBuffer', () => {
+  test('counts bytes as held in memory: Latin-1 text one byte a character, other text two, plus the per-frame overhead', () => {
+    expect(frameCost('{"a":"é"}')).toBe(9 + FRAME_OVERHEAD_BYTES);
+    expect(frameCost('{"a":"€"}')).toBe(18 + FRAME_OVERHEAD_BYTES);
+    const b = new ReplayBuffer(100, 1 << 20);
+    b.push(1, 'x'.repeat(100));
+    b.push(2, '€'.repeat(100));
+    expect(b.size).toBe(300 + 2 * FRAME_OVERHEAD_BYTES);
+    b.ack(1);
+    expect(b.size).toBe(200 + FRAME_OVERHEAD_BYTES);
+    b.ack(2);
+    expect(b.size).toBe(0);
+  });
+
   const fill = (b: ReplayBuffer, from: number, to: number) => {
     for (let s = from; s <= to; s++) b.push(s, `{"seq":${s}}`);
   };
@@ -28,10 +41,13 @@ describe('ReplayBuffer', () => {
     expect(b.length).toBe(5);
     expect(b.since(2, 8)).toBe('gap');
     expect((b.since(3, 8) as { seq: number }[]).map((f) => f.seq)).toEqual([4, 5, 6, 7, 8]);
-    const bytes = new ReplayBuffer(1000, 30);
+    // Room for two frames as held in memory (characters + overhead), not three.
+    const bytes = new ReplayBuffer(1000, 2 * frameCost('{"seq":1}'));
     fill(bytes, 1, 5);
-    expect(bytes.size).toBeLessThanOrEqual(30);
-    expect(bytes.since(0, 5)).toBe('gap');
+    expect(bytes.size).toBe(2 * frameCost('{"seq":1}'));
+    expect(bytes.length).toBe(2);
+    expect(bytes.since(2, 5)).toBe('gap');
+    expect((bytes.since(3, 5) as { seq: number }[]).map((f) => f.seq)).toEqual([4, 5]);
   });
 
   test('a last_seq beyond what was sent is a gap', () => {

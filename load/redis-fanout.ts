@@ -1,0 +1,95 @@
+/**
+ * Deliveries/s of a channel fan-out: one gateway process in memory against two gateway processes
+ * sharing a Redis, same clients, same publishes. The gateways are the real command (dist/bin/wsgate.js),
+ * each its own process; the clients run here, spread evenly over the gateways.
+ * Run: `npm run build && node dist/load/redis-fanout.js --redis redis://127.0.0.1:6379 [--clients 400] [--messages 200]`
+ * (an empty Redis; keep clients ≤ 500 on a shared machine).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+
+const BIN = fileURLToPath(new URL('../bin/wsgate.js', import.meta.url));
+
+function arg(name: string, fallback?: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? process.argv[i + 1] : fallback;
+  if (v === undefined) {
+    console.error('usage: redis-fanout --redis URL [--clients N] [--messages N]');
+    process.exit(2);
+  }
+  return v;
+}
+
+function startGateway(extra: string[]): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [BIN, '--port', '0', '--host', '127.0.0.1', '--legacy', 'false', '--ping-interval', '0', '--heartbeat-interval', '0', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = /"port":(\d+)[^\n]*"msg":"wsgate listening"/.exec(buf);
+      if (m) resolve({ child, port: Number(m[1]) });
+    });
+    child.once('exit', (code) => reject(new Error(`gateway exited ${code}`)));
+  });
+}
+
+async function subscriber(port: number, channel: string, room: string, onMessage: () => void): Promise<WebSocket> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/api/ws`);
+  await new Promise<void>((resolve, reject) => {
+    ws.once('error', reject);
+    ws.on('message', (data) => {
+      const text = data.toString();
+      if (text.includes('"system/init"')) ws.send(JSON.stringify({ event: 'channel/subscribe', payload: { channel } }));
+      else if (text.includes('"channel/subscribed"')) resolve();
+      else if (text.includes('"channel/message"')) onMessage();
+    });
+    ws.once('open', () => ws.send(JSON.stringify({ event: 'client/hello', payload: { resumable: false, room } })));
+  });
+  return ws;
+}
+
+async function run(label: string, gatewayArgs: string[][], clients: number, messages: number): Promise<number> {
+  const gws = await Promise.all(gatewayArgs.map(startGateway));
+  let got = 0;
+  let done: () => void = () => undefined;
+  const all = new Promise<void>((r) => (done = r));
+  const total = clients * messages;
+  const sockets: WebSocket[] = [];
+  for (let i = 0; i < clients; i++) {
+    // A room each: this measures the channel fan-out, not presence.
+    sockets.push(await subscriber(gws[i % gws.length]!.port, 'bench', `r${i}`, () => ++got === total && done()));
+  }
+  const t0 = process.hrtime.bigint();
+  // Publishes alternate over the gateways, a few in flight at a time.
+  const pending: Promise<unknown>[] = [];
+  for (let i = 0; i < messages; i++) {
+    const port = gws[i % gws.length]!.port;
+    pending.push(fetch(`http://127.0.0.1:${port}/api/publish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'bench', data: { i, text: 'a message of about sixty bytes, as chat apps send' } }) }));
+    if (pending.length >= 8) await Promise.all(pending.splice(0));
+  }
+  await Promise.all(pending);
+  await Promise.race([all, new Promise((r) => setTimeout(r, 60_000))]);
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const rate = got / seconds;
+  console.log(`${label.padEnd(40)} ${got}/${total} deliveries in ${seconds.toFixed(2)} s = ${Math.round(rate)}/s`);
+  for (const s of sockets) s.terminate();
+  for (const g of gws) g.child.kill('SIGKILL');
+  return rate;
+}
+
+async function main(): Promise<void> {
+  const redis = arg('redis');
+  const clients = Number(arg('clients', '400'));
+  const messages = Number(arg('messages', '200'));
+  const memory = await run('one process, in memory', [[]], clients, messages);
+  const prefix = ['--redis', redis];
+  const shared = await run('two processes + Redis', [prefix, prefix], clients, messages);
+  console.log(`ratio (two + Redis / one in memory)       ${(shared / memory).toFixed(2)}`);
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,372 @@
+import { randomBytes } from 'node:crypto';
+import { nanoid } from 'nanoid';
+import type { Logger } from 'pino';
+import { CloseCode, closeEndsSession } from '../protocol/codes.js';
+import { EncodedPayload } from '../protocol/codec.js';
+import type { Profile, SessionInfo, StreamPosition } from '../protocol/events.js';
+import type { DetachReason, EndReason, ResumeResult, SessionService, SessionSummary } from '../session/session-service.js';
+import { Session, type SessionLimits, type SessionLink, type StreamSink } from '../session/session.js';
+import type { Clock } from '../time/clock.js';
+import { Outbox } from './outbox.js';
+import type { BusHandler, ProcessBus } from './process-bus.js';
+import type { RedisSessionStore } from './session-store.js';
+import { SinkQueue } from './sink-queue.js';
+
+/** What the gateway plugs into the Redis session service. */
+export interface RedisSessionHooks {
+  /** A session left this process (ended, or moved to another): drop its local subscriptions. */
+  onEnded?(session: Session, reason: EndReason): void;
+  /** A session resumed here from another process: re-attach its channels after the positions its buffer got. */
+  restoreChannels?(session: Session, channels: Map<string, StreamPosition>): Promise<void>;
+}
+
+/**
+ * The SessionService for a gateway of several processes sharing one Redis. The session itself —
+ * record, seq, replay buffer, dedup window, room — lives in Redis (RedisSessionStore); this
+ * process holds a local Session object only for the sessions whose socket it holds (or held, while
+ * they may still resume here), with a mirror of the replay buffer its connection replays from.
+ * Stream messages go out through Redis (the Session's sink), come back numbered over this
+ * process's bus channel, and an Outbox per session writes them in seq order, once.
+ */
+export class RedisSessionService implements SessionService, StreamSink, BusHandler {
+  private readonly local = new Map<string, Session>();
+  private readonly outboxes = new Map<string, Outbox>();
+  /** Rosters read at attach, for the `system/init` sent right after. */
+  private readonly rosters = new WeakMap<Session, SessionInfo[]>();
+  /** The latest roster read per room (room/list, room size). */
+  private readonly lastRoster = new Map<string, SessionInfo[]>();
+  /** Created, not yet in Redis (attach announces them). */
+  private readonly unannounced = new WeakSet<Session>();
+  /** Disconnects Redis did not hear (it was away); told when it is back. */
+  private readonly undelivered = new Set<Session>();
+  /** Frames that arrive for a session while this process is claiming it (before its outbox exists). */
+  private readonly claiming = new Map<string, { seq: number; text: string }[]>();
+  /** Sessions whose outbox waits behind a gap, with the timer that reads the gap back from Redis. */
+  private readonly repairs = new Map<string, unknown>();
+  private readonly queue: SinkQueue;
+  private resyncing = false;
+  private closed = false;
+
+  constructor(
+    private readonly store: RedisSessionStore,
+    private readonly bus: ProcessBus,
+    private readonly limits: SessionLimits,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly hooks: RedisSessionHooks = {},
+  ) {
+    this.queue = new SinkQueue(store, logger);
+  }
+
+  /** Connect, join the bus, start the liveness key and the sweeps. Rejects when Redis cannot be reached. */
+  async start(timeoutMs?: number): Promise<void> {
+    await this.store.ready(timeoutMs);
+    await this.bus.start(this);
+  }
+
+  unavailable(): string | undefined {
+    if (!this.bus.healthy) return 'the gateway cannot reach Redis; try again later';
+    // Until Redis has heard again of the sessions held here, a roster it gives a new client would be wrong.
+    return this.resyncing ? 'the gateway is catching up with Redis; try again in a moment' : undefined;
+  }
+
+  async create(room: string, profile: Profile, resumable: boolean): Promise<Session> {
+    JSON.stringify(profile); // a profile that cannot be encoded fails here, before anything is recorded
+    const session = new Session(nanoid(), randomBytes(24).toString('base64url'), room, profile, resumable, this.limits, this.clock.now());
+    session.sink = this;
+    this.unannounced.add(session);
+    return session;
+  }
+
+  async resume(sessionId: string, token: string, lastSeq: number): Promise<ResumeResult> {
+    this.queue.flush();
+    // Frames numbered after the claim are published to this process and may beat the claim's own reply here.
+    const early: { seq: number; text: string }[] = [];
+    this.claiming.set(sessionId, early);
+    let r: Awaited<ReturnType<RedisSessionStore['claim']>>;
+    try {
+      r = await this.store.claim(sessionId, token, lastSeq);
+    } finally {
+      if (this.claiming.get(sessionId) === early) this.claiming.delete(sessionId);
+    }
+    if (!r.ok) {
+      if (r.error === 'gap') {
+        const old = this.local.get(sessionId);
+        old?.link?.close(CloseCode.Replaced, 'resume failed (gap); session ended');
+        if (old) this.dropLocal(old, 'gap');
+        await this.store.end(sessionId, 'gap');
+      }
+      return r;
+    }
+    const c = r.session;
+    let session = this.local.get(sessionId);
+    const arrived = !session;
+    if (!session) {
+      session = new Session(sessionId, token, c.room, c.profile, c.resumable, this.limits, this.clock.now());
+      session.sink = this;
+      session.seq = lastSeq;
+      session.state = 'disconnected';
+      this.track(session, lastSeq + 1);
+    }
+    this.rosters.set(session, c.roster);
+    this.noteRoster(c.room, c.roster);
+    const box = this.outboxes.get(sessionId)!;
+    for (const f of early) box.push(f.seq, f.text);
+    for (const f of await this.store.frames(sessionId, Math.max(lastSeq + 1, box.expected), c.seq)) box.push(f.seq, f.text);
+    if (arrived) {
+      this.hooks.restoreChannels?.(session, c.channels).catch((err: unknown) => this.logger.warn({ err, session: sessionId }, 'channels not restored'));
+    }
+    return { ok: true, session, replayed: c.seq - lastSeq };
+  }
+
+  async attach(session: Session, link: SessionLink): Promise<void> {
+    if (session.state === 'ended') throw new Error(`session ${session.id} has ended`);
+    if (this.unannounced.has(session)) {
+      // Known here before Redis announces it: frames numbered for it meanwhile (a member joining) are kept.
+      this.track(session, 1);
+      this.queue.flush();
+      try {
+        const roster = await this.store.create(session.id, session.resumeToken, session.room, session.profile, session.resumable);
+        this.rosters.set(session, roster);
+        this.noteRoster(session.room, roster);
+      } catch (err) {
+        this.local.delete(session.id);
+        this.outboxes.delete(session.id);
+        throw err;
+      }
+      this.unannounced.delete(session);
+    }
+    if (session.link && session.link !== link) session.link.close(CloseCode.Replaced, 'session resumed by another connection');
+    session.link = link;
+    session.state = 'connected';
+  }
+
+  async detach(session: Session, link: SessionLink, how: DetachReason): Promise<void> {
+    if (session.link !== link || session.state === 'ended') return;
+    if (!session.resumable || closeEndsSession(how.code, how.byServer)) {
+      await this.end(session, how.code === CloseCode.Kicked ? 'kicked' : 'closed');
+      return;
+    }
+    session.state = 'disconnected';
+    session.link = undefined;
+    session.disconnectedAt = this.clock.now();
+    this.queue.flush();
+    try {
+      await this.store.disconnect(session.id);
+    } catch (err) {
+      this.undelivered.add(session);
+      throw err;
+    }
+  }
+
+  async end(session: Session, reason: EndReason): Promise<void> {
+    const announced = !this.unannounced.has(session);
+    this.dropLocal(session, reason);
+    if (!announced) return;
+    this.queue.flush();
+    await this.store.end(session.id, reason);
+  }
+
+  async expire(session: Session): Promise<void> {
+    if (session.state === 'disconnected') await this.end(session, 'expired');
+  }
+
+  get(id: string): Session | undefined {
+    return this.local.get(id);
+  }
+
+  all(): IterableIterator<Session> {
+    return this.local.values();
+  }
+
+  /**
+   * Big-room presence (docs/protocol.md §4.6) is not spread over processes yet: with Redis every room
+   * gets per-member presence events, as rooms under the limit do in memory.
+   */
+  readonly presenceLimit = Number.MAX_SAFE_INTEGER;
+
+  roster(room: string, self?: Session): SessionInfo[] {
+    const r = (self && this.rosters.get(self)) ?? this.lastRoster.get(room) ?? [];
+    if (self) this.rosters.delete(self);
+    return r;
+  }
+
+  roomSize(room: string): number {
+    return this.lastRoster.get(room)?.length ?? 0;
+  }
+
+  /** `room/list` answers from the roster this process last read from Redis for the room (at a hello). */
+  page(room: string, offset: number, limit: number): SessionInfo[] {
+    return (this.lastRoster.get(room) ?? []).slice(offset, offset + limit);
+  }
+
+  async toOthers(session: Session, event: string, payload: unknown): Promise<void> {
+    this.queue.flush();
+    await this.store.toRoomJson(session.room, session.id, event, payload instanceof EncodedPayload ? payload.json : JSON.stringify(payload ?? null));
+  }
+
+  async sendTo(sessionId: string, event: string, payload: unknown): Promise<{ seq: number; connected: boolean } | undefined> {
+    this.queue.flush();
+    const d = await this.store.deliverJson([sessionId], event, payload === undefined ? undefined : JSON.stringify(payload));
+    return d.count > 0 ? { seq: d.seq, connected: d.connected } : undefined;
+  }
+
+  async endById(sessionId: string, reason: EndReason): Promise<boolean> {
+    const session = this.local.get(sessionId);
+    if (!session) {
+      this.queue.flush();
+      return this.store.end(sessionId, reason); // its owner, if any, is told and closes the socket
+    }
+    session.link?.close(reason === 'kicked' ? CloseCode.Kicked : CloseCode.Normal, 'session ended by the server');
+    await this.end(session, reason);
+    return true;
+  }
+
+  async list(room: string | null): Promise<SessionSummary[]> {
+    const all = await this.store.list();
+    return all
+      .filter((s) => room === null || s.room === room)
+      .map((s) => {
+        const mine = this.local.get(s.id);
+        return { ...s, bufferedBytes: mine ? mine.buffer.size : 0, disconnectedAt: s.is_connected ? 0 : s.disconnectedAt };
+      });
+  }
+
+  ack(session: Session, seq: number): void {
+    session.buffer.ack(seq);
+    this.queue.flush();
+    this.store.ack(session.id, seq).catch((err: unknown) => this.logger.debug({ err: (err as Error).message }, 'ack not stored'));
+  }
+
+  remember(session: Session, id: string): Promise<boolean> {
+    this.queue.flush();
+    return this.store.dedup(session.id, id);
+  }
+
+  forget(session: Session, id: string): void {
+    this.store.forget(session.id, id).catch((err: unknown) => this.logger.debug({ err: (err as Error).message }, 'dedup id not forgotten'));
+  }
+
+  /** Leave the gateway: local sessions are dropped, not ended — their clients resume on the other processes. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const s of this.local.values()) {
+      s.state = 'ended';
+      s.link = undefined;
+      this.hooks.onEnded?.(s, 'shutdown');
+    }
+    this.local.clear();
+    this.outboxes.clear();
+    for (const t of this.repairs.values()) this.clock.clearTimeout(t);
+    this.repairs.clear();
+    this.queue.flush();
+    await this.bus.stop();
+    await this.store.close();
+  }
+
+  // StreamSink: every stream message of a local session goes to Redis, batched per tick.
+  send(session: Session, event: string, payloadJson: string | undefined, id: string | undefined): void {
+    this.queue.push(session.id, event, payloadJson, id);
+  }
+
+  // BusHandler
+  frame(id: string, seq: number, text: string): void {
+    const box = this.outboxes.get(id);
+    if (!box) {
+      this.claiming.get(id)?.push({ seq, text });
+      return;
+    }
+    box.push(seq, text);
+    if (box.waiting > 0 && !this.repairs.has(id)) {
+      // A frame is missing before this one (lost with a subscriber connection, or still on its way): read it back if it does not come.
+      this.repairs.set(id, this.clock.setTimeout(() => void this.repair(id), 250));
+    }
+  }
+
+  private async repair(id: string): Promise<void> {
+    this.repairs.delete(id);
+    const box = this.outboxes.get(id);
+    if (!box || box.waiting === 0) return;
+    try {
+      const frames = await this.store.frames(id, box.expected, box.firstHeld - 1);
+      if (frames.length > 0 && frames[0]!.seq > box.expected) {
+        // Trimmed from the replay buffer before it was written: the client must resume and hear `gap`, not miss it silently.
+        this.local.get(id)?.link?.close(CloseCode.SlowConsumer, 'messages were lost before they could be written');
+        return;
+      }
+      for (const f of frames) box.push(f.seq, f.text);
+    } catch (err) {
+      this.logger.debug({ err: (err as Error).message, session: id }, 'missing frames not read back yet');
+    }
+    if (box.waiting > 0 && this.outboxes.get(id) === box) this.repairs.set(id, this.clock.setTimeout(() => void this.repair(id), 1000));
+  }
+
+  moved(id: string): void {
+    const s = this.local.get(id);
+    if (!s) return;
+    s.link?.close(CloseCode.Replaced, 'session resumed on another gateway process');
+    this.dropLocal(s, 'replaced');
+  }
+
+  ended(id: string, reason: string): void {
+    const s = this.local.get(id);
+    if (!s) return;
+    s.link?.close(reason === 'kicked' ? CloseCode.Kicked : CloseCode.Normal, 'session ended by the server');
+    this.dropLocal(s, reason as EndReason);
+  }
+
+  /** Redis is back after an outage: tell it what it missed, put back what it lost, read back missed frames. */
+  resync(): void {
+    if (this.closed) return;
+    this.resyncing = true;
+    this.catchUp().then(
+      () => (this.resyncing = false),
+      (err: unknown) => {
+        // Redis went away again mid-way: try again (the subscriber's next `ready` may never come if it stayed up).
+        this.logger.warn({ err: (err as Error).message }, 'resync with Redis failed; retrying');
+        this.clock.setTimeout(() => this.resync(), 1000);
+      },
+    );
+  }
+
+  private async catchUp(): Promise<void> {
+    await this.store.ready(30_000);
+    let restored = 0;
+    for (const s of [...this.local.values()]) {
+      if (await this.store.restore(s)) restored++;
+      if (this.undelivered.delete(s) && s.state === 'disconnected') await this.store.disconnect(s.id);
+      const box = this.outboxes.get(s.id);
+      if (box) for (const f of await this.store.frames(s.id, box.expected, Number.MAX_SAFE_INTEGER)) box.push(f.seq, f.text);
+    }
+    this.logger.info({ sessions: this.local.size, restored }, 'back in touch with Redis');
+  }
+
+  /** Remember a room's roster, for the 1,000 rooms most recently joined. */
+  private noteRoster(room: string, roster: SessionInfo[]): void {
+    this.lastRoster.delete(room);
+    this.lastRoster.set(room, roster);
+    if (this.lastRoster.size > 1000) this.lastRoster.delete(this.lastRoster.keys().next().value as string);
+  }
+
+  private track(session: Session, next: number): void {
+    this.local.set(session.id, session);
+    this.outboxes.set(session.id, new Outbox(next, (seq, text) => session.accept(seq, text)));
+  }
+
+  /** Forget a session here (ended, or moved to another process); Redis is not touched. */
+  private dropLocal(session: Session, reason: EndReason): void {
+    if (session.state === 'ended') return;
+    session.state = 'ended';
+    session.link = undefined;
+    this.unannounced.delete(session);
+    this.undelivered.delete(session);
+    if (this.local.get(session.id) === session) {
+      this.local.delete(session.id);
+      this.outboxes.delete(session.id);
+      const repair = this.repairs.get(session.id);
+      if (repair !== undefined) this.clock.clearTimeout(repair);
+      this.repairs.delete(session.id);
+    }
+    this.hooks.onEnded?.(session, reason);
+  }
+}

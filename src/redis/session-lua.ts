@@ -1,0 +1,280 @@
+/**
+ * The Lua scripts of the Redis session store. Every script starts with COMMON (ARGV[1] is the key
+ * prefix P). Keys, all under P (see docs/scaling.md):
+ *
+ *   s:ID       hash   room, prof (JSON), tok (sha256 of the resume token), seq, own (process id or ''),
+ *                     conn (1/0), res (resumable 1/0), at, dis (ms)
+ *   s:ID:q     list   the replay buffer: the frames exactly as sent, oldest first, the newest has seq = s:ID.seq
+ *                     (so the first has seq - LLEN + 1); capped at the buffer size by LTRIM
+ *   s:ID:d     zset   dedup window (client message ids, oldest evicted)
+ *   s:ID:c     hash   channel → `offset:epoch` of the last channel message put into the session's stream
+ *   r:ROOM     hash   member id → profile JSON;  r:ROOM:on  set: members connected now
+ *   p:PROC     string liveness of a process (PX ttl);  p:PROC:s  set: sessions it owns;  procs  set of processes
+ *   exp        zset   disconnected session → expiry time (ms);  t:ID  tombstone (`expired`), 1 h;  all  set of ids
+ *
+ * Pub/sub channel p:PROC carries what a process must write to its sockets, JSON:
+ * {f:[head, tail, [id, seq, …]]} frames (frame = head .. ',"seq":N' .. tail), {m:id} the session moved to
+ * another process, {e:[id, reason]} the session was ended elsewhere.
+ * Keys are built inside the scripts, so this needs one Redis (or a Sentinel-managed primary), not a Cluster.
+ */
+const COMMON = `
+local P = ARGV[1]
+local function skey(id) return P .. 's:' .. id end
+local function pub(own, msg) redis.call('PUBLISH', P .. 'p:' .. own, cjson.encode(msg)) end
+
+-- Give each session the next seq, append the frame to its replay buffer, tell each owner process once.
+-- chan = {name, offset, epoch}: a channel message, skipped for a session that is not subscribed or already has it.
+local function fanout(ids, head, tail, maxlen, chan)
+  local byOwner = {}
+  local n, last, conn = 0, 0, '0'
+  for _, id in ipairs(ids) do
+    local s = skey(id)
+    local f = redis.call('HMGET', s, 'own', 'conn')
+    local own = f[1]
+    local ok = own ~= false
+    if ok and chan then
+      local pos = redis.call('HGET', s .. ':c', chan[1])
+      if pos == false then ok = false
+      else
+        local sep = string.find(pos, ':', 1, true)
+        if string.sub(pos, sep + 1) == chan[3] and tonumber(string.sub(pos, 1, sep - 1)) >= tonumber(chan[2]) then ok = false end
+      end
+    end
+    if ok then
+      local seq = redis.call('HINCRBY', s, 'seq', 1)
+      redis.call('RPUSH', s .. ':q', head .. ',"seq":' .. seq .. tail)
+      redis.call('LTRIM', s .. ':q', -maxlen, -1)
+      local ttl = redis.call('PTTL', s)
+      if ttl > 0 then redis.call('PEXPIRE', s .. ':q', ttl) end
+      if chan then redis.call('HSET', s .. ':c', chan[1], chan[2] .. ':' .. chan[3]) end
+      n = n + 1
+      last = seq
+      conn = f[2]
+      if own ~= '' then
+        local l = byOwner[own]
+        if not l then l = {}; byOwner[own] = l end
+        l[#l + 1] = id
+        l[#l + 1] = seq
+      end
+    end
+  end
+  for own, l in pairs(byOwner) do pub(own, {f = {head, tail, l}}) end
+  return {n, last, conn}
+end
+
+local function others(room, except)
+  local ids = {}
+  for _, id in ipairs(redis.call('HKEYS', P .. 'r:' .. room)) do
+    if id ~= except then ids[#ids + 1] = id end
+  end
+  return ids
+end
+
+local function presence(room, id, event, payload, maxlen)
+  fanout(others(room, id), '{"event":"' .. event .. '"', ',"payload":' .. payload .. '}', maxlen)
+end
+
+local function setTtl(id, ms)
+  local s = skey(id)
+  for _, k in ipairs({s, s .. ':q', s .. ':d', s .. ':c'}) do redis.call('PEXPIRE', k, ms) end
+end
+
+-- Connected → disconnected: the room hears is_connected:false, the session expires after ttl unless resumed.
+local function disconnect(id, now, ttl, maxlen)
+  local s = skey(id)
+  local room = redis.call('HGET', s, 'room')
+  if redis.call('HGET', s, 'conn') ~= '1' then return 0 end
+  redis.call('HSET', s, 'conn', '0', 'dis', now)
+  redis.call('SREM', P .. 'r:' .. room .. ':on', id)
+  redis.call('ZADD', P .. 'exp', now + ttl, id)
+  -- The sweeper ends it at now + ttl; the key TTL is only a safety net should no process be left to sweep.
+  setTtl(id, ttl + 3600000)
+  presence(room, id, 'session/state', '{"id":"' .. id .. '","is_connected":false}', maxlen)
+  return 1
+end
+
+local function finish(id, reason, caller, maxlen)
+  local s = skey(id)
+  local room = redis.call('HGET', s, 'room')
+  if not room then return false end
+  local own = redis.call('HGET', s, 'own')
+  redis.call('HDEL', P .. 'r:' .. room, id)
+  redis.call('SREM', P .. 'r:' .. room .. ':on', id)
+  if own ~= '' then redis.call('SREM', P .. 'p:' .. own .. ':s', id) end
+  redis.call('ZREM', P .. 'exp', id)
+  redis.call('SREM', P .. 'all', id)
+  redis.call('DEL', s, s .. ':q', s .. ':d', s .. ':c')
+  if reason == 'expired' then redis.call('SET', P .. 't:' .. id, '1', 'EX', 3600) end
+  presence(room, id, 'session/left', '{"id":"' .. id .. '","reason":"' .. reason .. '"}', maxlen)
+  if own ~= '' and own ~= caller then pub(own, {e = {id, reason}}) end
+  return own
+end
+`;
+
+/**
+ * ARGV: P, id, room, profile JSON, token hash, resumable (1/0), proc, now, maxlen.
+ * Creates the session connected and owned by proc, tells the room, returns the roster as
+ * {HGETALL r:ROOM, SMEMBERS r:ROOM:on} (the new session included).
+ */
+export const CREATE_LUA = `${COMMON}
+local id, room, prof, proc = ARGV[2], ARGV[3], ARGV[4], ARGV[7]
+local s = skey(id)
+redis.call('HSET', s, 'room', room, 'prof', prof, 'tok', ARGV[5], 'seq', 0, 'own', proc, 'conn', '1', 'res', ARGV[6], 'at', ARGV[8], 'dis', 0)
+redis.call('SADD', P .. 'p:' .. proc .. ':s', id)
+redis.call('SADD', P .. 'all', id)
+presence(room, id, 'session/joined', '{"id":"' .. id .. '","profile":' .. prof .. '}', tonumber(ARGV[9]))
+redis.call('HSET', P .. 'r:' .. room, id, prof)
+redis.call('SADD', P .. 'r:' .. room .. ':on', id)
+return {redis.call('HGETALL', P .. 'r:' .. room), redis.call('SMEMBERS', P .. 'r:' .. room .. ':on')}
+`;
+
+/**
+ * Resume. ARGV: P, id, token hash, last_seq, proc, now, maxlen.
+ * Returns {'err', code} (code: expired | unknown_session | bad_token | gap) or
+ * {'ok', seq, room, prof, res, prevOwner, roster hash, connected ids, channels hash}.
+ * On ok the session is connected and owned by proc; a previous owner process is told {m:id}
+ * (it closes the old socket with 4002); a session that was disconnected is announced connected.
+ */
+export const CLAIM_LUA = `${COMMON}
+local id, proc, last = ARGV[2], ARGV[5], tonumber(ARGV[4])
+local s = skey(id)
+local f = redis.call('HMGET', s, 'room', 'tok', 'seq', 'own', 'conn', 'prof', 'res')
+if not f[1] then
+  if redis.call('EXISTS', P .. 't:' .. id) == 1 then return {'err', 'expired'} end
+  return {'err', 'unknown_session'}
+end
+if f[2] ~= ARGV[3] then return {'err', 'bad_token'} end
+local seq = tonumber(f[3])
+if last > seq then return {'err', 'gap'} end
+if last < seq and seq - redis.call('LLEN', s .. ':q') + 1 > last + 1 then return {'err', 'gap'} end
+local room, prev = f[1], f[4]
+redis.call('HSET', s, 'own', proc, 'conn', '1', 'dis', 0)
+for _, k in ipairs({s, s .. ':q', s .. ':d', s .. ':c'}) do redis.call('PERSIST', k) end
+redis.call('ZREM', P .. 'exp', id)
+redis.call('SADD', P .. 'p:' .. proc .. ':s', id)
+if prev ~= '' and prev ~= proc then
+  redis.call('SREM', P .. 'p:' .. prev .. ':s', id)
+  pub(prev, {m = id})
+end
+if f[5] ~= '1' then
+  redis.call('SADD', P .. 'r:' .. room .. ':on', id)
+  presence(room, id, 'session/state', '{"id":"' .. id .. '","is_connected":true}', tonumber(ARGV[7]))
+end
+return {'ok', seq, room, f[6], f[7], prev, redis.call('HGETALL', P .. 'r:' .. room), redis.call('SMEMBERS', P .. 'r:' .. room .. ':on'), redis.call('HGETALL', s .. ':c')}
+`;
+
+/** ARGV: P, id, proc, now, ttl ms, maxlen. The connection of a session proc owns went away. Returns 1 when it was connected. */
+export const DISCONNECT_LUA = `${COMMON}
+if redis.call('HGET', skey(ARGV[2]), 'own') ~= ARGV[3] then return 0 end
+return disconnect(ARGV[2], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]))
+`;
+
+/** ARGV: P, id, reason, caller proc, maxlen. Ends a session (idempotent); returns its owner, or nil when there was none. */
+export const END_LUA = `${COMMON}
+return finish(ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]))
+`;
+
+/** ARGV: P, now, limit, maxlen. Ends sessions whose ttl ran out while disconnected; returns their ids. */
+export const SWEEP_LUA = `${COMMON}
+local due = redis.call('ZRANGEBYSCORE', P .. 'exp', '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+local ended = {}
+for _, id in ipairs(due) do
+  redis.call('ZREM', P .. 'exp', id)
+  if redis.call('HGET', skey(id), 'conn') == '0' then
+    finish(id, 'expired', '', tonumber(ARGV[4]))
+    ended[#ended + 1] = id
+  end
+end
+return ended
+`;
+
+/**
+ * ARGV: P, proc, now, ttl ms, maxlen. A process whose liveness key is gone: each session it owned
+ * is disconnected (the room hears it) and owned by nobody. Returns how many; 0 when it is alive.
+ */
+export const REAP_LUA = `${COMMON}
+local proc = ARGV[2]
+if redis.call('EXISTS', P .. 'p:' .. proc) == 1 then return -1 end
+local n = 0
+for _, id in ipairs(redis.call('SMEMBERS', P .. 'p:' .. proc .. ':s')) do
+  if redis.call('HGET', skey(id), 'own') == proc then
+    n = n + disconnect(id, tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]))
+    redis.call('HSET', skey(id), 'own', '')
+  end
+end
+redis.call('DEL', P .. 'p:' .. proc .. ':s')
+redis.call('SREM', P .. 'procs', proc)
+return n
+`;
+
+/** ARGV: P, maxlen, head, tail, id…. A stream message to each session that exists; returns {how many, seq of the last}. */
+export const DELIVER_LUA = `${COMMON}
+local ids = {}
+for i = 5, #ARGV do ids[#ids + 1] = ARGV[i] end
+return fanout(ids, ARGV[3], ARGV[4], tonumber(ARGV[2]))
+`;
+
+/** ARGV: P, maxlen, head, tail, room, except id. A stream message to every member of a room but one; returns {how many, last seq}. */
+export const ROOM_LUA = `${COMMON}
+return fanout(others(ARGV[5], ARGV[6]), ARGV[3], ARGV[4], tonumber(ARGV[2]))
+`;
+
+/** ARGV: P, maxlen, head, tail, channel, offset, epoch, id…. A channel message to subscribed sessions that lack it; {how many, last seq}. */
+export const CHANNEL_LUA = `${COMMON}
+local ids = {}
+for i = 8, #ARGV do ids[#ids + 1] = ARGV[i] end
+return fanout(ids, ARGV[3], ARGV[4], tonumber(ARGV[2]), {ARGV[5], ARGV[6], ARGV[7]})
+`;
+
+/** ARGV: P, id, message id, window, now. Records a client message id; 1 new, 0 a duplicate. */
+export const DEDUP_LUA = `${COMMON}
+local d = skey(ARGV[2]) .. ':d'
+if redis.call('ZADD', d, 'NX', ARGV[5], ARGV[3]) == 0 then return 0 end
+redis.call('ZREMRANGEBYRANK', d, 0, -(tonumber(ARGV[4]) + 1))
+local ttl = redis.call('PTTL', skey(ARGV[2]))
+if ttl > 0 then redis.call('PEXPIRE', d, ttl) end
+return 1
+`;
+
+/** ARGV: P, id, seq. The client has every message up to seq: drop them from the replay buffer. */
+export const ACK_LUA = `${COMMON}
+local s = skey(ARGV[2])
+local seq = tonumber(redis.call('HGET', s, 'seq') or '0')
+local first = seq - redis.call('LLEN', s .. ':q') + 1
+local drop = tonumber(ARGV[3]) - first + 1
+if drop > 0 then redis.call('LTRIM', s .. ':q', drop, -1) end
+return 0
+`;
+
+/** ARGV: P, id, from, to. Returns {seq of the first frame returned, frames…} for seq in [from, to]. */
+export const FRAMES_LUA = `${COMMON}
+local s = skey(ARGV[2])
+local seq = tonumber(redis.call('HGET', s, 'seq') or '0')
+local first = seq - redis.call('LLEN', s .. ':q') + 1
+local from = math.max(tonumber(ARGV[3]), first)
+-- LRANGE reads a negative end from the tail: an empty range must not become "everything".
+if tonumber(ARGV[4]) < from then return {from} end
+local out = redis.call('LRANGE', s .. ':q', from - first, tonumber(ARGV[4]) - first)
+table.insert(out, 1, from)
+return out
+`;
+
+/**
+ * ARGV: P, id, room, profile JSON, token hash, resumable, proc, now, seq, connected (1/0), ttl ms, channel….
+ * Puts back a session this process holds that Redis lost (a restart without persistence), seq
+ * continuing, with an empty replay buffer and its channels to be re-positioned. 0 when it exists.
+ */
+export const RESTORE_LUA = `${COMMON}
+local id, room, prof, proc, now = ARGV[2], ARGV[3], ARGV[4], ARGV[7], tonumber(ARGV[8])
+local s = skey(id)
+if redis.call('EXISTS', s) == 1 then return 0 end
+local conn = ARGV[10]
+redis.call('HSET', s, 'room', room, 'prof', prof, 'tok', ARGV[5], 'seq', ARGV[9], 'own', proc, 'conn', conn, 'res', ARGV[6], 'at', now, 'dis', conn == '1' and 0 or now)
+redis.call('SADD', P .. 'p:' .. proc .. ':s', id)
+redis.call('SADD', P .. 'all', id)
+redis.call('HSET', P .. 'r:' .. room, id, prof)
+if conn == '1' then redis.call('SADD', P .. 'r:' .. room .. ':on', id)
+else redis.call('ZADD', P .. 'exp', now + tonumber(ARGV[11]), id) end
+for i = 12, #ARGV do redis.call('HSET', s .. ':c', ARGV[i], '0:') end
+return 1
+`;

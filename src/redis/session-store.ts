@@ -1,0 +1,312 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { ChannelMessage } from '../broker/broker.js';
+import type { ResumeError } from '../protocol/codes.js';
+import type { Profile, SessionInfo, StreamPosition } from '../protocol/events.js';
+import { DEFAULT_PREFIX, closeRedis, openRedis, whenReady, type RedisTarget } from './connection.js';
+import * as lua from './session-lua.js';
+
+/** Options of the Redis session store. */
+export interface SessionStoreOptions extends RedisTarget {
+  /** This process's id in Redis (liveness key, ownership, pub/sub channel). */
+  proc: string;
+  /** Replay buffer cap per session, messages (LTRIM). */
+  bufferMaxMessages: number;
+  /** Client message ids remembered per session. */
+  dedupWindow: number;
+  /** Seconds a disconnected session is kept. */
+  sessionTtl: number;
+  now?: () => number;
+}
+
+/** A session as the store returns it on resume. */
+export interface ClaimedSession {
+  id: string;
+  room: string;
+  profile: Profile;
+  resumable: boolean;
+  /** Last seq assigned; the replay is last_seq+1 … seq. */
+  seq: number;
+  /** The process that owned it before ('' none, or this process itself). */
+  previousOwner: string;
+  roster: SessionInfo[];
+  /** Channel → position of the last channel message put into its stream. */
+  channels: Map<string, StreamPosition>;
+}
+
+/** Outcome of `claim`. */
+export type ClaimResult = { ok: true; session: ClaimedSession } | { ok: false; error: ResumeError };
+
+/** The session's fields for `GET /api/sessions`. */
+export interface StoredSessionInfo extends SessionInfo {
+  room: string;
+  owner: string;
+  seq: number;
+  createdAt: number;
+  disconnectedAt: number;
+  /** Frames in the replay buffer. */
+  buffered: number;
+  subscriptions: string[];
+}
+
+const SCRIPTS = {
+  wsCreate: lua.CREATE_LUA,
+  wsClaim: lua.CLAIM_LUA,
+  wsDisconnect: lua.DISCONNECT_LUA,
+  wsEnd: lua.END_LUA,
+  wsSweep: lua.SWEEP_LUA,
+  wsReap: lua.REAP_LUA,
+  wsDeliver: lua.DELIVER_LUA,
+  wsRoom: lua.ROOM_LUA,
+  wsChannel: lua.CHANNEL_LUA,
+  wsDedup: lua.DEDUP_LUA,
+  wsAck: lua.ACK_LUA,
+  wsFrames: lua.FRAMES_LUA,
+  wsRestore: lua.RESTORE_LUA,
+} as const;
+
+type Scripted = Redis & Record<keyof typeof SCRIPTS, (...args: (string | number)[]) => Promise<unknown>>;
+
+/**
+ * Sessions kept in Redis, so any gateway process can resume, reach or end any session: the
+ * session record, its replay buffer (a capped list of frames), dedup window, channel
+ * positions and room membership. Every stream message goes through one Lua script that assigns
+ * the seq, appends the frame and PUBLISHes it to the owning process in the same atomic step, so
+ * the order a client sees is the order Redis assigned, whichever process sent it.
+ * Key layout: src/redis/session-lua.ts and docs/scaling.md.
+ */
+export class RedisSessionStore {
+  readonly redis: Scripted;
+  readonly prefix: string;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: SessionStoreOptions) {
+    this.prefix = opts.prefix ?? DEFAULT_PREFIX;
+    this.now = opts.now ?? Date.now;
+    this.redis = openRedis(opts.url, 'wsgate-sessions') as Scripted;
+    // Without a listener ioredis prints every failed reconnect with a stack; the bus reports the outage instead (/readyz).
+    this.redis.on('error', () => undefined);
+    for (const [name, script] of Object.entries(SCRIPTS)) this.redis.defineCommand(name, { numberOfKeys: 0, lua: script });
+  }
+
+  ready(timeoutMs?: number): Promise<void> {
+    return whenReady(this.redis, timeoutMs);
+  }
+
+  get proc(): string {
+    return this.opts.proc;
+  }
+
+  get url(): string {
+    return this.opts.url;
+  }
+
+  /** Create a connected session owned by this process and announce it to its room. Returns the roster. */
+  async create(id: string, token: string, room: string, profile: Profile, resumable: boolean): Promise<SessionInfo[]> {
+    const [hash, on] = (await this.redis.wsCreate(this.prefix, id, room, JSON.stringify(profile), hashToken(token), resumable ? 1 : 0, this.proc, this.now(), this.max)) as [string[], string[]];
+    return toRoster(hash, on);
+  }
+
+  /** Resume on this process: checks token and replay range, takes ownership (the old owner is told). */
+  async claim(id: string, token: string, lastSeq: number): Promise<ClaimResult> {
+    const r = (await this.redis.wsClaim(this.prefix, id, hashToken(token), lastSeq, this.proc, this.now(), this.max)) as unknown[];
+    if (r[0] === 'err') return { ok: false, error: r[1] as ResumeError };
+    const [, seq, room, prof, res, prev, hash, on, chans] = r as [string, number, string, string, string, string, string[], string[], string[]];
+    const channels = new Map<string, StreamPosition>();
+    for (let i = 0; i + 1 < chans.length; i += 2) channels.set(chans[i]!, parsePosition(chans[i + 1]!));
+    return { ok: true, session: { id, room, profile: JSON.parse(prof) as Profile, resumable: res === '1', seq: Number(seq), previousOwner: prev, roster: toRoster(hash, on), channels } };
+  }
+
+  /** This process's connection of the session went away; it stays resumable for session_ttl. */
+  async disconnect(id: string): Promise<boolean> {
+    return (await this.redis.wsDisconnect(this.prefix, id, this.proc, this.now(), this.opts.sessionTtl * 1000, this.max)) === 1;
+  }
+
+  /** End a session anywhere (idempotent); its owner process, if another, is told to close it. Returns false when unknown. */
+  async end(id: string, reason: string): Promise<boolean> {
+    return (await this.redis.wsEnd(this.prefix, id, reason, this.proc, this.max)) !== null;
+  }
+
+  /** A stream message to sessions (any process). Returns how many exist. */
+  async deliver(ids: string[], event: string, payload: unknown, msgId?: string): Promise<number> {
+    return (await this.deliverSeq(ids, event, payload, msgId)).count;
+  }
+
+  /** Like deliver, with the payload already JSON (undefined: no payload); also returns the seq given and whether the last target is connected. */
+  async deliverJson(ids: string[], event: string, payloadJson: string | undefined, msgId?: string): Promise<Delivered> {
+    const [head, tail] = frameParts(event, payloadJson, msgId);
+    return delivered(await this.redis.wsDeliver(this.prefix, this.max, head, tail, ...ids));
+  }
+
+  /** Like deliver, also returning the seq the last session gave it (the API's 202 reports it). */
+  deliverSeq(ids: string[], event: string, payload: unknown, msgId?: string): Promise<Delivered> {
+    return this.deliverJson(ids, event, JSON.stringify(payload ?? null), msgId);
+  }
+
+  /** A stream message to every member of `room` except `exceptId`. Returns how many. */
+  toRoom(room: string, exceptId: string, event: string, payload: unknown): Promise<number> {
+    return this.toRoomJson(room, exceptId, event, JSON.stringify(payload ?? null));
+  }
+
+  /** toRoom with the payload already JSON. */
+  async toRoomJson(room: string, exceptId: string, event: string, payloadJson: string): Promise<number> {
+    const [head, tail] = frameParts(event, payloadJson);
+    return delivered(await this.redis.wsRoom(this.prefix, this.max, head, tail, room, exceptId)).count;
+  }
+
+  /** A channel message into the streams of subscribed sessions that do not have it yet (idempotent). Returns how many got it. */
+  channelDeliver(ids: string[], m: ChannelMessage): Promise<number> {
+    return this.channelDeliverJson(ids, m, JSON.stringify({ channel: m.channel, offset: m.offset, epoch: m.epoch, data: m.data }));
+  }
+
+  /** channelDeliver with the `channel/message` payload already JSON. */
+  async channelDeliverJson(ids: string[], m: StreamPosition & { channel: string }, payloadJson: string): Promise<number> {
+    const [head, tail] = frameParts('channel/message', payloadJson);
+    return delivered(await this.redis.wsChannel(this.prefix, this.max, head, tail, m.channel, m.offset, m.epoch, ...ids)).count;
+  }
+
+  /** A new subscription: channel messages of `epoch` start flowing into the session's buffer (kept if already recorded). */
+  async subscribing(id: string, channel: string, epoch: string): Promise<void> {
+    await this.redis.hsetnx(`${this.key(id)}:c`, channel, `0:${epoch}`);
+  }
+
+  /** Put back a session this process holds that Redis no longer has (restart without persistence). true when it was missing. */
+  async restore(s: { id: string; resumeToken: string; room: string; profile: Profile; resumable: boolean; seq: number; isConnected: boolean; subscriptions: Iterable<string> }): Promise<boolean> {
+    const r = await this.redis.wsRestore(this.prefix, s.id, s.room, JSON.stringify(s.profile), hashToken(s.resumeToken), s.resumable ? 1 : 0, this.proc, this.now(), s.seq, s.isConnected ? 1 : 0, this.opts.sessionTtl * 1000, ...s.subscriptions);
+    return r === 1;
+  }
+
+  /** Record a subscription and the position its channel messages start after. */
+  async subscribed(id: string, channel: string, position: StreamPosition): Promise<void> {
+    await this.redis.hset(`${this.key(id)}:c`, channel, `${position.offset}:${position.epoch}`);
+  }
+
+  async unsubscribed(id: string, channel: string): Promise<void> {
+    await this.redis.hdel(`${this.key(id)}:c`, channel);
+  }
+
+  /** The client has every message ≤ seq. */
+  async ack(id: string, seq: number): Promise<void> {
+    await this.redis.wsAck(this.prefix, id, seq);
+  }
+
+  /** Record a client message id: true when new, false when already processed. */
+  async dedup(id: string, messageId: string): Promise<boolean> {
+    return (await this.redis.wsDedup(this.prefix, id, messageId, this.opts.dedupWindow, this.now())) === 1;
+  }
+
+  /** Un-record a message id whose processing failed, so a retry runs. */
+  async forget(id: string, messageId: string): Promise<void> {
+    await this.redis.zrem(`${this.key(id)}:d`, messageId);
+  }
+
+  /** The stored frames with seq in [from, to], in order. */
+  async frames(id: string, from: number, to: number): Promise<{ seq: number; text: string }[]> {
+    if (to < from) return [];
+    const [first, ...texts] = (await this.redis.wsFrames(this.prefix, id, from, to)) as [number, ...string[]];
+    return texts.map((text, i) => ({ seq: Number(first) + i, text }));
+  }
+
+  /** The room's members, as `system/init.sessions` lists them. */
+  async roster(room: string): Promise<SessionInfo[]> {
+    const [hash, on] = await Promise.all([this.redis.hgetall(`${this.prefix}r:${room}`), this.redis.smembers(`${this.prefix}r:${room}:on`)]);
+    return toRoster(Object.entries(hash).flat(), on);
+  }
+
+  /** One session's record, or undefined. */
+  async get(id: string): Promise<StoredSessionInfo | undefined> {
+    const k = this.key(id);
+    const r = await this.redis.multi().hgetall(k).llen(`${k}:q`).hkeys(`${k}:c`).exec();
+    const h = (r?.[0]?.[1] ?? {}) as Record<string, string>;
+    if (!h.room) return undefined;
+    return {
+      id,
+      room: h.room,
+      profile: JSON.parse(h.prof ?? '{}') as Profile,
+      is_connected: h.conn === '1',
+      owner: h.own ?? '',
+      seq: Number(h.seq),
+      createdAt: Number(h.at),
+      disconnectedAt: Number(h.dis),
+      buffered: Number(r?.[1]?.[1] ?? 0),
+      subscriptions: (r?.[2]?.[1] ?? []) as string[],
+    };
+  }
+
+  /** Every session of the gateway (all processes). */
+  async list(): Promise<StoredSessionInfo[]> {
+    const ids = await this.redis.smembers(`${this.prefix}all`);
+    const got = await Promise.all(ids.map((id) => this.get(id)));
+    return got.filter((s): s is StoredSessionInfo => s !== undefined);
+  }
+
+  /** Mark this process alive for `ttlMs`. */
+  async heartbeat(ttlMs: number): Promise<void> {
+    await this.redis.multi().set(`${this.prefix}p:${this.proc}`, String(this.now()), 'PX', ttlMs).sadd(`${this.prefix}procs`, this.proc).exec();
+  }
+
+  /** Disconnect the sessions of processes whose liveness key expired. Returns how many sessions. */
+  async reapDead(): Promise<number> {
+    let n = 0;
+    for (const proc of await this.redis.smembers(`${this.prefix}procs`)) {
+      if (proc === this.proc) continue;
+      const r = Number(await this.redis.wsReap(this.prefix, proc, this.now(), this.opts.sessionTtl * 1000, this.max));
+      if (r > 0) n += r;
+    }
+    return n;
+  }
+
+  /** End the sessions whose session_ttl ran out; returns their ids. */
+  sweep(limit = 500): Promise<string[]> {
+    return this.redis.wsSweep(this.prefix, this.now(), limit, this.max) as Promise<string[]>;
+  }
+
+  /** Leave: this process's liveness key goes at once, so the others reap what it still owns. */
+  async close(): Promise<void> {
+    if (this.redis.status === 'ready') await this.redis.del(`${this.prefix}p:${this.proc}`).catch(() => undefined);
+    await closeRedis(this.redis);
+  }
+
+  private key(id: string): string {
+    return `${this.prefix}s:${id}`;
+  }
+
+  private get max(): number {
+    return this.opts.bufferMaxMessages;
+  }
+}
+
+/** What a delivery did: how many sessions got the message, the seq the last of them gave it, whether that one is connected. */
+export interface Delivered {
+  count: number;
+  seq: number;
+  connected: boolean;
+}
+
+function delivered(reply: unknown): Delivered {
+  const [count, seq, conn] = reply as [number, number, string];
+  return { count: Number(count), seq: Number(seq), connected: conn === '1' };
+}
+
+/** A frame split around its seq, as encodeFrameRaw orders the fields: event, seq, id, payload. */
+export function frameParts(event: string, payloadJson: string | undefined, msgId?: string): [string, string] {
+  const head = `{"event":${JSON.stringify(event)}`;
+  const tail = `${msgId !== undefined ? `,"id":${JSON.stringify(msgId)}` : ''}${payloadJson !== undefined ? `,"payload":${payloadJson}` : ''}}`;
+  return [head, tail];
+}
+
+function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+function parsePosition(text: string): StreamPosition {
+  const i = text.indexOf(':');
+  return { offset: Number(text.slice(0, i)), epoch: text.slice(i + 1) };
+}
+
+function toRoster(flat: string[], connected: string[]): SessionInfo[] {
+  const on = new Set(connected);
+  const out: SessionInfo[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push({ id: flat[i]!, profile: JSON.parse(flat[i + 1]!) as Profile, is_connected: on.has(flat[i]!) });
+  return out;
+}

@@ -1,0 +1,129 @@
+import type { Gateway } from '../../src/index.js';
+import { ClientPool, startGateway } from '../support/gateway.js';
+import { api } from '../support/http-api.js';
+import { startRedis, type RedisHandle } from '../support/redis.js';
+import type { TestClient } from '../support/ws-client.js';
+
+// Two gateways in this process sharing one real redis-server and key prefix: one gateway of two "processes".
+// (Killing a process for real is in test/e2e/redis-processes.test.ts.)
+let redis: RedisHandle;
+let gws: Gateway[] = [];
+const pool = new ClientPool();
+
+async function pair(): Promise<[Gateway, Gateway]> {
+  const redisPrefix = `g${Date.now()}-${Math.random()}:`;
+  gws = [await startGateway({ redis: redis.url, redisPrefix }), await startGateway({ redis: redis.url, redisPrefix })];
+  return gws as [Gateway, Gateway];
+}
+const payloads = (c: TestClient, event: string) => c.all(event).map((f) => f.payload);
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis.stop();
+});
+afterEach(async () => {
+  pool.killAll();
+  await Promise.all(gws.map((g) => g.close()));
+  gws = [];
+});
+
+test('presence, unicast and broadcast between clients of different processes, each frame once and in seq order', async () => {
+  const [g1, g2] = await pair();
+  const { client: a, init: ia } = await pool.connect(g1, { room: 'lobby', profile: { name: 'Ann' } });
+  const { client: b, init: ib } = await pool.connect(g2, { room: 'lobby', profile: { name: 'Bob' } });
+  expect(ib.sessions).toEqual([
+    { id: ia.session_id, profile: { name: 'Ann' }, is_connected: true },
+    { id: ib.session_id, profile: { name: 'Bob' }, is_connected: true },
+  ]);
+  expect((await a.next('session/joined')).payload).toEqual({ id: ib.session_id, profile: { name: 'Bob' } });
+  b.send('send/unicast', { receiver: ia.session_id, subject: 'hi', body: 1 }, 'u1');
+  expect((await b.next('system/ack')).payload).toEqual({ id: 'u1' });
+  expect((await a.next('send/unicast')).payload).toEqual({ sender: ib.session_id, receiver: ia.session_id, subject: 'hi', body: 1 });
+  a.send('send/broadcast', { subject: 'all', body: 2 }, 'b1');
+  await a.next('system/ack');
+  expect((await b.next('send/broadcast')).payload).toEqual({ sender: ia.session_id, subject: 'all', body: 2 });
+  // The same id again is a duplicate wherever it is checked: acked, not applied.
+  a.send('send/broadcast', { subject: 'all', body: 2 }, 'b1');
+  expect((await a.next('system/ack')).payload).toEqual({ id: 'b1', duplicate: true });
+  b.send('send/unicast', { receiver: 'nobody', subject: 'x', body: 0 }, 'u2');
+  expect((await b.next('system/error')).payload).toMatchObject({ code: 'unknown_session', id: 'u2' });
+  for (const c of [a, b]) {
+    const seqs = c.frames.filter((f) => f.seq !== undefined).map((f) => f.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+  }
+  expect(payloads(b, 'send/broadcast')).toHaveLength(1);
+});
+
+test('the HTTP API of either process reaches, lists and ends the sessions of both', async () => {
+  const [g1, g2] = await pair();
+  const { client: a, init: ia } = await pool.connect(g1, { room: 'r' });
+  const { init: ib } = await pool.connect(g2, { room: 'r' });
+  const sent = await api(g2, 'POST', `/api/sessions/${ia.session_id}/send`, { event: 'app/notice', payload: { n: 1 } });
+  expect(sent.status).toBe(202);
+  expect(sent.body).toMatchObject({ connected: true });
+  const notice = await a.next('app/notice');
+  expect(notice.payload).toEqual({ n: 1 });
+  expect(notice.seq).toBe((sent.body as { seq: number }).seq);
+  const listed = await api(g1, 'GET', '/api/sessions?room=r');
+  expect((listed.body as { sessions: { id: string }[] }).sessions.map((s) => s.id).sort()).toEqual([ia.session_id, ib.session_id].sort());
+  expect((await api(g2, 'DELETE', `/api/sessions/${ia.session_id}`)).status).toBe(204);
+  expect((await a.closed).code).toBe(4003);
+  expect((await api(g2, 'POST', `/api/sessions/${ia.session_id}/send`, { event: 'app/x' })).status).toBe(404);
+});
+
+test('a channel publish on one process reaches subscribers on both; a resume on the other process keeps the subscription', async () => {
+  const [g1, g2] = await pair();
+  const { client: a, init: ia } = await pool.connect(g1);
+  const { client: b } = await pool.connect(g2);
+  for (const c of [a, b]) {
+    c.send('channel/subscribe', { channel: 'news' });
+    await c.next('channel/subscribed');
+  }
+  await g2.publish('news', 'one');
+  expect((await a.next('channel/message')).payload).toMatchObject({ data: 'one', offset: 1 });
+  expect((await b.next('channel/message')).payload).toMatchObject({ data: 'one', offset: 1 });
+  const seen = a.lastSeq;
+  a.kill();
+  await g2.publish('news', 'two'); // buffered for `a` in Redis by g1 while it is away
+  const { client: a2, init: i2 } = await pool.connect(g2, { resume: { session_id: ia.session_id, resume_token: ia.resume_token, last_seq: seen } });
+  expect(i2).toMatchObject({ resumed: true, session_id: ia.session_id });
+  await g1.publish('news', 'three');
+  const got = [await a2.next('channel/message'), await a2.next('channel/message')];
+  expect(got.map((f) => (f.payload as { data: string }).data)).toEqual(['two', 'three']);
+  expect(got.map((f) => f.seq)).toEqual([seen + 1, seen + 2]);
+  await new Promise((r) => setTimeout(r, 200));
+  expect(a2.all('channel/message')).toHaveLength(2);
+});
+
+test('takeover across processes: resuming on the other process closes the old socket 4002', async () => {
+  const [g1, g2] = await pair();
+  const { client: a, init: ia } = await pool.connect(g1, { room: 't' });
+  const { init: i2 } = await pool.connect(g2, { resume: { session_id: ia.session_id, resume_token: ia.resume_token, last_seq: 0 } });
+  expect(i2).toMatchObject({ resumed: true });
+  expect((await a.closed).code).toBe(4002);
+});
+
+test('three processes: a room spread over all of them hears each broadcast once; draining one moves its clients to the others by resume', async () => {
+  const redisPrefix = `g3-${Date.now()}:`;
+  gws = [await startGateway({ redis: redis.url, redisPrefix }), await startGateway({ redis: redis.url, redisPrefix }), await startGateway({ redis: redis.url, redisPrefix })];
+  const members = await Promise.all(gws.map((g) => pool.connect(g, { room: 'three' })));
+  const [a, b, c] = members.map((m) => m.client) as [TestClient, TestClient, TestClient];
+  a.send('send/broadcast', { subject: 's', body: 'from a' }, 'x');
+  await a.next('system/ack');
+  for (const other of [b, c]) expect((await other.next('send/broadcast')).payload).toMatchObject({ body: 'from a' });
+  // Draining process 3: its client is told 1012 and resumes on process 1, nothing lost, the room never hears it left.
+  const { init: ic } = members[2]!;
+  const seen = c.lastSeq;
+  await gws[2]!.drain();
+  expect((await c.closed).code).toBe(1012);
+  b.send('send/unicast', { receiver: ic.session_id, subject: 'while moving', body: 1 }, 'm');
+  await b.next('system/ack');
+  const { client: c2, init } = await pool.connect(gws[0]!, { resume: { session_id: ic.session_id, resume_token: ic.resume_token, last_seq: seen } });
+  expect(init).toMatchObject({ resumed: true });
+  expect((await c2.next('send/unicast')).payload).toMatchObject({ subject: 'while moving' });
+  expect(b.all('session/left')).toHaveLength(0);
+  for (const other of [b, c]) expect(other.all('send/broadcast')).toHaveLength(1);
+  gws = gws.slice(0, 2);
+});

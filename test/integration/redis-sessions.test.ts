@@ -1,0 +1,194 @@
+import { ProcessBus, type BusHandler } from '../../src/redis/process-bus.js';
+import { Outbox } from '../../src/redis/outbox.js';
+import { RedisSessionStore } from '../../src/redis/session-store.js';
+import { startRedis, type RedisHandle } from '../support/redis.js';
+
+// Each "process" is a session store plus its bus with its own process id, sharing one Redis and prefix,
+// exactly what two gateway processes hold; what a process writes to its sockets is recorded per session.
+interface Proc {
+  store: RedisSessionStore;
+  bus: ProcessBus;
+  /** session id → frames written, in order. */
+  out: Map<string, { seq: number; event: string; payload: unknown }[]>;
+  outboxes: Map<string, Outbox>;
+  moved: string[];
+  ended: [string, string][];
+}
+
+let redis: RedisHandle;
+let prefix: string;
+const procs: Proc[] = [];
+
+async function proc(name: string, sessionTtl = 30): Promise<Proc> {
+  const store = new RedisSessionStore({ url: redis.url, prefix, proc: name, bufferMaxMessages: 100, dedupWindow: 3, sessionTtl });
+  const bus = new ProcessBus(store, undefined, { livenessTtlMs: 300, reapIntervalMs: 100, sweepIntervalMs: 100 });
+  const p: Proc = { store, bus, out: new Map(), outboxes: new Map(), moved: [], ended: [] };
+  const handler: BusHandler = {
+    frame: (id, seq, text) => outbox(p, id).push(seq, text),
+    moved: (id) => p.moved.push(id),
+    ended: (id, reason) => p.ended.push([id, reason]),
+    resync: () => undefined,
+  };
+  await store.ready();
+  await bus.start(handler);
+  procs.push(p);
+  return p;
+}
+
+function outbox(p: Proc, id: string, next = 1): Outbox {
+  let box = p.outboxes.get(id);
+  if (!box) {
+    p.outboxes.set(id, (box = new Outbox(next, (seq, text) => {
+      const f = JSON.parse(text) as { seq: number; event: string; payload: unknown };
+      expect(f.seq).toBe(seq);
+      if (!p.out.has(id)) p.out.set(id, []);
+      p.out.get(id)!.push(f);
+    })));
+  }
+  return box;
+}
+
+const events = (p: Proc, id: string) => (p.out.get(id) ?? []).map((f) => [f.seq, f.event, f.payload]);
+
+async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A process that dies like kill -9: its timers and connections stop, nothing is cleaned up in Redis. */
+async function crash(p: Proc): Promise<void> {
+  await p.bus.stop();
+  p.store.redis.disconnect();
+}
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis.stop();
+});
+beforeEach(() => {
+  prefix = `s${Date.now()}-${Math.random()}:`;
+});
+afterEach(async () => {
+  for (const p of procs.splice(0)) {
+    await p.bus.stop();
+    await p.store.close();
+  }
+});
+
+test('presence, unicast and room broadcast reach sessions on the other process, each with its own seq', async () => {
+  const [p1, p2] = [await proc('one'), await proc('two')];
+  const roster1 = await p1.store.create('a', 'tok-a', 'lobby', { name: 'Ann' }, true);
+  expect(roster1).toEqual([{ id: 'a', profile: { name: 'Ann' }, is_connected: true }]);
+  const roster2 = await p2.store.create('b', 'tok-b', 'lobby', { name: 'Bob' }, true);
+  expect(roster2).toEqual([
+    { id: 'a', profile: { name: 'Ann' }, is_connected: true },
+    { id: 'b', profile: { name: 'Bob' }, is_connected: true },
+  ]);
+  expect(await p2.store.deliver(['a'], 'send/unicast', { sender: 'b', receiver: 'a', subject: 's', body: 1 })).toBe(1);
+  expect(await p2.store.deliver(['nobody'], 'send/unicast', {})).toBe(0);
+  expect(await p1.store.toRoom('lobby', 'a', 'send/broadcast', { sender: 'a', subject: 'hi', body: 2 })).toBe(1);
+  await until('frames on both processes', () => (p1.out.get('a')?.length ?? 0) >= 2 && (p2.out.get('b')?.length ?? 0) >= 1);
+  expect(events(p1, 'a')).toEqual([
+    [1, 'session/joined', { id: 'b', profile: { name: 'Bob' } }],
+    [2, 'send/unicast', { sender: 'b', receiver: 'a', subject: 's', body: 1 }],
+  ]);
+  expect(events(p2, 'b')).toEqual([[1, 'send/broadcast', { sender: 'a', subject: 'hi', body: 2 }]]);
+});
+
+test('kill -9 of a process: the room sees its sessions disconnected, and one resumes on the other process with seq continuing and every message once', async () => {
+  const [p1, p2] = [await proc('one'), await proc('two')];
+  await p1.store.create('a', 'tok-a', 'r', {}, true);
+  await p2.store.create('b', 'tok-b', 'r', {}, true);
+  for (let i = 1; i <= 3; i++) await p2.store.deliver(['a'], 'app/n', i);
+  // a's stream: 1 session/joined (b), 2-4 app/n 1..3
+  await until('a got 4', () => (p1.out.get('a')?.length ?? 0) === 4);
+  const lastSeen = 3; // the client of `a` saw seq 3 before its process died (seq 4 was in flight)
+  await crash(p1);
+  // Accepted while `a` has no process: buffered in Redis.
+  for (let i = 4; i <= 5; i++) await p2.store.deliver(['a'], 'app/n', i);
+  await until('room told a disconnected', () => events(p2, 'b').some(([, e, pl]) => e === 'session/state' && (pl as { is_connected: boolean }).is_connected === false), 3000);
+  expect((await p2.store.get('a'))).toMatchObject({ is_connected: false, owner: '' });
+
+  const claim = await p2.store.claim('a', 'tok-a', lastSeen);
+  expect(claim).toMatchObject({ ok: true, session: { seq: 6, room: 'r', previousOwner: '' } });
+  const box = outbox(p2, 'a', lastSeen + 1);
+  for (const f of await p2.store.frames('a', lastSeen + 1, 6)) box.push(f.seq, f.text);
+  await p2.store.deliver(['a'], 'app/n', 6);
+  await until('a resumed and live on two', () => (p2.out.get('a')?.length ?? 0) === 4);
+  expect(events(p2, 'a')).toEqual([
+    [4, 'app/n', 3],
+    [5, 'app/n', 4],
+    [6, 'app/n', 5],
+    [7, 'app/n', 6],
+  ]);
+  expect(events(p2, 'b').filter(([, e]) => e === 'session/state').map(([, , pl]) => pl)).toEqual([
+    { id: 'a', is_connected: false },
+    { id: 'a', is_connected: true },
+  ]);
+});
+
+test('takeover across processes: the old owner is told the session moved; a wrong token or an acked-away seq is refused', async () => {
+  const [p1, p2] = [await proc('one'), await proc('two')];
+  await p1.store.create('a', 'tok-a', 'r', {}, true);
+  for (let i = 1; i <= 3; i++) await p1.store.deliver(['a'], 'app/n', i);
+  expect(await p2.store.claim('a', 'wrong', 0)).toEqual({ ok: false, error: 'bad_token' });
+  await p1.store.ack('a', 2);
+  expect(await p2.store.claim('a', 'tok-a', 1)).toEqual({ ok: false, error: 'gap' });
+  expect(await p2.store.claim('a', 'tok-a', 9)).toEqual({ ok: false, error: 'gap' });
+  expect(await p2.store.claim('nope', 'x', 0)).toEqual({ ok: false, error: 'unknown_session' });
+  expect(await p2.store.claim('a', 'tok-a', 2)).toMatchObject({ ok: true, session: { previousOwner: 'one' } });
+  await until('one told', () => p1.moved.includes('a'));
+  // A late disconnect from the old owner changes nothing.
+  expect(await p1.store.disconnect('a')).toBe(false);
+  expect(await p1.store.get('a')).toMatchObject({ is_connected: true, owner: 'two' });
+});
+
+test('a disconnected session expires after session_ttl: the room hears it left, a late resume hears expired', async () => {
+  const [p1, p2] = [await proc('one', 0.3), await proc('two', 0.3)];
+  await p1.store.create('a', 'tok-a', 'r', {}, true);
+  await p2.store.create('b', 'tok-b', 'r', {}, true);
+  expect(await p1.store.disconnect('a')).toBe(true);
+  await until('left', () => events(p2, 'b').some(([, e]) => e === 'session/left'));
+  expect(events(p2, 'b').map(([, e, pl]) => [e, pl])).toEqual([
+    ['session/state', { id: 'a', is_connected: false }],
+    ['session/left', { id: 'a', reason: 'expired' }],
+  ]);
+  expect(await p2.store.claim('a', 'tok-a', 0)).toEqual({ ok: false, error: 'expired' });
+  expect(await p2.store.roster('r')).toEqual([{ id: 'b', profile: {}, is_connected: true }]);
+});
+
+test('ending a session from another process tells its owner; the API sees every session of every process', async () => {
+  const [p1, p2] = [await proc('one'), await proc('two')];
+  await p1.store.create('a', 'tok-a', 'r', {}, true);
+  await p2.store.create('b', 'tok-b', 'r', {}, false);
+  expect((await p2.store.list()).map((s) => [s.id, s.owner]).sort()).toEqual([['a', 'one'], ['b', 'two']]);
+  expect(await p2.store.end('a', 'kicked')).toBe(true);
+  expect(await p2.store.end('a', 'kicked')).toBe(false);
+  await until('one told', () => p1.ended.length === 1);
+  expect(p1.ended).toEqual([['a', 'kicked']]);
+  await until('b told', () => events(p2, 'b').some(([, e]) => e === 'session/left'));
+  expect((await p2.store.list()).map((s) => s.id)).toEqual(['b']);
+});
+
+test('dedup window and channel delivery are idempotent across processes', async () => {
+  const [p1, p2] = [await proc('one'), await proc('two')];
+  await p1.store.create('a', 'tok-a', 'r', {}, true);
+  expect(await p1.store.dedup('a', 'm1')).toBe(true);
+  expect(await p2.store.dedup('a', 'm1')).toBe(false);
+  await p2.store.forget('a', 'm1');
+  expect(await p2.store.dedup('a', 'm1')).toBe(true);
+  for (const id of ['m2', 'm3', 'm4']) await p1.store.dedup('a', id);
+  expect(await p1.store.dedup('a', 'm1')).toBe(true); // window of 3: m1 was evicted
+  await p1.store.subscribed('a', 'news', { offset: 0, epoch: 'E' });
+  const m = { channel: 'news', offset: 1, epoch: 'E', data: 'x' };
+  expect(await p1.store.channelDeliver(['a'], m)).toBe(1);
+  expect(await p2.store.channelDeliver(['a'], m)).toBe(0);
+  expect(await p2.store.channelDeliver(['a'], { ...m, offset: 1, epoch: 'F' })).toBe(1);
+  await p1.store.unsubscribed('a', 'news');
+  expect(await p2.store.channelDeliver(['a'], { ...m, offset: 2 })).toBe(0);
+});

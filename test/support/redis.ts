@@ -1,0 +1,115 @@
+/**
+ * Test harness: Debian's redis-server as a child on a free loopback port, in a temp dir, with no
+ * persistence (no RDB, no AOF), so a restart is an empty Redis — the worst case a gateway must survive.
+ *
+ * ```ts
+ * const redis = await startRedis();            // optional: { password }
+ * new Redis(redis.url); ... await redis.restart(); ... await redis.stop();
+ * ```
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Where scripts/test.sh installs it from Debian. */
+export const REDIS_BIN = existsSync('/usr/bin/redis-server') ? '/usr/bin/redis-server' : 'redis-server';
+
+/** A running redis-server. */
+export interface RedisHandle {
+  port: number;
+  /** redis://[:password@]127.0.0.1:PORT */
+  url: string;
+  /** Kill it (SIGKILL: an outage, not a clean shutdown); `start()` brings it back. Idempotent. */
+  kill(): Promise<void>;
+  /** Start it again on the same port, empty. */
+  start(): Promise<void>;
+  /** kill() then start(), with `downMs` of outage in between. */
+  restart(downMs?: number): Promise<void>;
+  /** Kill it and remove its directory (test cleanup). */
+  stop(): Promise<void>;
+}
+
+/** Options of startRedis. */
+export interface RedisOptions {
+  /** requirepass; the url then carries it. */
+  password?: string;
+}
+
+/** Start a redis-server on a free 127.0.0.1 port; resolves once it accepts connections. */
+export async function startRedis(opts: RedisOptions = {}): Promise<RedisHandle> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'wsgate-redis-'));
+  let child: ChildProcess | undefined;
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
+  if (opts.password) args.push('--requirepass', opts.password);
+
+  const start = async (): Promise<void> => {
+    child = spawn(REDIS_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    await ready(child);
+  };
+  const kill = async (): Promise<void> => {
+    const c = child;
+    child = undefined;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      c.once('exit', () => resolve());
+      c.kill('SIGKILL');
+    });
+  };
+  await start();
+  const auth = opts.password ? `:${encodeURIComponent(opts.password)}@` : '';
+  return {
+    port,
+    url: `redis://${auth}127.0.0.1:${port}`,
+    start,
+    kill,
+    stop: async () => {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    restart: async (downMs = 0) => {
+      await kill();
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+      await start();
+    },
+  };
+}
+
+function ready(child: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10_000);
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      if (out.includes('Ready to accept connections')) {
+        clearTimeout(timer);
+        child.stdout!.off('data', onData);
+        child.stdout!.resume();
+        resolve();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot run ${REDIS_BIN} (scripts/test.sh installs it): ${err.message}`));
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`redis-server exited ${code}: ${out}`));
+    });
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
