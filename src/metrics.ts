@@ -27,9 +27,10 @@ export class GatewayMetrics {
   readonly sessionsEvicted: Counter;
   readonly errors: Counter<'code'>;
 
-  /** Labelled children cached per event: the per-message path does a map lookup, not a label hash. */
-  private readonly inByEvent = new Map<string, { inc(): void }>();
-  private readonly outByEvent = new Map<string, { inc(): void }>();
+  /** Client messages since the last scrape, by event (see `tallied`). */
+  private readonly inPending: Tallies = new Map();
+  /** Stream messages produced since the last scrape, by event. */
+  private readonly outPending: Tallies = new Map();
 
   constructor(
     /** Collect Node process and event-loop metrics too (off in tests that make many gateways). */
@@ -62,8 +63,9 @@ export class GatewayMetrics {
     this.heartbeatsSent = new Counter({ name: 'wsgate_heartbeats_sent_total', help: 'system/heartbeat sent', registers: r });
     this.heartbeatsReceived = new Counter({ name: 'wsgate_heartbeats_received_total', help: 'client/heartbeat received', registers: r });
     this.heartbeatTimeouts = new Counter({ name: 'wsgate_heartbeat_timeouts_total', help: 'Connections closed 4100', registers: r });
-    this.messagesIn = new Counter({ name: 'wsgate_messages_in_total', help: 'Client messages by event', labelNames: ['event'], registers: r });
-    this.messagesOut = new Counter({ name: 'wsgate_messages_out_total', help: 'Server messages by event', labelNames: ['event'], registers: r });
+    // Both counted per message as plain numbers (a fan-out makes one per subscriber) and handed over on each scrape.
+    this.messagesIn = tallied('wsgate_messages_in_total', 'Client messages by event', this.inPending, r);
+    this.messagesOut = tallied('wsgate_messages_out_total', 'Server messages by event', this.outPending, r);
     this.replayed = new Counter({ name: 'wsgate_replayed_messages_total', help: 'Messages replayed on resume', registers: r });
     this.resumes = new Counter({ name: 'wsgate_resumes_total', help: 'Resume attempts by outcome', labelNames: ['outcome'], registers: r });
     this.closes = new Counter({ name: 'wsgate_closes_total', help: 'Closed connections by code', labelNames: ['code'], registers: r });
@@ -92,17 +94,32 @@ export class GatewayMetrics {
 
   /** Count one client message of `event` (already reduced to a bounded label). */
   countIn(event: string): void {
-    cached(this.inByEvent, this.messagesIn, event).inc();
+    tally(this.inPending, event);
   }
 
   /** Count one stream message produced for a session (called once per recipient). */
   countOut(event: string): void {
-    cached(this.outByEvent, this.messagesOut, event).inc();
+    tally(this.outPending, event);
   }
 }
 
-function cached(cache: Map<string, { inc(): void }>, counter: Counter<'event'>, event: string): { inc(): void } {
-  let child = cache.get(event);
-  if (!child) cache.set(event, (child = counter.labels(event)));
-  return child;
+type Tallies = Map<string, { n: number }>;
+
+function tally(tallies: Tallies, event: string): void {
+  const t = tallies.get(event);
+  if (t) t.n++;
+  else tallies.set(event, { n: 1 });
+}
+
+/** A counter by event fed from `tallies` when scraped: the per-message path adds to a number, prom-client is not on it. */
+function tallied(name: string, help: string, tallies: Tallies, registers: Registry[]): Counter<'event'> {
+  return new Counter({
+    name, help, labelNames: ['event'], registers,
+    collect() {
+      for (const [event, t] of tallies) {
+        if (t.n > 0) this.labels(event).inc(t.n);
+        t.n = 0;
+      }
+    },
+  });
 }

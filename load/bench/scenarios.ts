@@ -54,8 +54,11 @@ export type Worker = Child<WorkerCommand, WorkerReply>;
 
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
 
+/** Extra node flags for the server processes, e.g. `WSGATE_BENCH_SERVER_ARGS=--cpu-prof` to profile them. */
+const serverArgs = (process.env.WSGATE_BENCH_SERVER_ARGS ?? '').split(' ').filter((a) => a.length > 0);
+
 function startServer(kind: BenchKind): Promise<Server> {
-  const proc = fork(here('./servers.js'), [kind], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const proc = fork(here('./servers.js'), [kind], { execArgv: ['--expose-gc', ...serverArgs], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     proc.once('exit', (c) => reject(new Error(`${kind} server exited (${c})`)));
     const s = new Child<ServerCommand, ServerReply>(proc, (r) => {

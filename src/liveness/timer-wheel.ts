@@ -26,6 +26,11 @@ export class TimerWheel<T extends WheelItem> {
     private readonly onDue: (item: T) => void,
     /** Told when `onDue` throws for an item; the other due items still run. */
     private readonly onError: (err: unknown, item: T) => void = () => undefined,
+    /**
+     * Items handled per wake-up; more due at once (many connections, or a late timer) continue on the next turn,
+     * so a tick never holds the event loop long (a ping frame is one socket write, ~20-50 µs).
+     */
+    private readonly perTick = 128,
   ) {
     this.epoch = clock.now();
   }
@@ -80,11 +85,13 @@ export class TimerWheel<T extends WheelItem> {
     this.armedSlot = Infinity;
     const nowSlot = Math.floor((this.clock.now() - this.epoch) / this.resolutionMs);
     const due = [...this.slots.keys()].filter((s) => s <= nowSlot).sort((a, b) => a - b);
+    let budget = this.perTick;
     for (const slot of due) {
       const set = this.slots.get(slot);
-      this.slots.delete(slot);
       if (!set) continue;
       for (const item of set) {
+        if (budget-- === 0) return this.arm(slot); // the rest of this slot on the next turn: no long block
+        set.delete(item);
         if (item.wheelSlot !== slot) continue; // cancelled by an earlier item's onDue
         item.wheelSlot = -1;
         this.count--;
@@ -95,6 +102,7 @@ export class TimerWheel<T extends WheelItem> {
           this.onError(err, item);
         }
       }
+      if (set.size === 0 && this.slots.get(slot) === set) this.slots.delete(slot);
     }
     let next = Infinity;
     for (const s of this.slots.keys()) if (s < next) next = s;

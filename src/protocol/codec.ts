@@ -52,8 +52,22 @@ export function encodeFrame(frame: Frame): string {
  */
 export class EncodedPayload {
   readonly json: string;
+  /** The frame's text before and after the seq, for the event it was last framed for (a fan-out: always one). */
+  private event: string | undefined;
+  private head = '';
+  private tail = '';
   constructor(payload: unknown) {
     this.json = encodePayload(payload) as string;
+  }
+
+  /** The frame `{event, seq, payload}` (as encodeFrameRaw makes it), with only the seq put in per recipient. */
+  frame(event: string, seq: number): string {
+    if (event !== this.event) {
+      this.event = event;
+      this.head = `{"event":${JSON.stringify(event)},"seq":`;
+      this.tail = this.json === undefined ? '}' : `,"payload":${this.json}}`;
+    }
+    return this.head + seq + this.tail;
   }
 }
 

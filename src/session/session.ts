@@ -15,6 +15,10 @@ export interface SessionLink {
   close(code: number, message: string): void;
   /** Drop the socket without a close handshake. */
   terminate(): void;
+  /** Hold writes until `uncork` (optional): a burst of frames to one client then leaves in one system call. */
+  cork?(): void;
+  /** Write what was held since `cork`. */
+  uncork?(): void;
 }
 
 /**
@@ -102,7 +106,8 @@ export class Session {
       return 0;
     }
     const seq = ++this.seq;
-    const text = encodeFrameRaw(event, seq, id, json);
+    // A fan-out's frames differ only in seq: spliced from the payload's cached head and tail.
+    const text = payload instanceof EncodedPayload && id === undefined ? payload.frame(event, seq) : encodeFrameRaw(event, seq, id, json);
     this.buffer.push(seq, text);
     if (this.link) this.link.sendStream(seq, text);
     else if (this.state === 'disconnected') this.onHeld?.(this);

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import WebSocket, { type RawData } from 'ws';
 import { CloseCode, CloseReason, COUNTED_ERROR_CODES, ErrorCode, closeEndsSession, wireCloseCode } from '../protocol/codes.js';
@@ -81,6 +82,8 @@ export class Connection implements SessionLink {
   private closedPromise: Promise<void> | undefined;
   private resolveClosed: (() => void) | undefined;
   private finished = false;
+  /** The TCP (or TLS) socket `ws` writes to: the upgrade request's socket. */
+  private readonly wire: Duplex;
 
   constructor(
     /** The `ws` socket. Only this class uses it (tests reach it through the gateway's test hooks). */
@@ -93,6 +96,7 @@ export class Connection implements SessionLink {
     private readonly events: ConnectionEvents,
   ) {
     this.request = request;
+    this.wire = request.socket;
     this.remote = request.socket.remoteAddress ?? 'unknown';
     this.tokens = limits.rateLimit * 2;
     this.tokensAt = limits.rateLimit > 0 ? clock.now() : 0; // a clock time is a heap number: only when it is used
@@ -169,6 +173,16 @@ export class Connection implements SessionLink {
     if (!this.isOpen) return;
     this.socket.send(text);
     this.checkBacklog();
+  }
+
+  /** Hold this socket's writes (the TCP socket under `ws`) until `uncork`: several frames, one system call. */
+  cork(): void {
+    this.wire.cork();
+  }
+
+  /** Write what was held since `cork`. */
+  uncork(): void {
+    this.wire.uncork();
   }
 
   /** Write one stream frame; while a replay runs, the replay pump sends it in its turn instead. */

@@ -35,6 +35,21 @@ describe('TimerWheel', () => {
     expect(clock.pending).toBe(0);
   });
 
+  test('many items due at once fire a batch per wake-up: a timer due at the same time runs in between, none is lost', () => {
+    const clock = new ManualClock();
+    const fired: string[] = [];
+    const wheel = new TimerWheel<Item>(clock, 10, (x) => fired.push(x.name), undefined, 128);
+    const items = Array.from({ length: 300 }, (_, i) => item(`i${i}`));
+    for (const x of items) wheel.schedule(x, 100);
+    let seenByOtherTimer = -1;
+    clock.setTimeout(() => (seenByOtherTimer = fired.length), 100);
+    clock.advance(100);
+    expect(seenByOtherTimer).toBe(128);
+    expect(fired).toEqual(items.map((x) => x.name));
+    expect(wheel.size).toBe(0);
+    expect(clock.pending).toBe(0);
+  });
+
   test('cancel forgets an item', () => {
     const clock = new ManualClock();
     const fired: string[] = [];
