@@ -8,7 +8,7 @@ import { browserVisibility, helloPayload, randomId, watchPage, WS_OPEN, type Web
 import { Liveness } from './liveness.js';
 import { TransportPicker, type TransportName } from './transport-picker.js';
 import { RequestQueue, WsgateError, type SendResult } from './requests.js';
-import { Subscription, type ChannelMessage, type SubscriptionHost } from './subscription.js';
+import { subscribeIn, type Subscription, type ChannelMessage, type SubscriptionHost } from './subscription.js';
 import type { ClientEvents, ClientStats, ConnectionState, ResumeState, WsgateClientOptions } from './types.js';
 
 const localClose = (code: number): { code: number; reason: string } => ({ code, reason: CloseReason[code] ?? '' });
@@ -141,14 +141,7 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
    * Subscribing to a channel you already have adds the handler to the existing subscription.
    */
   subscribe(channel: string, handler?: (message: ChannelMessage) => void, options: { pauseWhenHidden?: boolean; since?: StreamPosition } = {}): Subscription {
-    let sub = this.subs.get(channel);
-    if (!sub) {
-      sub = new Subscription(channel, this, options.pauseWhenHidden ?? this.opts.pauseWhenHidden ?? false, options.since ?? this.opts.positions?.[channel]);
-      this.subs.set(channel, sub);
-      sub.start(this.isHidden());
-    }
-    if (handler) sub.on('message', handler);
-    return sub;
+    return subscribeIn(this.subs, this, this.opts, this.isHidden(), channel, handler, options);
   }
 
   /** The subscription to `channel`, if any. */

@@ -2,7 +2,7 @@ import { ClientEvent, type StreamPosition } from '../protocol/events.js';
 import { Emitter } from './emitter.js';
 import { browserNetwork, browserVisibility, randomId } from './environment.js';
 import { WsgateError, type SendResult } from './requests.js';
-import { Subscription, type ChannelMessage, type SubscriptionHost } from './subscription.js';
+import { subscribeIn, type Subscription, type ChannelMessage, type SubscriptionHost } from './subscription.js';
 import { SHARED_OPTION_KEYS, type ErrorData, type LocksLike, type PortLike, type SharedOptions, type Snapshot, type TabMessage, type WorkerMessage } from './tab-protocol.js';
 import type { TransportName } from './transport-picker.js';
 import type { ClientEvents, ClientStats, ConnectionState, ResumeState, WsgateClientOptions } from './types.js';
@@ -152,14 +152,7 @@ export class SharedWsgateClient extends Emitter<ClientEvents> implements Subscri
 
   /** As `WsgateClient.subscribe`; the subscription is this tab's own. */
   subscribe(channel: string, handler?: (message: ChannelMessage) => void, options: { pauseWhenHidden?: boolean; since?: StreamPosition } = {}): Subscription {
-    let sub = this.subs.get(channel);
-    if (!sub) {
-      sub = new Subscription(channel, this, options.pauseWhenHidden ?? this.opts.pauseWhenHidden ?? false, options.since ?? this.opts.positions?.[channel]);
-      this.subs.set(channel, sub);
-      sub.start(this.isHidden());
-    }
-    if (handler) sub.on('message', handler);
-    return sub;
+    return subscribeIn(this.subs, this, this.opts, this.isHidden(), channel, handler, options);
   }
 
   /** The subscription to `channel`, if any. */

@@ -183,3 +183,32 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     this.emit('state', next);
   }
 }
+
+/** Options of `subscribe` on either client (per-tab or shared). */
+export interface SubscribeOptions {
+  pauseWhenHidden?: boolean;
+  since?: StreamPosition;
+}
+
+/**
+ * `subscribe` of both clients: the channel's subscription in `subs`, made and started on first use (with the
+ * client's defaults), and `handler` added to it. Subscribing twice adds a handler to the same subscription.
+ */
+export function subscribeIn(
+  subs: Map<string, Subscription>,
+  host: SubscriptionHost,
+  defaults: { pauseWhenHidden?: boolean; positions?: Record<string, StreamPosition> },
+  hidden: boolean,
+  channel: string,
+  handler: ((message: ChannelMessage) => void) | undefined,
+  options: SubscribeOptions,
+): Subscription {
+  let sub = subs.get(channel);
+  if (!sub) {
+    sub = new Subscription(channel, host, options.pauseWhenHidden ?? defaults.pauseWhenHidden ?? false, options.since ?? defaults.positions?.[channel]);
+    subs.set(channel, sub);
+    sub.start(hidden);
+  }
+  if (handler) sub.on('message', handler);
+  return sub;
+}

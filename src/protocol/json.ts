@@ -18,6 +18,8 @@ export type JsonParseResult = { ok: true; value: unknown } | { ok: false; messag
  * (escapes included); it never throws and never recurses.
  */
 export function jsonDepthExceeds(text: string, max: number): boolean {
+  // Going deeper than `max` takes more than `max` opening characters: a short text (acks, heartbeats) cannot.
+  if (text.length <= max) return false;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
