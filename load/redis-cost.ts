@@ -6,20 +6,13 @@
  * (use an empty Redis: it flushes the prefix it writes and reads global INFO counters).
  */
 import { Redis } from 'ioredis';
+import { scriptArg } from './script-arg.js';
 import { RedisBroker } from '../src/broker/redis-broker.js';
 import { RedisSessionStore } from '../src/redis/session-store.js';
 
 const USAGE = 'usage: redis-cost --redis URL [--sessions N] [--room N] [--buffered N]';
 
-function arg(name: string, fallback?: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? process.argv[i + 1] : fallback;
-  if (v === undefined) {
-    console.error(USAGE);
-    process.exit(2);
-  }
-  return v;
-}
+const arg = (name: string, fallback?: string): string => scriptArg(USAGE, name, fallback);
 
 async function commands(r: Redis): Promise<number> {
   const info = await r.info('commandstats');

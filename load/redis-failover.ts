@@ -5,11 +5,9 @@
  * duplicated (by payload, across both connections). Exit 0 when 0 lost and 0 duplicated.
  * Run: `npm run build && node dist/load/redis-failover.js --redis redis://127.0.0.1:6379 [--clients 500] [--messages 6]`
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-
-const BIN = fileURLToPath(new URL('../bin/wsgate.js', import.meta.url));
+import { startGatewayChild, type GatewayChild } from './processes.js';
+import { scriptArg } from './script-arg.js';
 
 interface Client {
   id: string;
@@ -18,28 +16,9 @@ interface Client {
   got: number[];
 }
 
-function arg(name: string, fallback?: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? process.argv[i + 1] : fallback;
-  if (v === undefined) {
-    console.error('usage: redis-failover --redis URL [--clients N] [--messages N]');
-    process.exit(2);
-  }
-  return v;
-}
+const arg = (name: string, fallback?: string): string => scriptArg('usage: redis-failover --redis URL [--clients N] [--messages N]', name, fallback);
 
-function gateway(redis: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [BIN, '--port', '0', '--host', '127.0.0.1', '--legacy', 'false', '--redis', redis], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /"port":(\d+)[^\n]*"msg":"wsgate listening"/.exec(buf);
-      if (m) resolve({ child, port: Number(m[1]) });
-    });
-    child.once('exit', (code) => reject(new Error(`gateway exited ${code}`)));
-  });
-}
+const gateway = (redis: string): Promise<GatewayChild> => startGatewayChild({ redis, legacy: false });
 
 /** Open a connection for `c` (a new session, or a resume), collecting `app/n` payloads; resolves at system/init. */
 function connect(port: number, c: Client, room: string, resume: boolean): Promise<Record<string, unknown>> {

@@ -5,34 +5,15 @@
  * Run: `npm run build && node dist/load/redis-fanout.js --redis redis://127.0.0.1:6379 [--clients 400] [--messages 200]`
  * (an empty Redis; keep clients ≤ 500 on a shared machine).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import type { GatewayOptions } from '../src/config.js';
+import { startGatewayChild, type GatewayChild } from './processes.js';
+import { scriptArg } from './script-arg.js';
 
-const BIN = fileURLToPath(new URL('../bin/wsgate.js', import.meta.url));
+const arg = (name: string, fallback?: string): string => scriptArg('usage: redis-fanout --redis URL [--clients N] [--messages N]', name, fallback);
 
-function arg(name: string, fallback?: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? process.argv[i + 1] : fallback;
-  if (v === undefined) {
-    console.error('usage: redis-fanout --redis URL [--clients N] [--messages N]');
-    process.exit(2);
-  }
-  return v;
-}
-
-function startGateway(extra: string[]): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [BIN, '--port', '0', '--host', '127.0.0.1', '--legacy', 'false', '--ping-interval', '0', '--heartbeat-interval', '0', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /"port":(\d+)[^\n]*"msg":"wsgate listening"/.exec(buf);
-      if (m) resolve({ child, port: Number(m[1]) });
-    });
-    child.once('exit', (code) => reject(new Error(`gateway exited ${code}`)));
-  });
-}
+const startGateway = (options: Partial<GatewayOptions>): Promise<GatewayChild> =>
+  startGatewayChild({ legacy: false, pingInterval: 0, heartbeatInterval: 0, ...options });
 
 async function subscriber(port: number, channel: string, room: string, onMessage: () => void): Promise<WebSocket> {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/api/ws`);
@@ -49,8 +30,8 @@ async function subscriber(port: number, channel: string, room: string, onMessage
   return ws;
 }
 
-async function run(label: string, gatewayArgs: string[][], clients: number, messages: number): Promise<number> {
-  const gws = await Promise.all(gatewayArgs.map(startGateway));
+async function run(label: string, gatewayArgs: Partial<GatewayOptions>[], clients: number, messages: number): Promise<number> {
+  const gws = await Promise.all(gatewayArgs.map((o) => startGateway(o)));
   let got = 0;
   let done: () => void = () => undefined;
   const all = new Promise<void>((r) => (done = r));
@@ -82,9 +63,8 @@ async function main(): Promise<void> {
   const redis = arg('redis');
   const clients = Number(arg('clients', '400'));
   const messages = Number(arg('messages', '200'));
-  const memory = await run('one process, in memory', [[]], clients, messages);
-  const prefix = ['--redis', redis];
-  const shared = await run('two processes + Redis', [prefix, prefix], clients, messages);
+  const memory = await run('one process, in memory', [{}], clients, messages);
+  const shared = await run('two processes + Redis', [{ redis }, { redis }], clients, messages);
   console.log(`ratio (two + Redis / one in memory)       ${(shared / memory).toFixed(2)}`);
   process.exit(0);
 }
