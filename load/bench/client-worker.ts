@@ -22,7 +22,7 @@ export type WorkerReply =
   | { type: 'echo'; hist: string; count: number }
   | { type: 'armed' }
   | { type: 'fanout'; hist: string; delivered: number; lastAt: number }
-  | { type: 'storm'; ok: number; failed: number; lastReady: number; hist: string }
+  | { type: 'storm'; ok: number; failed: number; lastReady: number; hist: string; firstError?: string }
   | { type: 'bytes'; max: number; sum: number; clients: number }
   | { type: 'error'; message: string };
 
@@ -108,18 +108,19 @@ async function storm(timeoutMs: number): Promise<void> {
   const hist = newHistogram();
   let ok = 0;
   let lastReady = 0;
+  let firstError: string | undefined;
   const all = Promise.all(conns.map(async (c) => {
     try {
       await c.reconnect();
       hist.recordValue(us(c.helloToInitMs));
       lastReady = nowMs();
       ok++;
-    } catch {
-      /* counted below as not resumed */
+    } catch (err) {
+      firstError ??= String(err); // counted below as not resumed; the first reason goes to the parent's log
     }
   }));
   await Promise.race([all, sleep(timeoutMs)]);
-  reply({ type: 'storm', ok, failed: conns.length - ok, lastReady, hist: encodeHist(hist) });
+  reply({ type: 'storm', ok, failed: conns.length - ok, lastReady, hist: encodeHist(hist), ...(firstError !== undefined ? { firstError } : {}) });
 }
 
 process.on('message', (m: WorkerCommand) => {

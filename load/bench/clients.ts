@@ -29,7 +29,10 @@ export interface BenchConn {
 
 const nowMs = (): number => performance.timeOrigin + performance.now();
 
-function deadline<T>(register: (resolve: (v: T) => void, reject: (e: Error) => void) => void, ms = 60_000): Promise<T> {
+/** How long any bench client waits for a connect or an answer. */
+const CONNECT_TIMEOUT_MS = 60_000;
+
+function deadline<T>(register: (resolve: (v: T) => void, reject: (e: Error) => void) => void, ms = CONNECT_TIMEOUT_MS): Promise<T> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error('bench client: timed out')), ms);
     register(
@@ -107,7 +110,11 @@ class SocketIoConn implements BenchConn {
   constructor(private readonly port: number, private readonly o: ConnectOptions) {}
 
   async open(): Promise<void> {
-    const s = io(`http://127.0.0.1:${this.port}`, { transports: ['websocket'], reconnection: false, forceNew: true, localAddress: this.o.localAddress } as never);
+    // `timeout`: Socket.IO's client gives up a connect after 20 s by default; in a storm of 10,000 on a busy machine
+    // every handshake finishes late together, so they all failed (0 ready). The same 60 s as every other client.
+    const s = io(`http://127.0.0.1:${this.port}`, {
+      transports: ['websocket'], reconnection: false, forceNew: true, timeout: CONNECT_TIMEOUT_MS, localAddress: this.o.localAddress,
+    } as never);
     this.s = s;
     s.io.on('open', () => s.io.engine.on('packet', (p: { data?: unknown }) => (this.bytes += typeof p.data === 'string' ? p.data.length : 0)));
     s.on('msg', (m: { t: number }) => this.fan?.(m.t));

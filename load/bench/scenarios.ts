@@ -128,6 +128,10 @@ export function fanout(kind: BenchKind, z: BenchSizes): Promise<Figures> {
   return withSetup(kind, z.fanoutClients, z.perWorker, async (s, ws) => {
     const c = await connectAll(kind, s, ws, z.fanoutClients, { room: 'own', subscribe: true });
     await Promise.all(ws.map((w) => w.ask({ cmd: 'fanout-arm', perClient: z.fanoutMessages })));
+    // The loop figure checked against a known 100 ms synchronous block: it must read ≥ 100.
+    await s.ask({ cmd: 'loop-reset' });
+    await s.ask({ cmd: 'block', ms: 100 });
+    const check = await s.ask({ cmd: 'loop' });
     // The same figure over a quiet second first: on a shared machine the OS alone delays timers (the baseline).
     await s.ask({ cmd: 'loop-reset' });
     await new Promise((r) => setTimeout(r, 1000));
@@ -144,11 +148,23 @@ export function fanout(kind: BenchKind, z: BenchSizes): Promise<Figures> {
     return {
       expected: c.ok * z.fanoutMessages, delivered, deliveriesPerSec: Math.round(delivered / ((last - start) / 1000)),
       p50Ms: hist.getValueAtPercentile(50) / 1000, p99Ms: hist.getValueAtPercentile(99) / 1000,
-      maxBlockMs: loop.type === 'loop' ? round(loop.maxBlockMs) : -1,
-      quietMaxBlockMs: quiet.type === 'loop' ? round(quiet.maxBlockMs) : -1,
-      maxGcMs: loop.type === 'loop' ? round(loop.maxGcMs) : -1,
+      ...loopFigures(loop, quiet, check),
     };
   });
+}
+
+/**
+ * The fan-out's loop figures: longest block and blocks over 10 ms (1 ms timer gaps), the same over a quiet second
+ * before, a known 100 ms block as read (the check), perf_hooks' reading for comparison, the longest GC pause, and
+ * (wsgate) how late the ping and heartbeat wheels ran against their schedule.
+ */
+function loopFigures(loop: ServerReply, quiet: ServerReply, check: ServerReply): Figures {
+  if (loop.type !== 'loop' || quiet.type !== 'loop' || check.type !== 'loop') return {};
+  return {
+    maxBlockMs: round(loop.maxBlockMs), blocksOver10Ms: loop.blocksOver10Ms, quietMaxBlockMs: round(quiet.maxBlockMs),
+    check100MsBlockMs: round(check.maxBlockMs), eldMaxBlockMs: round(loop.eldMaxMs), maxGcMs: round(loop.maxGcMs),
+    pingLateMs: round(loop.pingLateMs), heartbeatLateMs: round(loop.heartbeatLateMs),
+  };
 }
 
 /** Sequential round trips on every connection for S seconds (after 1 s of warm-up). */
@@ -194,8 +210,15 @@ export function storm(kind: BenchKind, z: BenchSizes): Promise<Figures> {
     let ok = 0;
     let last = 0;
     const hist = newHistogram();
-    for (const r of replies) if (r.type === 'storm') (ok += r.ok, (last = Math.max(last, r.lastReady)), addEncoded(hist, r.hist));
-    return { ready: ok, seconds: round((last - start) / 1000, 2), p99InitMs: hist.getValueAtPercentile(99) / 1000 };
+    for (const r of replies) {
+      if (r.type !== 'storm') continue;
+      ok += r.ok;
+      last = Math.max(last, r.lastReady);
+      addEncoded(hist, r.hist);
+      if (r.firstError !== undefined) process.stderr.write(`  storm ${kind}: ${r.failed} not ready, first error: ${r.firstError}\n`);
+    }
+    // No client ready: no time to report (it was a negative number of seconds); `failed` says why.
+    return { ready: ok, failed: z.storm - ok, ...(ok > 0 ? { seconds: round((last - start) / 1000, 2), p99InitMs: hist.getValueAtPercentile(99) / 1000 } : {}) };
   });
 }
 

@@ -16,6 +16,8 @@ export class TimerWheel<T extends WheelItem> {
   private count = 0;
   private timer: TimerHandle | undefined;
   private armedSlot = Infinity;
+  /** The latest a due item was handled after its slot's time since `takeMaxLateness` (ms). */
+  private maxLate = 0;
   /** Slots count from here, so a slot number stays a small integer (stored inline, not as a heap number per item). */
   private readonly epoch: number;
 
@@ -58,6 +60,17 @@ export class TimerWheel<T extends WheelItem> {
     if (set && set.size === 0) this.slots.delete(slot);
   }
 
+  /**
+   * How late (ms) the latest-handled item ran after its slot's time, since the last call; resets. The wheel's own
+   * rounding (up to one slot) is not counted: this is the time the event loop made the wheel wait (a long
+   * synchronous job, a burst of I/O) plus the spill-over of a crowded slot.
+   */
+  takeMaxLateness(): number {
+    const late = this.maxLate;
+    this.maxLate = 0;
+    return late;
+  }
+
   /** Number of scheduled items. */
   get size(): number {
     return this.count;
@@ -83,12 +96,15 @@ export class TimerWheel<T extends WheelItem> {
   private tick(): void {
     this.timer = undefined;
     this.armedSlot = Infinity;
-    const nowSlot = Math.floor((this.clock.now() - this.epoch) / this.resolutionMs);
+    const now = this.clock.now();
+    const nowSlot = Math.floor((now - this.epoch) / this.resolutionMs);
     const due = [...this.slots.keys()].filter((s) => s <= nowSlot).sort((a, b) => a - b);
     let budget = this.perTick;
     for (const slot of due) {
       const set = this.slots.get(slot);
       if (!set) continue;
+      const late = now - (this.epoch + slot * this.resolutionMs);
+      if (late > this.maxLate) this.maxLate = late;
       for (const item of set) {
         if (budget-- === 0) return this.arm(slot); // the rest of this slot on the next turn: no long block
         set.delete(item);

@@ -96,6 +96,24 @@ describe('TimerWheel', () => {
   });
 });
 
+describe('TimerWheel lateness', () => {
+  test('reports how long a blocked loop held a due item past its slot, once per read; on-time items count 0', () => {
+    const clock = new ManualClock();
+    const fired: string[] = [];
+    const wheel = new TimerWheel<Item>(clock, 10, (x) => fired.push(`${x.name}@${clock.now()}`));
+    wheel.schedule(item('on-time'), 50);
+    clock.advance(60);
+    expect(fired).toEqual(['on-time@50']);
+    expect(wheel.takeMaxLateness()).toBe(0);
+    wheel.schedule(item('held'), 100);
+    clock.time = 145; // the loop was busy from before 100 to 145: the timer could not run
+    clock.advance(0);
+    expect(fired).toEqual(['on-time@50', 'held@145']);
+    expect(wheel.takeMaxLateness()).toBe(45);
+    expect(wheel.takeMaxLateness()).toBe(0); // read resets
+  });
+});
+
 describe('TransportPinger', () => {
   test('pings every interval, spread over the interval, and keeps an answering peer', () => {
     const clock = new ManualClock();
