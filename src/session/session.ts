@@ -3,7 +3,7 @@ import type { TimerHandle } from '../time/clock.js';
 import type { Profile } from '../protocol/events.js';
 import type { Grants } from '../auth/grants.js';
 import { DedupWindow } from './dedup-window.js';
-import { ReplayBuffer } from './replay-buffer.js';
+import { ReplayBuffer, type SharedFrame } from './replay-buffer.js';
 
 /** The narrow view of a live connection a session needs. */
 export interface SessionLink {
@@ -110,6 +110,21 @@ export class Session {
     const text = payload instanceof EncodedPayload && id === undefined ? payload.frame(event, seq) : encodeFrameRaw(event, seq, id, json);
     this.buffer.push(seq, text);
     if (this.link) this.link.sendStream(seq, text);
+    else if (this.state === 'disconnected') this.onHeld?.(this);
+    this.onSend?.(event);
+    return seq;
+  }
+
+  /**
+   * Send a fan-out's frame (see SharedFrame): like `send(event, payload)`, but the replay buffer keeps the shared
+   * frame, not a text of its own; the text made for the socket is garbage once written.
+   */
+  sendShared(event: string, payload: EncodedPayload, frame: SharedFrame): number {
+    if (this.state === 'ended') return -1;
+    if (this.sink) return this.send(event, payload);
+    const seq = ++this.seq;
+    this.buffer.push(seq, frame);
+    if (this.link) this.link.sendStream(seq, frame.text(seq));
     else if (this.state === 'disconnected') this.onHeld?.(this);
     this.onSend?.(event);
     return seq;
