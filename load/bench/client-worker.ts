@@ -18,7 +18,7 @@ export type WorkerCommand =
 
 /** Worker → parent replies. */
 export type WorkerReply =
-  | { type: 'connected'; ok: number; failed: number; hist: string; firstStart: number; lastStart: number; lastReady: number }
+  | { type: 'connected'; ok: number; failed: number; hist: string; firstStart: number; lastStart: number; lastReady: number; firstError?: string }
   | { type: 'echo'; hist: string; count: number }
   | { type: 'armed' }
   | { type: 'fanout'; hist: string; delivered: number; lastAt: number }
@@ -40,6 +40,7 @@ async function connect(c: Extract<WorkerCommand, { cmd: 'connect' }>): Promise<v
   let failed = 0;
   let lastReady = 0;
   let lastStart = 0;
+  let firstError: string | undefined;
   const firstStart = nowMs();
   const interval = c.rate > 0 ? 1000 / c.rate : 0;
   let next = 0;
@@ -51,8 +52,9 @@ async function connect(c: Extract<WorkerCommand, { cmd: 'connect' }>): Promise<v
       hist.recordValue(us(conn.helloToInitMs));
       lastReady = nowMs();
       ok++;
-    } catch {
+    } catch (err) {
       failed++;
+      firstError ??= String(err);
     }
   };
   const lane = async (): Promise<void> => {
@@ -69,7 +71,7 @@ async function connect(c: Extract<WorkerCommand, { cmd: 'connect' }>): Promise<v
   // Paced connects (the join scenario) must not wait on each other: a lane per in-flight connection.
   const lanes = interval > 0 ? Math.min(c.count, 2000) : Math.min(c.count, c.parallel);
   await Promise.all(Array.from({ length: lanes }, lane));
-  reply({ type: 'connected', ok, failed, hist: encodeHist(hist), firstStart, lastStart, lastReady });
+  reply({ type: 'connected', ok, failed, hist: encodeHist(hist), firstStart, lastStart, lastReady, ...(firstError !== undefined ? { firstError } : {}) });
 }
 
 async function echo(seconds: number): Promise<void> {

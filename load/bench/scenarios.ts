@@ -97,6 +97,7 @@ export async function connectAll(kind: BenchKind, s: Server, ws: Worker[], total
   let lastReady = 0;
   for (const r of replies) {
     if (r.type !== 'connected') continue;
+    if (r.firstError !== undefined) process.stderr.write(`  ${kind}: ${r.failed} connections failed, first error: ${r.firstError}\n`);
     addEncoded(hist, r.hist);
     ok += r.ok;
     firstStart = Math.min(firstStart, r.firstStart);
@@ -185,9 +186,12 @@ export function echo(kind: BenchKind, z: BenchSizes): Promise<Figures> {
 export function join(kind: BenchKind, z: BenchSizes): Promise<Figures> {
   return withSetup(kind, z.join, z.perWorker, async (s, ws) => {
     const sampler = new ProcSampler(s.proc.pid ?? 0);
+    // The client processes too: a saturated client process paces late and reads late, and that is not the server.
+    const clientSamplers = ws.map((w) => new ProcSampler(w.proc.pid ?? 0));
     const c = await connectAll(kind, s, ws, z.join, { room: 'default', subscribe: false, rate: z.joinRate });
     await new Promise((r) => setTimeout(r, 1000)); // presence still in flight lands in the byte count
     const cpu = sampler.stop();
+    const clientPeakCpuPct = Math.max(...clientSamplers.map((cs) => cs.stop().peakCpuPct));
     const bytes = await Promise.all(ws.map((w) => w.ask({ cmd: 'bytes' })));
     let max = 0;
     let sum = 0;
@@ -196,7 +200,7 @@ export function join(kind: BenchKind, z: BenchSizes): Promise<Figures> {
       joined: c.ok, seconds: round(c.seconds, 2), arrivalsPerSec: Math.round(c.startsPerSec),
       p50InitMs: c.hist.getValueAtPercentile(50) / 1000, p99InitMs: c.hist.getValueAtPercentile(99) / 1000,
       maxKiBPerClient: round(max / 1024), meanKiBPerClient: round(sum / Math.max(1, c.ok) / 1024),
-      serverPeakCpuPct: Math.round(cpu.peakCpuPct), serverAvgCpuPct: Math.round(cpu.avgCpuPct),
+      serverPeakCpuPct: Math.round(cpu.peakCpuPct), serverAvgCpuPct: Math.round(cpu.avgCpuPct), clientPeakCpuPct: Math.round(clientPeakCpuPct),
     };
   });
 }
