@@ -162,7 +162,8 @@ export function fanout(kind: BenchKind, z: BenchSizes): Promise<Figures> {
 function loopFigures(loop: ServerReply, quiet: ServerReply, check: ServerReply): Figures {
   if (loop.type !== 'loop' || quiet.type !== 'loop' || check.type !== 'loop') return {};
   return {
-    maxBlockMs: round(loop.maxBlockMs), blocksOver10Ms: loop.blocksOver10Ms, quietMaxBlockMs: round(quiet.maxBlockMs),
+    maxBlockMs: round(loop.maxBlockMs), maxBlockCpuMs: round(loop.maxBlockCpuMs), blocksOver10Ms: loop.blocksOver10Ms,
+    quietMaxBlockMs: round(quiet.maxBlockMs), quietMaxBlockCpuMs: round(quiet.maxBlockCpuMs),
     check100MsBlockMs: round(check.maxBlockMs), eldMaxBlockMs: round(loop.eldMaxMs), maxGcMs: round(loop.maxGcMs),
     pingLateMs: round(loop.pingLateMs), heartbeatLateMs: round(loop.heartbeatLateMs),
   };

@@ -38,6 +38,8 @@ export type ServerReply =
       type: 'loop';
       /** Longest gap between runs of a 1 ms timer, beyond the 1 ms (load/bench/loop-gaps.ts). */
       maxBlockMs: number;
+      /** The process's CPU time within its longest-CPU gap: the block without the time the OS gave to others. */
+      maxBlockCpuMs: number;
       blocksOver10Ms: number;
       /** perf_hooks.monitorEventLoopDelay's max over the same window, for comparison only. */
       eldMaxMs: number;

@@ -30,9 +30,11 @@ export class TimerWheel<T extends WheelItem> {
     private readonly onError: (err: unknown, item: T) => void = () => undefined,
     /**
      * Items handled per wake-up; more due at once (many connections, or a late timer) continue on the next turn,
-     * so a tick never holds the event loop long (a ping frame is one socket write, ~20-50 µs).
+     * so a tick never holds the event loop long. A ping frame is one socket write, ~20-50 µs: 32 of them, for each
+     * of the two layers, share a turn with a 3 ms fan-out slice inside a 10 ms budget (128 took up to 6 ms alone).
+     * 32 a turn still serves ~30,000 due items a second, far above 100,000 connections pinged every 10 s.
      */
-    private readonly perTick = 128,
+    private readonly perTick = 32,
   ) {
     this.epoch = clock.now();
   }
