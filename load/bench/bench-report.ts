@@ -153,9 +153,12 @@ What the figures mean: docs/load.md ("npm run bench"). Every run's own figures a
 
 - **fan-out p50/p99** count from the server's send stamp. ws and Socket.IO stamp each message just before their
   synchronous loop sends it; wsgate's publishes all return at once and are then delivered in slices, so its latency
-  spans the whole delivery. **maxBlockMs** is the longest wait of a 1 ms timer during the fan-out (and the bench
-  clients' acks that arrive meanwhile); **quietMaxBlockMs** the same over a quiet second just before — on a shared
-  machine the OS alone delays timers that much; **maxGcMs** the longest GC pause during the fan-out.
+  spans the whole delivery. **maxBlockMs** is the longest gap between runs of a 1 ms timer during the fan-out (and
+  the bench clients' acks that arrive meanwhile), **check100MsBlockMs** the same figure for a known 100 ms block;
+  **maxBlockCpuMs** the server's CPU time within its heaviest gap (the block without the time a shared machine gave
+  to other processes); **quietMaxBlockMs** the same over a quiet second just before — on a shared machine the OS
+  alone delays timers that much; **maxGcMs** the longest GC pause during the fan-out; **pingLateMs** how late
+  wsgate's ping wheel ran against its schedule.
 - **echo** and **join** use the same client processes for every server; wsgate's clients parse more (envelopes,
   seq, acks, a 100-entry system/init in a big room), so when the machine is busy their pacing slips first
   (arrivals/s under the offered rate).
