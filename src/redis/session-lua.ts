@@ -89,14 +89,19 @@ local function presence(room, id, event, payload, maxlen, moving)
   fanout(others(room, id), '{"event":"' .. event .. '"', ',"payload":' .. payload .. '}', maxlen)
 end
 
--- The given members of a room as a flat list: id, profile JSON, 1/0 connected.
+-- The given members of a room as a flat list: id, profile JSON, 1/0 connected. Profiles by HMGET, 500 at a time
+-- (unpack's stack limit); SISMEMBER each rather than SMISMEMBER, which needs Redis 6.2.
 local function describe(room, ids)
   local r = P .. 'r:' .. room
   local out = {}
-  for _, id in ipairs(ids) do
-    out[#out + 1] = id
-    out[#out + 1] = redis.call('HGET', r, id) or 'null'
-    out[#out + 1] = redis.call('SISMEMBER', r .. ':on', id)
+  for i = 1, #ids, 500 do
+    local last = math.min(i + 499, #ids)
+    local profs = redis.call('HMGET', r, unpack(ids, i, last))
+    for j = i, last do
+      out[#out + 1] = ids[j]
+      out[#out + 1] = profs[j - i + 1] or 'null'
+      out[#out + 1] = redis.call('SISMEMBER', r .. ':on', ids[j])
+    end
   end
   return out
 end
