@@ -38,7 +38,7 @@ export class TimerWheel<T extends WheelItem> {
     /**
      * Items handled per wake-up; more due at once (many connections, or a late timer) continue on the next turn,
      * so a tick never holds the event loop long. A wake-up also stops after TICK_BUDGET_MS of work: a ping frame is
-     * one socket write, ~20-50 µs, and on a busy machine far more; both layers share a turn with a 3 ms fan-out
+     * one socket write, ~20-50 µs, and on a busy machine far more; both layers share a turn with a 2 ms fan-out
      * slice inside a 10 ms budget (128 items took up to 6 ms alone, the whole quiet-time block of a 10,000-connection
      * bench server).
      */
