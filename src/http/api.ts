@@ -43,6 +43,8 @@ export interface SessionListing {
   id: string;
   room: string;
   profile: Record<string, unknown>;
+  /** The JWT `sub` of the session's user; null without JWT. */
+  user: string | null;
   is_connected: boolean;
   /** Last seq sent to the session. */
   seq: number;
@@ -134,6 +136,7 @@ function listing(s: SessionSummary): SessionListing {
     id: s.id,
     room: s.room,
     profile: s.profile,
+    user: s.user ?? null,
     is_connected: s.is_connected,
     seq: s.seq,
     buffered: s.buffered,

@@ -12,7 +12,7 @@ import { RedisSessionStore } from './session-store.js';
 
 /** What a gateway gives to build its Redis side. */
 export interface RedisPartsInit {
-  options: Pick<GatewayOptions, 'redis' | 'historySize' | 'historyTtl' | 'bufferMaxMessages' | 'dedupWindow' | 'sessionTtl'>;
+  options: Pick<GatewayOptions, 'redis' | 'historySize' | 'historyTtl' | 'bufferMaxMessages' | 'bufferMaxBytes' | 'dedupWindow' | 'sessionTtl'>;
   limits: SessionLimits;
   clock: Clock;
   logger: Logger;
@@ -32,6 +32,7 @@ export function createRedisParts(init: RedisPartsInit, hooks: RedisSessionHooks)
     prefix: init.prefix,
     proc,
     bufferMaxMessages: o.bufferMaxMessages,
+    bufferMaxBytes: o.bufferMaxBytes,
     dedupWindow: o.dedupWindow,
     sessionTtl: o.sessionTtl,
     now: () => init.clock.now(),

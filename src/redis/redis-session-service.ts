@@ -78,14 +78,14 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
     return session;
   }
 
-  async resume(sessionId: string, token: string, lastSeq: number): Promise<ResumeResult> {
+  async resume(sessionId: string, token: string, lastSeq: number, userId?: string): Promise<ResumeResult> {
     this.queue.flush();
     // Frames numbered after the claim are published to this process and may beat the claim's own reply here.
     const early: { seq: number; text: string }[] = [];
     this.claiming.set(sessionId, early);
     let r: Awaited<ReturnType<RedisSessionStore['claim']>>;
     try {
-      r = await this.store.claim(sessionId, token, lastSeq);
+      r = await this.store.claim(sessionId, token, lastSeq, userId);
     } finally {
       if (this.claiming.get(sessionId) === early) this.claiming.delete(sessionId);
     }
@@ -126,7 +126,7 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
       this.track(session, 1);
       this.queue.flush();
       try {
-        const roster = await this.store.create(session.id, session.resumeToken, session.room, session.profile, session.resumable);
+        const roster = await this.store.create(session.id, session.resumeToken, session.room, session.profile, session.resumable, session.auth?.userId);
         this.rosters.set(session, roster);
         this.noteRoster(session.room, roster);
       } catch (err) {
@@ -227,8 +227,7 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
     return all
       .filter((s) => room === null || s.room === room)
       .map((s) => {
-        const mine = this.local.get(s.id);
-        return { ...s, bufferedBytes: mine ? mine.buffer.size : 0, disconnectedAt: s.is_connected ? 0 : s.disconnectedAt };
+        return { ...s, disconnectedAt: s.is_connected ? 0 : s.disconnectedAt };
       });
   }
 

@@ -3,9 +3,10 @@
  * prefix P). Keys, all under P (see docs/scaling.md):
  *
  *   s:ID       hash   room, prof (JSON), tok (sha256 of the resume token), seq, own (process id or ''),
- *                     conn (1/0), res (resumable 1/0), at, dis (ms)
+ *                     conn (1/0), res (resumable 1/0), at, dis (ms), usr (the JWT sub, '' without),
+ *                     qb (bytes the replay buffer holds, as frameCost counts them), qbm (its byte cap)
  *   s:ID:q     list   the replay buffer: the frames exactly as sent, oldest first, the newest has seq = s:ID.seq
- *                     (so the first has seq - LLEN + 1); capped at the buffer size by LTRIM
+ *                     (so the first has seq - LLEN + 1); capped at maxlen frames and qbm bytes, oldest dropped
  *   s:ID:d     zset   dedup window (client message ids, oldest evicted)
  *   s:ID:c     hash   channel → `offset:epoch` of the last channel message put into the session's stream
  *   r:ROOM     hash   member id → profile JSON;  r:ROOM:on  set: members connected now
@@ -112,14 +113,15 @@ end
 `;
 
 /**
- * ARGV: P, id, room, profile JSON, token hash, resumable (1/0), proc, now, maxlen.
+ * ARGV: P, id, room, profile JSON, token hash, resumable (1/0), proc, now, maxlen, user ('' none), buffer bytes cap.
  * Creates the session connected and owned by proc, tells the room, returns the roster as
  * {HGETALL r:ROOM, SMEMBERS r:ROOM:on} (the new session included).
  */
 export const CREATE_LUA = `${COMMON}
 local id, room, prof, proc = ARGV[2], ARGV[3], ARGV[4], ARGV[7]
 local s = skey(id)
-redis.call('HSET', s, 'room', room, 'prof', prof, 'tok', ARGV[5], 'seq', 0, 'own', proc, 'conn', '1', 'res', ARGV[6], 'at', ARGV[8], 'dis', 0)
+redis.call('HSET', s, 'room', room, 'prof', prof, 'tok', ARGV[5], 'seq', 0, 'own', proc, 'conn', '1', 'res', ARGV[6], 'at', ARGV[8], 'dis', 0,
+  'usr', ARGV[10], 'qb', 0, 'qbm', ARGV[11])
 redis.call('SADD', P .. 'p:' .. proc .. ':s', id)
 redis.call('SADD', P .. 'all', id)
 presence(room, id, 'session/joined', '{"id":"' .. id .. '","profile":' .. prof .. '}', tonumber(ARGV[9]))
@@ -129,7 +131,8 @@ return {redis.call('HGETALL', P .. 'r:' .. room), redis.call('SMEMBERS', P .. 'r
 `;
 
 /**
- * Resume. ARGV: P, id, token hash, last_seq, proc, now, maxlen.
+ * Resume. ARGV: P, id, token hash, last_seq, proc, now, maxlen, user ('' none).
+ * A session of another user (both users known) is refused bad_token before the gap check, untouched.
  * Returns {'err', code} (code: expired | unknown_session | bad_token | gap) or
  * {'ok', seq, room, prof, res, prevOwner, roster hash, connected ids, channels hash}.
  * On ok the session is connected and owned by proc; a previous owner process is told {m:id}
@@ -138,17 +141,21 @@ return {redis.call('HGETALL', P .. 'r:' .. room), redis.call('SMEMBERS', P .. 'r
 export const CLAIM_LUA = `${COMMON}
 local id, proc, last = ARGV[2], ARGV[5], tonumber(ARGV[4])
 local s = skey(id)
-local f = redis.call('HMGET', s, 'room', 'tok', 'seq', 'own', 'conn', 'prof', 'res')
+local f = redis.call('HMGET', s, 'room', 'tok', 'seq', 'own', 'conn', 'prof', 'res', 'usr')
 if not f[1] then
   if redis.call('EXISTS', P .. 't:' .. id) == 1 then return {'err', 'expired'} end
   return {'err', 'unknown_session'}
 end
 if f[2] ~= ARGV[3] then return {'err', 'bad_token'} end
+local user = ARGV[8]
+if user ~= '' and f[8] and f[8] ~= '' and f[8] ~= user then return {'err', 'bad_token'} end
 local seq = tonumber(f[3])
 if last > seq then return {'err', 'gap'} end
 if last < seq and seq - redis.call('LLEN', s .. ':q') + 1 > last + 1 then return {'err', 'gap'} end
 local room, prev = f[1], f[4]
 redis.call('HSET', s, 'own', proc, 'conn', '1', 'dis', 0)
+-- As in memory, the resuming token's user becomes the session's (it was the same, or the session had none).
+if user ~= '' then redis.call('HSET', s, 'usr', user) end
 for _, k in ipairs({s, s .. ':q', s .. ':d', s .. ':c'}) do redis.call('PERSIST', k) end
 redis.call('ZREM', P .. 'exp', id)
 redis.call('SADD', P .. 'p:' .. proc .. ':s', id)
@@ -260,7 +267,7 @@ return out
 `;
 
 /**
- * ARGV: P, id, room, profile JSON, token hash, resumable, proc, now, seq, connected (1/0), ttl ms, channel….
+ * ARGV: P, id, room, profile JSON, token hash, resumable, proc, now, seq, connected (1/0), ttl ms, user, buffer bytes cap, channel….
  * Puts back a session this process holds that Redis lost (a restart without persistence), seq
  * continuing, with an empty replay buffer and its channels to be re-positioned. 0 when it exists.
  */
@@ -269,12 +276,13 @@ local id, room, prof, proc, now = ARGV[2], ARGV[3], ARGV[4], ARGV[7], tonumber(A
 local s = skey(id)
 if redis.call('EXISTS', s) == 1 then return 0 end
 local conn = ARGV[10]
-redis.call('HSET', s, 'room', room, 'prof', prof, 'tok', ARGV[5], 'seq', ARGV[9], 'own', proc, 'conn', conn, 'res', ARGV[6], 'at', now, 'dis', conn == '1' and 0 or now)
+redis.call('HSET', s, 'room', room, 'prof', prof, 'tok', ARGV[5], 'seq', ARGV[9], 'own', proc, 'conn', conn, 'res', ARGV[6], 'at', now, 'dis', conn == '1' and 0 or now,
+  'usr', ARGV[12], 'qb', 0, 'qbm', ARGV[13])
 redis.call('SADD', P .. 'p:' .. proc .. ':s', id)
 redis.call('SADD', P .. 'all', id)
 redis.call('HSET', P .. 'r:' .. room, id, prof)
 if conn == '1' then redis.call('SADD', P .. 'r:' .. room .. ':on', id)
 else redis.call('ZADD', P .. 'exp', now + tonumber(ARGV[11]), id) end
-for i = 12, #ARGV do redis.call('HSET', s .. ':c', ARGV[i], '0:') end
+for i = 14, #ARGV do redis.call('HSET', s .. ':c', ARGV[i], '0:') end
 return 1
 `;

@@ -10,8 +10,10 @@ import * as lua from './session-lua.js';
 export interface SessionStoreOptions extends RedisTarget {
   /** This process's id in Redis (liveness key, ownership, pub/sub channel). */
   proc: string;
-  /** Replay buffer cap per session, messages (LTRIM). */
+  /** Replay buffer cap per session, messages. */
   bufferMaxMessages: number;
+  /** Replay buffer cap per session, bytes as the in-memory buffer counts them (frameCost); default unbounded. */
+  bufferMaxBytes?: number;
   /** Client message ids remembered per session. */
   dedupWindow: number;
   /** Seconds a disconnected session is kept. */
@@ -34,18 +36,34 @@ export interface ClaimedSession {
   channels: Map<string, StreamPosition>;
 }
 
+/** What `restore` needs of a local session (a Session has it). */
+export interface RestorableSession {
+  id: string;
+  resumeToken: string;
+  room: string;
+  profile: Profile;
+  resumable: boolean;
+  seq: number;
+  isConnected: boolean;
+  subscriptions: Iterable<string>;
+  auth?: { userId: string };
+}
+
 /** Outcome of `claim`. */
 export type ClaimResult = { ok: true; session: ClaimedSession } | { ok: false; error: ResumeError };
 
 /** The session's fields for `GET /api/sessions`. */
 export interface StoredSessionInfo extends SessionInfo {
   room: string;
+  /** The JWT `sub` of its user; undefined without JWT. */
+  user?: string;
   owner: string;
   seq: number;
   createdAt: number;
   disconnectedAt: number;
-  /** Frames in the replay buffer. */
+  /** Frames in the replay buffer, and their bytes (frameCost). */
   buffered: number;
+  bufferedBytes: number;
   subscriptions: string[];
 }
 
@@ -101,15 +119,16 @@ export class RedisSessionStore {
     return this.opts.url;
   }
 
-  /** Create a connected session owned by this process and announce it to its room. Returns the roster. */
-  async create(id: string, token: string, room: string, profile: Profile, resumable: boolean): Promise<SessionInfo[]> {
-    const [hash, on] = (await this.redis.wsCreate(this.prefix, id, room, JSON.stringify(profile), hashToken(token), resumable ? 1 : 0, this.proc, this.now(), this.max)) as [string[], string[]];
+  /** Create a connected session owned by this process (of `user`, the JWT sub, if any) and announce it to its room. Returns the roster. */
+  async create(id: string, token: string, room: string, profile: Profile, resumable: boolean, user?: string): Promise<SessionInfo[]> {
+    const args = [this.prefix, id, room, JSON.stringify(profile), hashToken(token), resumable ? 1 : 0, this.proc, this.now(), this.max, user ?? '', this.maxBytes];
+    const [hash, on] = (await this.redis.wsCreate(...args)) as [string[], string[]];
     return toRoster(hash, on);
   }
 
-  /** Resume on this process: checks token and replay range, takes ownership (the old owner is told). */
-  async claim(id: string, token: string, lastSeq: number): Promise<ClaimResult> {
-    const r = (await this.redis.wsClaim(this.prefix, id, hashToken(token), lastSeq, this.proc, this.now(), this.max)) as unknown[];
+  /** Resume on this process: checks token, user (JWT sub, if given) and replay range, takes ownership (the old owner is told). */
+  async claim(id: string, token: string, lastSeq: number, user?: string): Promise<ClaimResult> {
+    const r = (await this.redis.wsClaim(this.prefix, id, hashToken(token), lastSeq, this.proc, this.now(), this.max, user ?? '')) as unknown[];
     if (r[0] === 'err') return { ok: false, error: r[1] as ResumeError };
     const [, seq, room, prof, res, prev, hash, on, chans] = r as [string, number, string, string, string, string, string[], string[], string[]];
     const channels = new Map<string, StreamPosition>();
@@ -171,8 +190,9 @@ export class RedisSessionStore {
   }
 
   /** Put back a session this process holds that Redis no longer has (restart without persistence). true when it was missing. */
-  async restore(s: { id: string; resumeToken: string; room: string; profile: Profile; resumable: boolean; seq: number; isConnected: boolean; subscriptions: Iterable<string> }): Promise<boolean> {
-    const r = await this.redis.wsRestore(this.prefix, s.id, s.room, JSON.stringify(s.profile), hashToken(s.resumeToken), s.resumable ? 1 : 0, this.proc, this.now(), s.seq, s.isConnected ? 1 : 0, this.opts.sessionTtl * 1000, ...s.subscriptions);
+  async restore(s: RestorableSession): Promise<boolean> {
+    const head = [this.prefix, s.id, s.room, JSON.stringify(s.profile), hashToken(s.resumeToken), s.resumable ? 1 : 0, this.proc, this.now(), s.seq];
+    const r = await this.redis.wsRestore(...head, s.isConnected ? 1 : 0, this.opts.sessionTtl * 1000, s.auth?.userId ?? '', this.maxBytes, ...s.subscriptions);
     return r === 1;
   }
 
@@ -223,12 +243,14 @@ export class RedisSessionStore {
       id,
       room: h.room,
       profile: JSON.parse(h.prof ?? '{}') as Profile,
+      ...(h.usr ? { user: h.usr } : {}),
       is_connected: h.conn === '1',
       owner: h.own ?? '',
       seq: Number(h.seq),
       createdAt: Number(h.at),
       disconnectedAt: Number(h.dis),
       buffered: Number(r?.[1]?.[1] ?? 0),
+      bufferedBytes: Number(h.qb ?? 0),
       subscriptions: (r?.[2]?.[1] ?? []) as string[],
     };
   }
@@ -273,6 +295,10 @@ export class RedisSessionStore {
 
   private get max(): number {
     return this.opts.bufferMaxMessages;
+  }
+
+  private get maxBytes(): number {
+    return this.opts.bufferMaxBytes ?? Number.MAX_SAFE_INTEGER;
   }
 }
 
