@@ -23,14 +23,37 @@ local P = ARGV[1]
 local function skey(id) return P .. 's:' .. id end
 local function pub(own, msg) redis.call('PUBLISH', P .. 'p:' .. own, cjson.encode(msg)) end
 
+-- Characters of t (UTF-8) and whether one is beyond Latin-1 (V8 then holds two bytes per character).
+local function chars(t)
+  if not string.find(t, '[\\128-\\255]') then return #t, false end
+  local _, cont = string.gsub(t, '[\\128-\\191]', '')
+  return #t - cont, string.find(t, '[\\196-\\244]') ~= nil
+end
+
+-- A held frame's bytes as the in-memory replay buffer counts them (frameCost, src/session/replay-buffer.ts).
+local function cost(t)
+  local n, wide = chars(t)
+  return (wide and 2 * n or n) + 32
+end
+
+-- Drop a replay buffer's oldest frames while it holds over maxlen frames or over cap bytes (keeping the newest), as in memory.
+local function trim(s, len, held, maxlen, cap)
+  while len > maxlen or (cap and held > cap and len > 1) do
+    held = redis.call('HINCRBY', s, 'qb', -cost(redis.call('LPOP', s .. ':q')))
+    len = len - 1
+  end
+end
+
 -- Give each session the next seq, append the frame to its replay buffer, tell each owner process once.
 -- chan = {name, offset, epoch}: a channel message, skipped for a session that is not subscribed or already has it.
 local function fanout(ids, head, tail, maxlen, chan)
   local byOwner = {}
   local n, last, conn = 0, 0, '0'
+  -- Frames differ only in their seq (ASCII): the rest of the cost is counted once.
+  local base, wide = chars(head .. tail)
   for _, id in ipairs(ids) do
     local s = skey(id)
-    local f = redis.call('HMGET', s, 'own', 'conn')
+    local f = redis.call('HMGET', s, 'own', 'conn', 'qbm')
     local own = f[1]
     local ok = own ~= false
     if ok and chan then
@@ -43,8 +66,9 @@ local function fanout(ids, head, tail, maxlen, chan)
     end
     if ok then
       local seq = redis.call('HINCRBY', s, 'seq', 1)
-      redis.call('RPUSH', s .. ':q', head .. ',"seq":' .. seq .. tail)
-      redis.call('LTRIM', s .. ':q', -maxlen, -1)
+      local len = redis.call('RPUSH', s .. ':q', head .. ',"seq":' .. seq .. tail)
+      local c = base + 7 + #tostring(seq)
+      trim(s, len, redis.call('HINCRBY', s, 'qb', (wide and 2 * c or c) + 32), maxlen, tonumber(f[3]))
       local ttl = redis.call('PTTL', s)
       if ttl > 0 then redis.call('PEXPIRE', s .. ':q', ttl) end
       if chan then redis.call('HSET', s .. ':c', chan[1], chan[2] .. ':' .. chan[3]) end
@@ -249,7 +273,11 @@ local s = skey(ARGV[2])
 local seq = tonumber(redis.call('HGET', s, 'seq') or '0')
 local first = seq - redis.call('LLEN', s .. ':q') + 1
 local drop = tonumber(ARGV[3]) - first + 1
-if drop > 0 then redis.call('LTRIM', s .. ':q', drop, -1) end
+if drop <= 0 or seq == 0 then return 0 end
+local freed = 0
+for _, t in ipairs(redis.call('LRANGE', s .. ':q', 0, drop - 1)) do freed = freed + cost(t) end
+redis.call('LTRIM', s .. ':q', drop, -1)
+if redis.call('LLEN', s .. ':q') == 0 then redis.call('HSET', s, 'qb', 0) else redis.call('HINCRBY', s, 'qb', -freed) end
 return 0
 `;
 
