@@ -18,6 +18,7 @@ import { encodePayload } from './protocol/codec.js';
 import type { StreamPosition } from './protocol/events.js';
 import type { Authenticate, EventHandler, GatewayCore } from './ws/core.js';
 import { mountApi } from './http/api.js';
+import type { IdempotencyStore } from './http/idempotency.js';
 import { mountProbes } from './http/probes.js';
 import { createServer, reloadTls } from './http/tls.js';
 import type { Connection } from './ws/connection.js';
@@ -74,6 +75,7 @@ export class Gateway {
   private readonly lifecycle: SessionService & { start?(): Promise<void> };
   private readonly hub: ChannelHub;
   private readonly broker: Broker;
+  private readonly idempotency: IdempotencyStore<StreamPosition> | undefined;
   private readonly front: HttpFront;
   private readonly endpoint: V3Endpoint;
   private readonly wss: WebSocketServer;
@@ -105,6 +107,7 @@ export class Gateway {
       });
       this.broker = parts.broker;
       this.lifecycle = parts.sessions;
+      this.idempotency = parts.idempotency;
     } else {
       this.broker = init.broker ?? new MemoryBroker(o.historySize, o.historyTtl, this.clock);
       this.lifecycle = new SessionRegistry(limits, o.sessionTtlMs, this.clock, { onEnded, onEvicted: () => this.metrics.sessionsEvicted.inc() }, o.presenceLimit);
@@ -141,6 +144,7 @@ export class Gateway {
       metrics: this.metrics.registry,
       sessions: this.lifecycle,
       publish: (channel, data) => this.publish(channel, data),
+      idempotency: this.idempotency,
       route: (method, path, handler, opts) => this.route(method, path, handler, opts),
     });
     if (o.sse) {

@@ -10,7 +10,7 @@ import { decodeChannel } from '../protocol/payloads.js';
 import { ApiError, bearerMatches, isLoopback, readJsonObject } from './http-body.js';
 import { refuseCrossSite, requireJsonBody } from './cross-site.js';
 import { sendJson, type RouteHandler } from './http-front.js';
-import { IdempotencyCache } from './idempotency.js';
+import { IdempotencyCache, IdempotencyPending, type IdempotencyStore } from './idempotency.js';
 
 /** Largest accepted API request body, bytes (1 MiB; bigger → 413). */
 export const API_BODY_LIMIT = 1024 * 1024;
@@ -35,6 +35,8 @@ export interface ApiParts {
   /** Every session of the gateway: with a shared store, those of the other processes too. */
   readonly sessions: Pick<SessionService, 'list' | 'sendTo' | 'endById'>;
   publish(channel: string, data: unknown): Promise<StreamPosition>;
+  /** Where publish idempotency keys are kept; default this process's memory (with Redis: shared by every process). */
+  readonly idempotency?: IdempotencyStore<StreamPosition>;
   route(method: string, path: string, handler: RouteHandler, opts?: { prefix?: boolean }): void;
 }
 
@@ -64,7 +66,7 @@ export interface SessionListing {
  * checks the bearer key; POST bodies must be `application/json`.
  */
 export function mountApi(host: ApiParts): void {
-  const idempotency = new IdempotencyCache<StreamPosition>(undefined, undefined, host.clock);
+  const idempotency = host.idempotency ?? new IdempotencyCache<StreamPosition>(undefined, undefined, host.clock);
   const requests = new Counter({
     name: 'wsgate_api_requests_total',
     help: 'Backend HTTP API requests by route and status',
@@ -101,7 +103,7 @@ function authorize(req: IncomingMessage, apiKey: string): void {
   if (!isLoopback(req.socket.remoteAddress)) throw new ApiError(403, 'no API key is configured: the API answers loopback peers only');
 }
 
-async function publish(host: ApiParts, cache: IdempotencyCache<StreamPosition>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function publish(host: ApiParts, cache: IdempotencyStore<StreamPosition>, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const body = await readJsonObject(req, API_BODY_LIMIT);
   if (body.channel === undefined) throw new ApiError(400, 'channel is required', 'channel');
   let channel: string;
@@ -120,7 +122,10 @@ async function publish(host: ApiParts, cache: IdempotencyCache<StreamPosition>, 
     throw new ApiError(400, 'idempotency_key must be 1-256 printable ASCII characters', 'idempotency_key');
   }
   const fingerprint = createHash('sha256').update(channel).update('\0').update(JSON.stringify(body.data)).digest('base64');
-  const outcome = await cache.run(key, fingerprint, () => host.publish(channel, body.data));
+  const outcome = await cache.run(key, fingerprint, () => host.publish(channel, body.data)).catch((err: unknown) => {
+    if (err instanceof IdempotencyPending) throw new ApiError(409, `${err.message} (on another gateway process); retry later`, 'idempotency_key');
+    throw err;
+  });
   if (outcome === 'conflict') throw new ApiError(422, 'idempotency_key was already used for a different channel or data', 'idempotency_key');
   if (outcome.replayed) res.setHeader('idempotent-replayed', 'true');
   sendJson(res, 200, outcome.value);

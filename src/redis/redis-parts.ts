@@ -6,7 +6,11 @@ import { RedisBroker } from '../broker/redis-broker.js';
 import type { GatewayOptions } from '../config.js';
 import type { SessionLimits } from '../session/session.js';
 import type { Clock } from '../time/clock.js';
+import type { IdempotencyStore } from '../http/idempotency.js';
+import type { StreamPosition } from '../protocol/events.js';
+import { DEFAULT_PREFIX } from './connection.js';
 import { ProcessBus } from './process-bus.js';
+import { RedisIdempotency } from './redis-idempotency.js';
 import { RedisSessionService, type RedisSessionHooks } from './redis-session-service.js';
 import { RedisSessionStore } from './session-store.js';
 
@@ -22,8 +26,16 @@ export interface RedisPartsInit {
   broker?: Broker;
 }
 
-/** The broker and session service of a gateway that shares a Redis with its other processes. */
-export function createRedisParts(init: RedisPartsInit, hooks: RedisSessionHooks): { broker: Broker; sessions: RedisSessionService } {
+/** What a gateway that shares a Redis with its other processes runs on. */
+export interface RedisParts {
+  broker: Broker;
+  sessions: RedisSessionService;
+  /** `POST /api/publish` idempotency keys, shared by every process. */
+  idempotency: IdempotencyStore<StreamPosition>;
+}
+
+/** The broker, session service and idempotency keys of a gateway that shares a Redis with its other processes. */
+export function createRedisParts(init: RedisPartsInit, hooks: RedisSessionHooks): RedisParts {
   const { options: o, logger } = init;
   // Unique per run: a restarted process is a new owner, and the old one is reaped like a dead one.
   const proc = `${hostname()}:${process.pid}:${nanoid(6)}`;
@@ -39,5 +51,10 @@ export function createRedisParts(init: RedisPartsInit, hooks: RedisSessionHooks)
   });
   const bus = new ProcessBus(store, logger);
   const broker = init.broker ?? new RedisBroker({ url: o.redis, prefix: init.prefix, historySize: o.historySize, historyTtl: o.historyTtl, logger });
-  return { broker, sessions: new RedisSessionService(store, bus, init.limits, init.clock, logger, hooks) };
+  return {
+    broker,
+    sessions: new RedisSessionService(store, bus, init.limits, init.clock, logger, hooks),
+    // On the store's connection: its outage is the sessions' outage.
+    idempotency: new RedisIdempotency(store.redis, { prefix: init.prefix ?? DEFAULT_PREFIX, clock: init.clock }),
+  };
 }
