@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { nanoid } from 'nanoid';
 import type { Logger } from 'pino';
@@ -16,7 +17,7 @@ import { RedisSessionStore } from './session-store.js';
 
 /** What a gateway gives to build its Redis side. */
 export interface RedisPartsInit {
-  options: Pick<GatewayOptions, 'redis' | 'historySize' | 'historyTtl' | 'bufferMaxMessages' | 'bufferMaxBytes' | 'dedupWindow' | 'sessionTtl'>;
+  options: Pick<GatewayOptions, 'redis' | 'redisTlsCa' | 'historySize' | 'historyTtl' | 'bufferMaxMessages' | 'bufferMaxBytes' | 'dedupWindow' | 'sessionTtl'>;
   limits: SessionLimits;
   clock: Clock;
   logger: Logger;
@@ -39,8 +40,11 @@ export function createRedisParts(init: RedisPartsInit, hooks: RedisSessionHooks)
   const { options: o, logger } = init;
   // Unique per run: a restarted process is a new owner, and the old one is reaped like a dead one.
   const proc = `${hostname()}:${process.pid}:${nanoid(6)}`;
+  // Read once here; the option's check already read it at start.
+  const tls = o.redisTlsCa ? { ca: readFileSync(o.redisTlsCa) } : undefined;
   const store = new RedisSessionStore({
     url: o.redis,
+    tls,
     prefix: init.prefix,
     proc,
     bufferMaxMessages: o.bufferMaxMessages,
@@ -50,7 +54,7 @@ export function createRedisParts(init: RedisPartsInit, hooks: RedisSessionHooks)
     now: () => init.clock.now(),
   });
   const bus = new ProcessBus(store, logger);
-  const broker = init.broker ?? new RedisBroker({ url: o.redis, prefix: init.prefix, historySize: o.historySize, historyTtl: o.historyTtl, logger });
+  const broker = init.broker ?? new RedisBroker({ url: o.redis, tls, prefix: init.prefix, historySize: o.historySize, historyTtl: o.historyTtl, logger });
   return {
     broker,
     sessions: new RedisSessionService(store, bus, init.limits, init.clock, logger, hooks),

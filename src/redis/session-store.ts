@@ -101,7 +101,7 @@ export class RedisSessionStore {
   constructor(private readonly opts: SessionStoreOptions) {
     this.prefix = opts.prefix ?? DEFAULT_PREFIX;
     this.now = opts.now ?? Date.now;
-    this.redis = openRedis(opts.url, 'wsgate-sessions') as Scripted;
+    this.redis = openRedis(opts, 'wsgate-sessions') as Scripted;
     // Without a listener ioredis prints every failed reconnect with a stack; the bus reports the outage instead (/readyz).
     this.redis.on('error', () => undefined);
     for (const [name, script] of Object.entries(SCRIPTS)) this.redis.defineCommand(name, { numberOfKeys: 0, lua: script });
@@ -115,8 +115,9 @@ export class RedisSessionStore {
     return this.opts.proc;
   }
 
-  get url(): string {
-    return this.opts.url;
+  /** Where it connects (URL and TLS), for the other connections of the same process. */
+  get target(): RedisTarget {
+    return this.opts;
   }
 
   /** Create a connected session owned by this process (of `user`, the JWT sub, if any) and announce it to its room. Returns the roster. */
