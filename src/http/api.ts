@@ -33,7 +33,7 @@ export interface ApiParts {
   /** The gateway's metrics registry (the API counts its requests there). */
   readonly metrics: Registry;
   /** Every session of the gateway: with a shared store, those of the other processes too. */
-  readonly sessions: Pick<SessionService, 'list' | 'sendTo' | 'endById'>;
+  readonly sessions: Pick<SessionService, 'list' | 'sendTo' | 'endById' | 'unavailable'>;
   publish(channel: string, data: unknown): Promise<StreamPosition>;
   /** Where publish idempotency keys are kept; default this process's memory (with Redis: shared by every process). */
   readonly idempotency?: IdempotencyStore<StreamPosition>;
@@ -80,10 +80,11 @@ export function mountApi(host: ApiParts): void {
       authorize(req, host.options.apiKey);
       if (req.method === 'POST') requireJsonBody(req);
       await handler(req, res, url);
-    } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
+    } catch (thrown) {
+      const err = thrown instanceof ApiError ? thrown : unreachable(host, thrown);
       if (err.status === 401) res.setHeader('www-authenticate', 'Bearer realm="wsgate"');
       if (err.status === 413) res.setHeader('connection', 'close');
+      if (err.status === 503) res.setHeader('retry-after', '1');
       host.logger.debug({ path: url.pathname, status: err.status, error: err.message }, 'api request refused');
       sendJson(res, err.status, err.toJSON());
     }
@@ -92,6 +93,16 @@ export function mountApi(host: ApiParts): void {
   host.route('GET', '/api/sessions', guard('list', (_req, res, url) => listSessions(host, res, url)));
   host.route('POST', '/api/sessions/', guard('send', (req, res, url) => sendToSession(host, req, res, url)), { prefix: true });
   host.route('DELETE', '/api/sessions/', guard('end', (_req, res, url) => endSession(host, res, url)), { prefix: true });
+}
+
+/**
+ * A failure while the shared store (Redis) is away is expected, not a bug: 503 with the reason, like /readyz (the
+ * store logs the outage once). Anything else is rethrown (500, logged).
+ */
+function unreachable(host: ApiParts, err: unknown): ApiError {
+  const reason = host.sessions.unavailable();
+  if (!reason) throw err;
+  return new ApiError(503, reason);
 }
 
 /** With a key: the bearer must match (401). Without one: loopback peers only (403). */

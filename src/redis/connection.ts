@@ -77,6 +77,11 @@ function refusal(err: Error & { code?: string }): string | undefined {
   return undefined;
 }
 
+/** Whether a command failed because the connection to Redis is down (an outage), not by its own fault. */
+export function isConnectionError(err: unknown): boolean {
+  return err instanceof Error && /Stream isn't writeable|Connection is closed|max retries per request/i.test(err.message);
+}
+
 /** Close a connection without waiting for a Redis that may be gone. */
 export async function closeRedis(redis: Redis): Promise<void> {
   if (redis.status === 'end') return;

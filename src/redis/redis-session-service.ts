@@ -7,6 +7,7 @@ import type { Profile, SessionInfo, StreamPosition } from '../protocol/events.js
 import type { DetachReason, EndReason, ResumeResult, SessionService, SessionSummary } from '../session/session-service.js';
 import { Session, type SessionLimits, type SessionLink, type StreamSink } from '../session/session.js';
 import type { Clock } from '../time/clock.js';
+import { isConnectionError } from './connection.js';
 import { Outbox } from './outbox.js';
 import type { BusHandler, ProcessBus } from './process-bus.js';
 import type { RedisSessionStore } from './session-store.js';
@@ -43,7 +44,11 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
   private readonly claiming = new Map<string, { seq: number; text: string }[]>();
   /** Sessions whose outbox waits behind a gap, with the timer that reads the gap back from Redis. */
   private readonly repairs = new Map<string, unknown>();
+  /** Sessions ended here while Redis was away, and why: ended there too when it is back. */
+  private readonly unended = new Map<string, EndReason>();
   private readonly queue: SinkQueue;
+  /** The current outage was logged (once per outage: every client that drops meanwhile is an expected failure). */
+  private outageLogged = false;
   private resyncing = false;
   private closed = false;
 
@@ -55,7 +60,9 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
     private readonly logger: Logger,
     private readonly hooks: RedisSessionHooks = {},
   ) {
-    this.queue = new SinkQueue(store, logger);
+    this.queue = new SinkQueue(store, (err, step) => {
+      if (!this.unreachable(err)) logger.warn({ err: (err as Error).message, step }, 'stream message not stored in Redis');
+    });
   }
 
   /** Connect, join the bus, start the liveness key and the sweeps. Rejects when Redis cannot be reached. */
@@ -155,7 +162,7 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
       await this.store.disconnect(session.id);
     } catch (err) {
       this.undelivered.add(session);
-      throw err;
+      if (!this.unreachable(err)) throw err;
     }
   }
 
@@ -164,7 +171,12 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
     this.dropLocal(session, reason);
     if (!announced) return;
     this.queue.flush();
-    await this.store.end(session.id, reason);
+    try {
+      await this.store.end(session.id, reason);
+    } catch (err) {
+      if (!this.unreachable(err)) throw err;
+      this.unended.set(session.id, reason);
+    }
   }
 
   async expire(session: Session): Promise<void> {
@@ -330,6 +342,10 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
 
   private async catchUp(): Promise<void> {
     await this.store.ready(30_000);
+    for (const [id, reason] of [...this.unended]) {
+      await this.store.end(id, reason);
+      this.unended.delete(id);
+    }
     let restored = 0;
     for (const s of [...this.local.values()]) {
       if (await this.store.restore(s)) restored++;
@@ -337,7 +353,21 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
       const box = this.outboxes.get(s.id);
       if (box) for (const f of await this.store.frames(s.id, box.expected, Number.MAX_SAFE_INTEGER)) box.push(f.seq, f.text);
     }
+    this.outageLogged = false;
     this.logger.info({ sessions: this.local.size, restored }, 'back in touch with Redis');
+  }
+
+  /**
+   * Whether a store call failed because Redis is away. That is expected during an outage, and what Redis missed is
+   * caught up when it is back (resync): logged once per outage as a warning, without a stack.
+   */
+  private unreachable(err: unknown): boolean {
+    if (this.bus.healthy && !isConnectionError(err)) return false;
+    if (!this.outageLogged) {
+      this.outageLogged = true;
+      this.logger.warn({ err: (err as Error).message }, 'Redis unreachable: what it missed is caught up when it is back');
+    }
+    return true;
   }
 
   /** Remember a room's roster, for the 1,000 rooms most recently joined. */
