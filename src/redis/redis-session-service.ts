@@ -7,8 +7,8 @@ import type { Profile, SessionInfo, StreamPosition } from '../protocol/events.js
 import type { DetachReason, EndReason, ResumeResult, SessionService, SessionSummary } from '../session/session-service.js';
 import { Session, type SessionLimits, type SessionLink, type StreamSink } from '../session/session.js';
 import type { Clock } from '../time/clock.js';
-import { isConnectionError } from './connection.js';
 import { Outbox } from './outbox.js';
+import { OutageLog } from './outage-log.js';
 import type { BusHandler, ProcessBus } from './process-bus.js';
 import type { RedisSessionStore } from './session-store.js';
 import { SinkQueue } from './sink-queue.js';
@@ -47,8 +47,7 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
   /** Sessions ended here while Redis was away, and why: ended there too when it is back. */
   private readonly unended = new Map<string, EndReason>();
   private readonly queue: SinkQueue;
-  /** The current outage was logged (once per outage: every client that drops meanwhile is an expected failure). */
-  private outageLogged = false;
+  private readonly outage: OutageLog;
   private resyncing = false;
   private closed = false;
 
@@ -60,8 +59,9 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
     private readonly logger: Logger,
     private readonly hooks: RedisSessionHooks = {},
   ) {
+    this.outage = new OutageLog(() => bus.healthy, logger);
     this.queue = new SinkQueue(store, (err, step) => {
-      if (!this.unreachable(err)) logger.warn({ err: (err as Error).message, step }, 'stream message not stored in Redis');
+      if (!this.outage.expected(err)) logger.warn({ err: (err as Error).message, step }, 'stream message not stored in Redis');
     });
   }
 
@@ -162,7 +162,7 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
       await this.store.disconnect(session.id);
     } catch (err) {
       this.undelivered.add(session);
-      if (!this.unreachable(err)) throw err;
+      if (!this.outage.expected(err)) throw err;
     }
   }
 
@@ -174,7 +174,7 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
     try {
       await this.store.end(session.id, reason);
     } catch (err) {
-      if (!this.unreachable(err)) throw err;
+      if (!this.outage.expected(err)) throw err;
       this.unended.set(session.id, reason);
     }
   }
@@ -353,21 +353,8 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
       const box = this.outboxes.get(s.id);
       if (box) for (const f of await this.store.frames(s.id, box.expected, Number.MAX_SAFE_INTEGER)) box.push(f.seq, f.text);
     }
-    this.outageLogged = false;
+    this.outage.over();
     this.logger.info({ sessions: this.local.size, restored }, 'back in touch with Redis');
-  }
-
-  /**
-   * Whether a store call failed because Redis is away. That is expected during an outage, and what Redis missed is
-   * caught up when it is back (resync): logged once per outage as a warning, without a stack.
-   */
-  private unreachable(err: unknown): boolean {
-    if (this.bus.healthy && !isConnectionError(err)) return false;
-    if (!this.outageLogged) {
-      this.outageLogged = true;
-      this.logger.warn({ err: (err as Error).message }, 'Redis unreachable: what it missed is caught up when it is back');
-    }
-    return true;
   }
 
   /** Remember a room's roster, for the 1,000 rooms most recently joined. */
