@@ -1,38 +1,37 @@
+import { jest } from '@jest/globals';
 import { Redis } from 'ioredis';
-import type { Gateway } from '../../src/index.js';
 import { IdempotencyPending } from '../../src/http/idempotency.js';
 import { RedisIdempotency } from '../../src/redis/redis-idempotency.js';
-import { ClientPool, startGateway } from '../support/gateway.js';
 import { api } from '../support/http-api.js';
 import { startRedis, type RedisHandle } from '../support/redis.js';
-import { sleep } from '../support/ws-client.js';
+import { TestClient, sleep } from '../support/ws-client.js';
+import { startWsgate, type WsgateProcess } from '../support/wsgate-process.js';
 
 // POST /api/publish idempotency keys with --redis: kept in Redis, so a retry that reaches another process of the
 // gateway (a load balancer's retry) finds the first result and publishes nothing.
+jest.setTimeout(60_000);
+
 let redis: RedisHandle;
 let conn: Redis;
-let gws: Gateway[] = [];
-const pool = new ClientPool();
+const procs: WsgateProcess[] = [];
+let client: TestClient | undefined;
 
 beforeAll(async () => {
   redis = await startRedis();
   conn = new Redis(redis.url);
 });
 afterAll(async () => {
+  client?.kill();
+  for (const p of procs) p.kill();
   conn.disconnect();
   await redis.stop();
 });
-afterEach(async () => {
-  pool.killAll();
-  await Promise.all(gws.map((g) => g.close()));
-  gws = [];
-});
 
-test('a retry of a publish on the other process answers the first result and publishes nothing; the key with other data is 422', async () => {
-  const redisPrefix = `i${Date.now()}:`;
-  gws = [await startGateway({ redis: redis.url, redisPrefix }), await startGateway({ redis: redis.url, redisPrefix })];
-  const [g1, g2] = gws as [Gateway, Gateway];
-  const { client } = await pool.connect(g2);
+test('two real processes: a retry of a publish on the other one answers the first result and publishes nothing; the key with other data is 422', async () => {
+  for (let i = 0; i < 2; i++) procs.push(await startWsgate(['--redis', redis.url, '--legacy', 'false']));
+  const [g1, g2] = procs.map((p) => p.base) as [string, string];
+  client = new TestClient(`ws://127.0.0.1:${procs[1]!.port}/api/ws`);
+  await client.hello();
   client.send('channel/subscribe', { channel: 'orders' });
   await client.next('channel/subscribed');
 
