@@ -1,88 +1,230 @@
 /**
- * Failover storm: N clients on process A of two sharing a Redis; the backend sends each session
- * messages through process B's API before, during and after `kill -9` of A; every client resumes
- * on B at once. Prints the time until all resumed and, over all clients, messages lost and
- * duplicated (by payload, across both connections). Exit 0 when 0 lost and 0 duplicated.
- * Run: `npm run build && node dist/load/redis-failover.js --redis redis://127.0.0.1:6379 [--clients 500] [--messages 6]`
+ * Failover storm: N clients on gateway process A of two sharing a Redis; the backend sends each session messages
+ * through process B's API before and while A is killed with SIGKILL; every client resumes on B as soon as its socket
+ * closes. Reports the time until all resumed, messages lost and duplicated (by payload, across both connections),
+ * both processes' RSS/CPU, Redis memory, load average; exit 0 when all resumed, 0 lost, 0 duplicated.
+ * Starts its own redis-server (temp dir, no persistence) unless given --redis URL; stops everything at the end,
+ * on failure and on Ctrl-C.
+ *
+ *   npm run build && node dist/load/redis-failover.js [--clients 500] [--messages 6] [--redis URL]
+ *     [--connect-rate 500] [--timeout 180] [--json FILE] [--md FILE]
  */
-import WebSocket from 'ws';
-import { startGatewayChild, type GatewayChild } from './processes.js';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { Backend, FailoverClient } from './failover-clients.js';
+import { ProcSampler, type ProcSummary } from './proc-stats.js';
+import { startGatewayChild, stopChild, type GatewayChild } from './processes.js';
+import { startRedisServer, useRedis, type RedisServer, type RedisSnapshot } from './redis-server.js';
+import { listenOverflows, machineInfo, type MachineInfo } from './report.js';
 import { scriptArg } from './script-arg.js';
 
-interface Client {
-  id: string;
-  token: string;
-  lastSeq: number;
-  got: number[];
+const USAGE = 'usage: redis-failover [--clients N] [--messages N] [--redis URL] [--connect-rate R] [--timeout S] [--json FILE] [--md FILE]';
+const arg = (name: string, fallback?: string): string => scriptArg(USAGE, name, fallback);
+/** Clients per source address (each 127.0.0.x has its own ephemeral ports). */
+const PER_ADDRESS = 5000;
+
+/** The JSON report (--json); --md and stdout print it as a table. */
+interface FailoverReport {
+  pass: boolean;
+  command: string;
+  startedAt: string;
+  machine: MachineInfo;
+  clients: number;
+  messagesEach: number;
+  connectSeconds: number;
+  resumed: number;
+  outcomes: Record<string, number>;
+  resumeMs: { p50: number; p99: number; max: number };
+  /** ms from the kill to the close event of the old socket (how soon clients notice). */
+  closedMs: { p50: number; p99: number; max: number };
+  lost: number;
+  duplicated: number;
+  notAccepted: Record<string, number>;
+  connectAttempts: number;
+  listenOverflows: number;
+  killed: ProcSummary | null;
+  survivor: ProcSummary | null;
+  redis: { baseline: RedisSnapshot; connected: RedisSnapshot; end: RedisSnapshot; bytesPerSession: number };
+  loadAvg: { before: number[]; after: number[] };
 }
 
-const arg = (name: string, fallback?: string): string => scriptArg('usage: redis-failover --redis URL [--clients N] [--messages N]', name, fallback);
+const live: { redis?: RedisServer; gateways: GatewayChild[] } = { gateways: [] };
+const log = (s: string): void => void process.stderr.write(`[failover ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 
-const gateway = (redis: string): Promise<GatewayChild> => startGatewayChild({ redis, legacy: false });
-
-/** Open a connection for `c` (a new session, or a resume), collecting `app/n` payloads; resolves at system/init. */
-function connect(port: number, c: Client, room: string, resume: boolean): Promise<Record<string, unknown>> {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/api/ws`);
-  return new Promise((resolve, reject) => {
-    ws.once('error', reject);
-    ws.on('error', () => undefined); // the killed process's sockets reset
-    ws.on('message', (data) => {
-      const f = JSON.parse(data.toString()) as { event: string; seq?: number; payload: Record<string, unknown> };
-      if (f.seq !== undefined) c.lastSeq = f.seq;
-      if (f.event === 'system/init') resolve(f.payload);
-      else if (f.event === 'app/n') c.got.push(f.payload.n as number);
-    });
-    const hello = resume ? { resume: { session_id: c.id, resume_token: c.token, last_seq: c.lastSeq } } : { room };
-    ws.once('open', () => ws.send(JSON.stringify({ event: 'client/hello', payload: hello })));
-  });
+async function cleanup(): Promise<void> {
+  await Promise.all(live.gateways.map((g) => stopChild(g.child, 10_000)));
+  await live.redis?.stop();
 }
 
-async function send(port: number, c: Client, n: number): Promise<void> {
-  const r = await fetch(`http://127.0.0.1:${port}/api/sessions/${c.id}/send`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ event: 'app/n', payload: { n } }) });
-  if (r.status !== 202) throw new Error(`send ${n} to ${c.id}: HTTP ${r.status}`);
-}
-
-async function main(): Promise<void> {
-  const redis = arg('redis');
-  const n = Number(arg('clients', '500'));
-  const messages = Number(arg('messages', '6'));
-  const [a, b] = [await gateway(redis), await gateway(redis)];
-  const clients: Client[] = [];
-  for (let i = 0; i < n; i++) {
-    const c: Client = { id: '', token: '', lastSeq: 0, got: [] };
-    const init = await connect(a.port, c, `r${i}`, false);
-    c.id = init.session_id as string;
-    c.token = init.resume_token as string;
-    clients.push(c);
+/** Open every client on `port` at `rate` per second. */
+async function connectAll(clients: FailoverClient[], port: number, rate: number): Promise<void> {
+  const started: Promise<void>[] = [];
+  let done = 0;
+  const ticker = setInterval(() => log(`connecting: ${done} / ${clients.length}`), 5000);
+  for (let i = 0; i < clients.length; i++) {
+    started.push(clients[i]!.start(port).then(() => void done++));
+    if (i % Math.max(1, Math.round(rate / 50)) === 0) await new Promise((r) => setTimeout(r, 20));
   }
-  const half = Math.floor(messages / 2);
-  for (let m = 1; m <= half; m++) await Promise.all(clients.map((c) => send(b.port, c, m)));
-  const sending = (async () => {
-    for (let m = half + 1; m <= messages; m++) await Promise.all(clients.map((c) => send(b.port, c, m)));
-  })();
-  a.child.kill('SIGKILL');
-  const t0 = Date.now();
-  const inits = await Promise.all(clients.map((c) => connect(b.port, c, '', true)));
-  const allResumed = Date.now() - t0;
-  await sending;
-  await new Promise((r) => setTimeout(r, 1000));
-  const resumed = inits.filter((i) => i.resumed === true).length;
+  try {
+    await Promise.all(started);
+  } finally {
+    clearInterval(ticker);
+  }
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : -1;
+}
+
+function tally(clients: FailoverClient[], messages: number, rejected: Set<string>): { lost: number; duplicated: number } {
   let lost = 0;
   let duplicated = 0;
   for (const c of clients) {
     const seen = new Set(c.got);
     duplicated += c.got.length - seen.size;
-    for (let m = 1; m <= messages; m++) if (!seen.has(m)) lost++;
+    for (let m = 1; m <= messages; m++) if (!seen.has(m) && !rejected.has(`${c.id}:${m}`)) lost++;
   }
-  console.log(`clients ${n}, messages each ${messages} (half before the kill, half during)`);
-  console.log(`resumed on the other process            ${resumed} / ${n}`);
-  console.log(`time until all resumed                  ${allResumed} ms`);
-  console.log(`lost / duplicated                       ${lost} / ${duplicated}`);
-  b.child.kill('SIGKILL');
-  process.exit(resumed === n && lost === 0 && duplicated === 0 ? 0 : 1);
+  return { lost, duplicated };
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+/** Kill A, let every client resume on B while the second half of the messages goes out; resolves when all are done. */
+async function storm(clients: FailoverClient[], a: GatewayChild, b: GatewayChild, backend: Backend, from: number, to: number, timeoutS: number): Promise<void> {
+  let killedAt = 0;
+  const resumes = clients.map((c) => c.resumeOnClose(() => b.port, () => killedAt));
+  let settled = 0;
+  resumes.forEach((p) => void p.then(() => settled++));
+  const sending = (async () => {
+    for (let m = from; m <= to; m++) await backend.sendAll(clients, m);
+  })();
+  killedAt = Date.now();
+  a.child.kill('SIGKILL');
+  log(`killed process A (pid ${a.child.pid}) with SIGKILL; ${clients.length} clients resume on B`);
+  const ticker = setInterval(() => log(`resumed or failed: ${settled} / ${clients.length}`), 2000);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutS * 1000)));
+  await Promise.race([Promise.all(resumes), timeout]);
+  clearInterval(ticker);
+  clearTimeout(timer);
+  await sending;
+  await new Promise((r) => setTimeout(r, 2000)); // the last sends' deliveries
+}
+
+async function main(): Promise<number> {
+  const n = Number(arg('clients', '500'));
+  const messages = Number(arg('messages', '6'));
+  const rate = Number(arg('connect-rate', '500'));
+  const timeoutS = Number(arg('timeout', '180'));
+  if (![n, messages, rate, timeoutS].every((v) => Number.isFinite(v) && v >= 1)) {
+    console.error(USAGE);
+    return 2;
+  }
+  const startedAt = new Date();
+  const loadBefore = os.loadavg();
+  const overflowsBefore = listenOverflows();
+  const given = process.argv.includes('--redis') ? arg('redis') : '';
+  live.redis = given ? await useRedis(given) : await startRedisServer();
+  log(`redis ${live.redis.url}${given ? '' : ' (private, no persistence)'}`);
+  const gw = (): Promise<GatewayChild> => startGatewayChild({ redis: live.redis!.url, legacy: false }, 60_000);
+  const [a, b] = await Promise.all([gw(), gw()]);
+  live.gateways.push(a, b);
+  const [sa, sb] = [new ProcSampler(a.child.pid ?? 0), new ProcSampler(b.child.pid ?? 0)];
+  log(`process A :${a.port} (pid ${a.child.pid}), process B :${b.port} (pid ${b.child.pid})`);
+  const baseline = await live.redis.snapshot();
+  const addrs = Math.max(1, Math.ceil(n / PER_ADDRESS));
+  const clients = Array.from({ length: n }, (_, i) => new FailoverClient(i, `127.0.0.${2 + (i % addrs)}`));
+  const t0 = Date.now();
+  await connectAll(clients, a.port, rate);
+  const connectSeconds = (Date.now() - t0) / 1000;
+  log(`${n} clients connected to A in ${connectSeconds.toFixed(1)} s`);
+  const connected = await live.redis.snapshot();
+  const backend = new Backend(b.port);
+  const half = Math.floor(messages / 2);
+  for (let m = 1; m <= half; m++) await backend.sendAll(clients, m);
+  log(`${half} messages to each session sent through B; killing A`);
+  const killed = sa.stop();
+  await storm(clients, a, b, backend, half + 1, messages, timeoutS);
+  const end = await live.redis.snapshot();
+  const survivor = sb.stop();
+  backend.stop();
+  clients.forEach((c) => c.close());
+  const outcomes: Record<string, number> = {};
+  for (const c of clients) outcomes[c.outcome || 'not_resumed_in_time'] = (outcomes[c.outcome || 'not_resumed_in_time'] ?? 0) + 1;
+  const times = clients.filter((c) => c.outcome === 'resumed').map((c) => c.resumeMs).sort((x, y) => x - y);
+  const closes = clients.map((c) => c.closedMs).filter((t) => t >= 0).sort((x, y) => x - y);
+  const { lost, duplicated } = tally(clients, messages, backend.rejected);
+  const resumed = outcomes.resumed ?? 0;
+  const report: FailoverReport = {
+    pass: resumed === n && lost === 0 && duplicated === 0,
+    command: `node dist/load/redis-failover.js ${process.argv.slice(2).join(' ')}`.trim(),
+    startedAt: startedAt.toISOString(),
+    machine: machineInfo(),
+    clients: n,
+    messagesEach: messages,
+    connectSeconds: Math.round(connectSeconds * 10) / 10,
+    resumed,
+    outcomes,
+    resumeMs: { p50: pct(times, 50), p99: pct(times, 99), max: pct(times, 100) },
+    closedMs: { p50: pct(closes, 50), p99: pct(closes, 99), max: pct(closes, 100) },
+    lost,
+    duplicated,
+    notAccepted: backend.failures,
+    connectAttempts: clients.reduce((s, c) => s + c.attempts, 0),
+    listenOverflows: listenOverflows() - overflowsBefore,
+    killed,
+    survivor,
+    redis: { baseline, connected, end, bytesPerSession: Math.round((connected.usedMemory - baseline.usedMemory) / n) },
+    loadAvg: { before: loadBefore.map((l) => Math.round(l * 100) / 100), after: os.loadavg().map((l) => Math.round(l * 100) / 100) },
+  };
+  const table = renderFailover(report);
+  process.stdout.write(`${table}\n`);
+  const json = process.argv.includes('--json') ? arg('json') : '';
+  const md = process.argv.includes('--md') ? arg('md') : '';
+  if (json) writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
+  if (md) writeFileSync(md, `# failover storm — ${report.pass ? 'PASS' : 'FAIL'}\n\n\`\`\`sh\n${report.command}\n\`\`\`\n\nStarted ${report.startedAt}. Machine: ${report.machine.nproc} × ${report.machine.cpu}, ${report.machine.memTotalGiB} GiB, node ${report.machine.node}.\n\n\`\`\`\n${table}\n\`\`\`\n`);
+  return report.pass ? 0 : 1;
+}
+
+const mib = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
+const kv = (r: Record<string, number>): string => Object.entries(r).map(([k, v]) => `${k}: ${v}`).join(', ') || '-';
+const proc = (p: ProcSummary | null): string => (p ? `RSS ${p.rssMiB.toFixed(1)} MiB (peak ${p.peakRssMiB.toFixed(1)}), CPU avg ${p.avgCpuPct.toFixed(1)} % / peak ${p.peakCpuPct.toFixed(0)} % of one core` : '-');
+
+/** The printed table. */
+function renderFailover(r: FailoverReport): string {
+  const rows: [string, string][] = [
+    ['failover storm', r.pass ? 'PASS' : 'FAIL'],
+    ['clients / messages each', `${r.clients} / ${r.messagesEach} (half before the kill, half during; through process B's API)`],
+    ['connected to A in', `${r.connectSeconds} s`],
+    ['resumed on B', `${r.resumed} / ${r.clients} (${kv(r.outcomes)})`],
+    ['time from kill to resumed p50 / p99 / all', `${r.resumeMs.p50} / ${r.resumeMs.p99} / ${r.resumeMs.max} ms`],
+    ['… of which until the old socket closed', `${r.closedMs.p50} / ${r.closedMs.p99} / ${r.closedMs.max} ms`],
+    ['lost / duplicated', `${r.lost} / ${r.duplicated}`],
+    ['sends not accepted (not counted as lost)', kv(r.notAccepted)],
+    ['connect attempts (retries included)', String(r.connectAttempts)],
+    ['TCP listen overflows (machine)', String(r.listenOverflows)],
+    ['process A (killed), at the kill', proc(r.killed)],
+    ['process B (survivor), at the end', proc(r.survivor)],
+    ['Redis used_memory before / connected / end', `${mib(r.redis.baseline.usedMemory)} / ${mib(r.redis.connected.usedMemory)} / ${mib(r.redis.end.usedMemory)}`],
+    ['Redis memory per session (connected)', `${r.redis.bytesPerSession} B`],
+    ['load average before / after', `${r.loadAvg.before.join(' ')} / ${r.loadAvg.after.join(' ')}`],
+  ];
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
+}
+
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    log(`${sig}: stopping the gateways and Redis`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+main().then(
+  async (code) => {
+    await cleanup();
+    process.exit(code);
+  },
+  async (err: unknown) => {
+    console.error(err);
+    await cleanup();
+    process.exit(2);
+  },
+);

@@ -281,7 +281,8 @@ export async function runScenario(args: LoadArgs, res: Resources, argv: string[]
     return w;
   });
   res.view.phase('connect', args.clients);
-  const rampMs = (args.clients / args.connectRate) * 1000 + 60_000;
+  // A saturated machine connects slower than asked: leave half as much again, and a minute.
+  const rampMs = (args.clients / args.connectRate) * 1500 + 60_000;
   await waitFor(() => board.ramped.size === configs.length, rampMs, () => {
     const t = board.total();
     res.view!.update(t.opened + t.failed, t);
