@@ -19,10 +19,9 @@ export class FailoverClient {
   readonly got: number[] = [];
   /** system/init of the resume: `resumed` true, or how it failed. */
   outcome = '';
-  /** ms from the kill to this client's resumed system/init. */
-  resumeMs = -1;
-  /** ms from the kill to the close of this client's socket on the killed process. */
-  closedMs = -1;
+  /** When (Date.now()) this client's old socket closed, and when its resume's system/init arrived; 0: not yet. */
+  closedAt = 0;
+  resumedAt = 0;
   attempts = 0;
   private ws?: WebSocket;
 
@@ -39,15 +38,15 @@ export class FailoverClient {
   }
 
   /** When the current socket closes, resume on `port()`; resolves with the outcome. */
-  resumeOnClose(port: () => number, killedAt: () => number): Promise<void> {
+  resumeOnClose(port: () => number): Promise<void> {
     return new Promise((resolve) => {
       this.ws!.once('close', () => {
-        this.closedMs = Date.now() - killedAt();
+        this.closedAt = Date.now();
         const hello = () => ({ resume: { session_id: this.id, resume_token: this.token, last_seq: this.lastSeq } });
         this.withRetries(() => this.open(port(), hello())).then(
           (init) => {
             this.outcome = init.resumed === true ? 'resumed' : `new_session:${String(init.resume_error ?? 'unknown')}`;
-            this.resumeMs = Date.now() - killedAt();
+            this.resumedAt = Date.now();
             resolve();
           },
           (err: Error) => {
@@ -119,9 +118,9 @@ export class Backend {
     this.agent = new Agent({ keepAlive: true, maxSockets: connections });
   }
 
-  /** Send `app/n {n}` to every client, at most `connections` requests in flight; failures are counted. */
-  async sendAll(clients: FailoverClient[], n: number): Promise<void> {
-    await Promise.all(clients.map((c) => this.send(c.id, n)));
+  /** Send `app/n {n}` to every session, at most `connections` requests in flight; failures are counted. */
+  async sendAll(ids: string[], n: number): Promise<void> {
+    await Promise.all(ids.map((id) => this.send(id, n)));
   }
 
   private send(id: string, n: number): Promise<void> {

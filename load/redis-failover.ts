@@ -11,7 +11,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { Backend, FailoverClient } from './failover-clients.js';
+import { Backend } from './failover-clients.js';
+import type { ShardResult } from './failover-shard.js';
+import { CLIENTS_PER_SHARD, ShardSet } from './failover-shards.js';
 import { ProcSampler, type ProcSummary } from './proc-stats.js';
 import { startGatewayChild, stopChild, type GatewayChild } from './processes.js';
 import { startRedisServer, useRedis, type RedisServer, type RedisSnapshot } from './redis-server.js';
@@ -20,8 +22,6 @@ import { scriptArg } from './script-arg.js';
 
 const USAGE = 'usage: redis-failover [--clients N] [--messages N] [--redis URL] [--connect-rate R] [--timeout S] [--json FILE] [--md FILE]';
 const arg = (name: string, fallback?: string): string => scriptArg(USAGE, name, fallback);
-/** Clients per source address (each 127.0.0.x has its own ephemeral ports). */
-const PER_ADDRESS = 5000;
 
 /** The JSON report (--json); --md and stdout print it as a table. */
 interface FailoverReport {
@@ -30,6 +30,8 @@ interface FailoverReport {
   startedAt: string;
   machine: MachineInfo;
   clients: number;
+  /** Client processes (load/failover-shard.ts), one per 2,500 clients, each from its own source address. */
+  clientProcesses: number;
   messagesEach: number;
   connectSeconds: number;
   resumed: number;
@@ -48,38 +50,24 @@ interface FailoverReport {
   loadAvg: { before: number[]; after: number[] };
 }
 
-const live: { redis?: RedisServer; gateways: GatewayChild[] } = { gateways: [] };
+const live: { redis?: RedisServer; gateways: GatewayChild[]; shards?: ShardSet } = { gateways: [] };
 const log = (s: string): void => void process.stderr.write(`[failover ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 
 async function cleanup(): Promise<void> {
+  await live.shards?.stop();
   await Promise.all(live.gateways.map((g) => stopChild(g.child, 10_000)));
   await live.redis?.stop();
-}
-
-/** Open every client on `port` at `rate` per second. */
-async function connectAll(clients: FailoverClient[], port: number, rate: number): Promise<void> {
-  const started: Promise<void>[] = [];
-  let done = 0;
-  const ticker = setInterval(() => log(`connecting: ${done} / ${clients.length}`), 5000);
-  for (let i = 0; i < clients.length; i++) {
-    started.push(clients[i]!.start(port).then(() => void done++));
-    if (i % Math.max(1, Math.round(rate / 50)) === 0) await new Promise((r) => setTimeout(r, 20));
-  }
-  try {
-    await Promise.all(started);
-  } finally {
-    clearInterval(ticker);
-  }
 }
 
 function pct(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : -1;
 }
 
-function tally(clients: FailoverClient[], messages: number, rejected: Set<string>): { lost: number; duplicated: number } {
+function tally(results: ShardResult[], messages: number, rejected: Set<string>): { lost: number; duplicated: number } {
   let lost = 0;
   let duplicated = 0;
-  for (const c of clients) {
+  for (const c of results) {
+    if (!c.id) continue;
     const seen = new Set(c.got);
     duplicated += c.got.length - seen.size;
     for (let m = 1; m <= messages; m++) if (!seen.has(m) && !rejected.has(`${c.id}:${m}`)) lost++;
@@ -87,26 +75,27 @@ function tally(clients: FailoverClient[], messages: number, rejected: Set<string
   return { lost, duplicated };
 }
 
-/** Kill A, let every client resume on B while the second half of the messages goes out; resolves when all are done. */
-async function storm(clients: FailoverClient[], a: GatewayChild, b: GatewayChild, backend: Backend, from: number, to: number, timeoutS: number): Promise<void> {
-  let killedAt = 0;
-  const resumes = clients.map((c) => c.resumeOnClose(() => b.port, () => killedAt));
-  let settled = 0;
-  resumes.forEach((p) => void p.then(() => settled++));
+/** Kill A while the second half of the messages goes out; resolves when every client resumed or failed (or at the timeout). */
+async function storm(shards: ShardSet, ids: string[], a: GatewayChild, b: GatewayChild, backend: Backend, from: number, to: number, timeoutS: number): Promise<number> {
+  await shards.arm(b.port);
   const sending = (async () => {
-    for (let m = from; m <= to; m++) await backend.sendAll(clients, m);
+    for (let m = from; m <= to; m++) await backend.sendAll(ids, m);
   })();
-  killedAt = Date.now();
+  const killedAt = Date.now();
   a.child.kill('SIGKILL');
-  log(`killed process A (pid ${a.child.pid}) with SIGKILL; ${clients.length} clients resume on B`);
-  const ticker = setInterval(() => log(`resumed or failed: ${settled} / ${clients.length}`), 2000);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutS * 1000)));
-  await Promise.race([Promise.all(resumes), timeout]);
-  clearInterval(ticker);
-  clearTimeout(timer);
+  log(`killed process A (pid ${a.child.pid}) with SIGKILL; ${shards.clients} clients resume on B`);
+  const deadline = killedAt + timeoutS * 1000;
+  let lastLog = 0;
+  while (shards.settledCount() < shards.clients && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    if (Date.now() - lastLog >= 2000) {
+      lastLog = Date.now();
+      log(`resumed or failed: ${shards.settledCount()} / ${shards.clients}`);
+    }
+  }
   await sending;
   await new Promise((r) => setTimeout(r, 2000)); // the last sends' deliveries
+  return killedAt;
 }
 
 async function main(): Promise<number> {
@@ -130,28 +119,32 @@ async function main(): Promise<number> {
   const [sa, sb] = [new ProcSampler(a.child.pid ?? 0), new ProcSampler(b.child.pid ?? 0)];
   log(`process A :${a.port} (pid ${a.child.pid}), process B :${b.port} (pid ${b.child.pid})`);
   const baseline = await live.redis.snapshot();
-  const addrs = Math.max(1, Math.ceil(n / PER_ADDRESS));
-  const clients = Array.from({ length: n }, (_, i) => new FailoverClient(i, `127.0.0.${2 + (i % addrs)}`));
+  const shards = (live.shards = new ShardSet(n));
   const t0 = Date.now();
-  await connectAll(clients, a.port, rate);
+  const ticker = setInterval(() => log(`connecting ${n} clients to A…`), 5000);
+  const all = await shards.connect(a.port, rate).finally(() => clearInterval(ticker));
+  const ids = all.filter((id) => id);
   const connectSeconds = (Date.now() - t0) / 1000;
-  log(`${n} clients connected to A in ${connectSeconds.toFixed(1)} s`);
+  log(`${ids.length} of ${n} clients connected to A in ${connectSeconds.toFixed(1)} s`);
   const connected = await live.redis.snapshot();
   const backend = new Backend(b.port);
   const half = Math.floor(messages / 2);
-  for (let m = 1; m <= half; m++) await backend.sendAll(clients, m);
+  for (let m = 1; m <= half; m++) await backend.sendAll(ids, m);
   log(`${half} messages to each session sent through B; killing A`);
   const killed = sa.stop();
-  await storm(clients, a, b, backend, half + 1, messages, timeoutS);
+  const killedAt = await storm(shards, ids, a, b, backend, half + 1, messages, timeoutS);
   const end = await live.redis.snapshot();
   const survivor = sb.stop();
   backend.stop();
-  clients.forEach((c) => c.close());
+  const results = await shards.results();
   const outcomes: Record<string, number> = {};
-  for (const c of clients) outcomes[c.outcome || 'not_resumed_in_time'] = (outcomes[c.outcome || 'not_resumed_in_time'] ?? 0) + 1;
-  const times = clients.filter((c) => c.outcome === 'resumed').map((c) => c.resumeMs).sort((x, y) => x - y);
-  const closes = clients.map((c) => c.closedMs).filter((t) => t >= 0).sort((x, y) => x - y);
-  const { lost, duplicated } = tally(clients, messages, backend.rejected);
+  for (const c of results) {
+    const o = !c.id ? 'never_connected' : c.outcome || 'not_resumed_in_time';
+    outcomes[o] = (outcomes[o] ?? 0) + 1;
+  }
+  const times = results.filter((c) => c.outcome === 'resumed').map((c) => c.resumedAt - killedAt).sort((x, y) => x - y);
+  const closes = results.filter((c) => c.closedAt > 0).map((c) => c.closedAt - killedAt).sort((x, y) => x - y);
+  const { lost, duplicated } = tally(results, messages, backend.rejected);
   const resumed = outcomes.resumed ?? 0;
   const report: FailoverReport = {
     pass: resumed === n && lost === 0 && duplicated === 0,
@@ -159,6 +152,7 @@ async function main(): Promise<number> {
     startedAt: startedAt.toISOString(),
     machine: machineInfo(),
     clients: n,
+    clientProcesses: Math.ceil(n / CLIENTS_PER_SHARD),
     messagesEach: messages,
     connectSeconds: Math.round(connectSeconds * 10) / 10,
     resumed,
@@ -168,11 +162,11 @@ async function main(): Promise<number> {
     lost,
     duplicated,
     notAccepted: backend.failures,
-    connectAttempts: clients.reduce((s, c) => s + c.attempts, 0),
+    connectAttempts: results.reduce((s, c) => s + c.attempts, 0),
     listenOverflows: listenOverflows() - overflowsBefore,
     killed,
     survivor,
-    redis: { baseline, connected, end, bytesPerSession: Math.round((connected.usedMemory - baseline.usedMemory) / n) },
+    redis: { baseline, connected, end, bytesPerSession: Math.round((connected.usedMemory - baseline.usedMemory) / Math.max(1, ids.length)) },
     loadAvg: { before: loadBefore.map((l) => Math.round(l * 100) / 100), after: os.loadavg().map((l) => Math.round(l * 100) / 100) },
   };
   const table = renderFailover(report);
@@ -192,7 +186,7 @@ const proc = (p: ProcSummary | null): string => (p ? `RSS ${p.rssMiB.toFixed(1)}
 function renderFailover(r: FailoverReport): string {
   const rows: [string, string][] = [
     ['failover storm', r.pass ? 'PASS' : 'FAIL'],
-    ['clients / messages each', `${r.clients} / ${r.messagesEach} (half before the kill, half during; through process B's API)`],
+    ['clients / messages each', `${r.clients} in ${r.clientProcesses} client processes / ${r.messagesEach} (half before the kill, half during; through process B's API)`],
     ['connected to A in', `${r.connectSeconds} s`],
     ['resumed on B', `${r.resumed} / ${r.clients} (${kv(r.outcomes)})`],
     ['time from kill to resumed p50 / p99 / all', `${r.resumeMs.p50} / ${r.resumeMs.p99} / ${r.resumeMs.max} ms`],
