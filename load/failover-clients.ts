@@ -58,6 +58,11 @@ export class FailoverClient {
     });
   }
 
+  /** `client/heartbeat` (docs/protocol.md §3.2): a silent client is closed after 2 × heartbeat_interval. */
+  heartbeat(): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send('{"event":"client/heartbeat"}');
+  }
+
   /** Close without waiting (end of run). */
   close(): void {
     this.ws?.terminate();

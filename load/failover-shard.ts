@@ -66,6 +66,9 @@ function finish(): void {
   setTimeout(() => process.exit(0), 200);
 }
 
+// Long ramps of many clients outlast the gateway's 120 s of allowed silence: speak like the SDK does.
+setInterval(() => clients.forEach((c) => c.heartbeat()), 30_000).unref();
+
 process.on('message', (m: ToShard) => {
   if (m.type === 'start') start(m).catch((err: Error) => post({ type: 'error', message: err.message }));
   else if (m.type === 'arm') arm(m.port);
