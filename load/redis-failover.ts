@@ -9,46 +9,19 @@
  *   npm run build && node dist/load/redis-failover.js [--clients 500] [--messages 6] [--redis URL]
  *     [--connect-rate 500] [--timeout 180] [--json FILE] [--md FILE]
  */
-import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { Backend } from './failover-clients.js';
 import type { ShardResult } from './failover-shard.js';
 import { CLIENTS_PER_SHARD, ShardSet } from './failover-shards.js';
-import { ProcSampler, type ProcSummary } from './proc-stats.js';
+import { ProcSampler } from './proc-stats.js';
 import { startGatewayChild, stopChild, type GatewayChild } from './processes.js';
-import { startRedisServer, useRedis, type RedisServer, type RedisSnapshot } from './redis-server.js';
-import { listenOverflows, machineInfo, type MachineInfo } from './report.js';
+import { startRedisServer, useRedis, type RedisServer } from './redis-server.js';
+import { renderFailover, writeFailover, type FailoverReport, type StormOutcome } from './failover-report.js';
+import { listenOverflows, machineInfo } from './report.js';
 import { scriptArg } from './script-arg.js';
 
 const USAGE = 'usage: redis-failover [--clients N] [--messages N] [--redis URL] [--connect-rate R] [--timeout S] [--json FILE] [--md FILE]';
 const arg = (name: string, fallback?: string): string => scriptArg(USAGE, name, fallback);
-
-/** The JSON report (--json); --md and stdout print it as a table. */
-interface FailoverReport {
-  pass: boolean;
-  command: string;
-  startedAt: string;
-  machine: MachineInfo;
-  clients: number;
-  /** Client processes (load/failover-shard.ts), one per 2,500 clients, each from its own source address. */
-  clientProcesses: number;
-  messagesEach: number;
-  connectSeconds: number;
-  resumed: number;
-  outcomes: Record<string, number>;
-  resumeMs: { p50: number; p99: number; max: number };
-  /** ms from the kill to the close event of the old socket (how soon clients notice). */
-  closedMs: { p50: number; p99: number; max: number };
-  lost: number;
-  duplicated: number;
-  notAccepted: Record<string, number>;
-  connectAttempts: number;
-  listenOverflows: number;
-  killed: ProcSummary | null;
-  survivor: ProcSummary | null;
-  redis: { baseline: RedisSnapshot; connected: RedisSnapshot; end: RedisSnapshot; bytesPerSession: number };
-  loadAvg: { before: number[]; after: number[] };
-}
 
 const live: { redis?: RedisServer; gateways: GatewayChild[]; shards?: ShardSet } = { gateways: [] };
 const log = (s: string): void => void process.stderr.write(`[failover ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
@@ -63,16 +36,32 @@ function pct(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : -1;
 }
 
-function tally(results: ShardResult[], messages: number, rejected: Set<string>): { lost: number; duplicated: number } {
+/** What every client ended with: outcomes, times since the kill, messages lost and duplicated over both connections. */
+function analyse(results: ShardResult[], killedAt: number, messages: number, rejected: Set<string>): StormOutcome {
+  const outcomes: Record<string, number> = {};
   let lost = 0;
   let duplicated = 0;
   for (const c of results) {
+    const o = !c.id ? 'never_connected' : c.outcome || 'not_resumed_in_time';
+    outcomes[o] = (outcomes[o] ?? 0) + 1;
     if (!c.id) continue;
     const seen = new Set(c.got);
     duplicated += c.got.length - seen.size;
     for (let m = 1; m <= messages; m++) if (!seen.has(m) && !rejected.has(`${c.id}:${m}`)) lost++;
   }
-  return { lost, duplicated };
+  const since = (ts: number[]): { p50: number; p99: number; max: number } => {
+    const sorted = ts.map((t) => t - killedAt).sort((x, y) => x - y);
+    return { p50: pct(sorted, 50), p99: pct(sorted, 99), max: pct(sorted, 100) };
+  };
+  return {
+    resumed: outcomes.resumed ?? 0,
+    outcomes,
+    resumeMs: since(results.filter((c) => c.outcome === 'resumed').map((c) => c.resumedAt)),
+    closedMs: since(results.filter((c) => c.closedAt > 0).map((c) => c.closedAt)),
+    lost,
+    duplicated,
+    connectAttempts: results.reduce((a, c) => a + c.attempts, 0),
+  };
 }
 
 /** Kill A while the second half of the messages goes out; resolves when every client resumed or failed (or at the timeout). */
@@ -137,17 +126,9 @@ async function main(): Promise<number> {
   const survivor = sb.stop();
   backend.stop();
   const results = await shards.results();
-  const outcomes: Record<string, number> = {};
-  for (const c of results) {
-    const o = !c.id ? 'never_connected' : c.outcome || 'not_resumed_in_time';
-    outcomes[o] = (outcomes[o] ?? 0) + 1;
-  }
-  const times = results.filter((c) => c.outcome === 'resumed').map((c) => c.resumedAt - killedAt).sort((x, y) => x - y);
-  const closes = results.filter((c) => c.closedAt > 0).map((c) => c.closedAt - killedAt).sort((x, y) => x - y);
-  const { lost, duplicated } = tally(results, messages, backend.rejected);
-  const resumed = outcomes.resumed ?? 0;
+  const outcome = analyse(results, killedAt, messages, backend.rejected);
   const report: FailoverReport = {
-    pass: resumed === n && lost === 0 && duplicated === 0,
+    pass: outcome.resumed === n && outcome.lost === 0 && outcome.duplicated === 0,
     command: `node dist/load/redis-failover.js ${process.argv.slice(2).join(' ')}`.trim(),
     startedAt: startedAt.toISOString(),
     machine: machineInfo(),
@@ -155,54 +136,17 @@ async function main(): Promise<number> {
     clientProcesses: Math.ceil(n / CLIENTS_PER_SHARD),
     messagesEach: messages,
     connectSeconds: Math.round(connectSeconds * 10) / 10,
-    resumed,
-    outcomes,
-    resumeMs: { p50: pct(times, 50), p99: pct(times, 99), max: pct(times, 100) },
-    closedMs: { p50: pct(closes, 50), p99: pct(closes, 99), max: pct(closes, 100) },
-    lost,
-    duplicated,
+    ...outcome,
     notAccepted: backend.failures,
-    connectAttempts: results.reduce((s, c) => s + c.attempts, 0),
     listenOverflows: listenOverflows() - overflowsBefore,
     killed,
     survivor,
     redis: { baseline, connected, end, bytesPerSession: Math.round((connected.usedMemory - baseline.usedMemory) / Math.max(1, ids.length)) },
     loadAvg: { before: loadBefore.map((l) => Math.round(l * 100) / 100), after: os.loadavg().map((l) => Math.round(l * 100) / 100) },
   };
-  const table = renderFailover(report);
-  process.stdout.write(`${table}\n`);
-  const json = process.argv.includes('--json') ? arg('json') : '';
-  const md = process.argv.includes('--md') ? arg('md') : '';
-  if (json) writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
-  if (md) writeFileSync(md, `# failover storm — ${report.pass ? 'PASS' : 'FAIL'}\n\n\`\`\`sh\n${report.command}\n\`\`\`\n\nStarted ${report.startedAt}. Machine: ${report.machine.nproc} × ${report.machine.cpu}, ${report.machine.memTotalGiB} GiB, node ${report.machine.node}.\n\n\`\`\`\n${table}\n\`\`\`\n`);
+  process.stdout.write(`${renderFailover(report)}\n`);
+  writeFailover(report, process.argv.includes('--json') ? arg('json') : '', process.argv.includes('--md') ? arg('md') : '');
   return report.pass ? 0 : 1;
-}
-
-const mib = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
-const kv = (r: Record<string, number>): string => Object.entries(r).map(([k, v]) => `${k}: ${v}`).join(', ') || '-';
-const proc = (p: ProcSummary | null): string => (p ? `RSS ${p.rssMiB.toFixed(1)} MiB (peak ${p.peakRssMiB.toFixed(1)}), CPU avg ${p.avgCpuPct.toFixed(1)} % / peak ${p.peakCpuPct.toFixed(0)} % of one core` : '-');
-
-/** The printed table. */
-function renderFailover(r: FailoverReport): string {
-  const rows: [string, string][] = [
-    ['failover storm', r.pass ? 'PASS' : 'FAIL'],
-    ['clients / messages each', `${r.clients} in ${r.clientProcesses} client processes / ${r.messagesEach} (half before the kill, half during; through process B's API)`],
-    ['connected to A in', `${r.connectSeconds} s`],
-    ['resumed on B', `${r.resumed} / ${r.clients} (${kv(r.outcomes)})`],
-    ['time from kill to resumed p50 / p99 / all', `${r.resumeMs.p50} / ${r.resumeMs.p99} / ${r.resumeMs.max} ms`],
-    ['… of which until the old socket closed', `${r.closedMs.p50} / ${r.closedMs.p99} / ${r.closedMs.max} ms`],
-    ['lost / duplicated', `${r.lost} / ${r.duplicated}`],
-    ['sends not accepted (not counted as lost)', kv(r.notAccepted)],
-    ['connect attempts (retries included)', String(r.connectAttempts)],
-    ['TCP listen overflows (machine)', String(r.listenOverflows)],
-    ['process A (killed), at the kill', proc(r.killed)],
-    ['process B (survivor), at the end', proc(r.survivor)],
-    ['Redis used_memory before / connected / end', `${mib(r.redis.baseline.usedMemory)} / ${mib(r.redis.connected.usedMemory)} / ${mib(r.redis.end.usedMemory)}`],
-    ['Redis memory per session (connected)', `${r.redis.bytesPerSession} B`],
-    ['load average before / after', `${r.loadAvg.before.join(' ')} / ${r.loadAvg.after.join(' ')}`],
-  ];
-  const w = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
 }
 
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
