@@ -168,7 +168,10 @@ export function scaleChecks(s: ScaleSummary | undefined): { name: string; ok: bo
   const sessionBytes = s.redis.idleStart.usedMemory - s.redis.baseline.usedMemory;
   // Acks trim buffers and the allocator moves a little: allow 5 % of what the sessions hold, and 1 MiB.
   const slack = Math.max(2 ** 20, sessionBytes * 0.05);
+  const workers = s.processes.filter((p) => p.role === 'worker').length;
   return [
+    // A worker that died is replaced by the primary: the replacement shows up as one process more.
+    ...(s.mode === 'cluster' ? [{ name: 'no gateway process died', ok: workers === s.gatewayProcesses, detail: `${workers} worker processes seen for ${s.gatewayProcesses}` }] : []),
     { name: `every gateway process under ${FD_BUDGET} open files`, ok: s.fds.maxPerProcess < FD_BUDGET, detail: `max ${s.fds.maxPerProcess}` },
     { name: 'Redis keys flat while idle', ok: s.redis.idleKeysDelta === 0, detail: `${s.redis.idleKeysDelta} keys over ${s.cpu.idleSeconds} s` },
     { name: 'Redis memory flat while idle', ok: s.redis.idleGrowthBytes <= slack, detail: `${s.redis.idleGrowthBytes} B over ${s.cpu.idleSeconds} s (allowed ${Math.round(slack)} B)` },
