@@ -153,8 +153,26 @@ export class Connection implements SessionLink {
     return this.socket.readyState === WebSocket.OPEN && this.state !== 'closing' && this.state !== 'closed';
   }
 
-  /** Run `task` after every task queued before it (a connection's messages are handled in order, async ones too). */
-  enqueue(task: () => Promise<void>, onError: (err: unknown) => void): void {
+  /**
+   * Run `task` after every task queued before it (a connection's messages are handled in order, async ones too).
+   * With nothing in flight it runs at once, and only a task that returns a promise makes later ones wait behind
+   * it: a message handled synchronously (most are) costs no promise and no trip through the microtask queue.
+   */
+  enqueue(task: () => void | Promise<void>, onError: (err: unknown) => void): void {
+    if (this.inFlight === 0) {
+      let pending: void | Promise<void>;
+      try {
+        pending = task();
+      } catch (err) {
+        onError(err);
+        return;
+      }
+      if (pending === undefined) return;
+      this.inFlight++;
+      const done = (): void => this.settle();
+      this.chain = pending.then(undefined, onError).then(done, done);
+      return;
+    }
     this.inFlight++;
     this.chain = this.chain.then(async () => {
       try {
@@ -162,10 +180,14 @@ export class Connection implements SessionLink {
       } catch (err) {
         onError(err);
       } finally {
-        // Nothing queued behind: let the settled promise go instead of keeping one per idle connection.
-        if (--this.inFlight === 0) this.chain = SETTLED;
+        this.settle();
       }
     });
+  }
+
+  private settle(): void {
+    // Nothing queued behind: let the settled promise go instead of keeping one per idle connection.
+    if (--this.inFlight === 0) this.chain = SETTLED;
   }
 
   /** Write one encoded transient frame (no seq). */
