@@ -202,7 +202,7 @@ export class SessionRegistry implements SessionService {
   }
 
   ack(session: Session, seq: number): void {
-    session.buffer.ack(seq);
+    session.ack(seq);
   }
 
   remember(session: Session, id: string): boolean {
