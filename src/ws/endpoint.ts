@@ -9,7 +9,7 @@ import { decodeFrame, encodeFrame } from '../protocol/codec.js';
 import { CloseError } from '../protocol/errors.js';
 import { ClientEvent, ServerEvent, type Frame } from '../protocol/events.js';
 import { SseWire } from '../sse/sse-wire.js';
-import { Connection, type ConnectionEvents } from './connection.js';
+import { Connection, type ConnectionEvents, type ConnectionShared } from './connection.js';
 import type { GatewayCore } from './core.js';
 import { dispatch } from './dispatch.js';
 import { acceptHello } from './hello.js';
@@ -71,6 +71,8 @@ export class V3Endpoint {
     closed: (c, code, byServer) => this.closed(c, portOf(c), code, byServer),
     ending: (c, code) => this.ending(c, code),
   };
+  /** Limits, clock, logger and handlers: the same for every connection. */
+  private readonly shared: ConnectionShared;
 
   constructor(
     private readonly core: GatewayCore,
@@ -78,6 +80,7 @@ export class V3Endpoint {
   ) {
     const o = core.options;
     const m = core.metrics;
+    this.shared = { limits: o, clock, log: core.logger, events: this.events };
     if (o.pingInterval > 0) {
       this.pinger = new TransportPinger(clock, o.pingIntervalMs, o.pingTimeoutMs, {
         onPing: () => m.pingsSent.inc(),
@@ -100,7 +103,7 @@ export class V3Endpoint {
     const o = this.core.options;
     // An SseWire has every member of a ws socket that Connection uses (readyState, bufferedAmount, send,
     // ping, close, terminate, and the message/pong/close events), so the whole v3 path runs over it.
-    const conn = new Connection(socket as WebSocket, request, o, this.clock, this.core.logger, this.events);
+    const conn = new Connection(socket as WebSocket, request, this.shared);
     const target = new LivenessPort(conn, o.heartbeatTimeout);
     conn.liveness = target;
     this.connections.add(conn);
