@@ -4,7 +4,7 @@ import type { Profile } from '../protocol/events.js';
 import type { Grants } from '../auth/grants.js';
 import { DedupWindow } from './dedup-window.js';
 import { ReplayBuffer } from './replay-buffer.js';
-import { SubscriptionSet } from './subscription-set.js';
+import { SmallSet } from './small-set.js';
 
 /** The narrow view of a live connection a session needs. */
 export interface SessionLink {
@@ -55,7 +55,7 @@ export class Session {
   state: SessionState = 'connected';
   link: SessionLink | undefined;
   /** Channel names subscribed to. */
-  readonly subscriptions = new SubscriptionSet();
+  readonly subscriptions = new SmallSet<string>();
   /** Expiry timer while disconnected (a handle of the gateway's Clock). */
   expiry: TimerHandle | undefined;
   /** Clock time (ms) of the last disconnect, for `GET /api/sessions`. */

@@ -1,8 +1,8 @@
-import { SubscriptionSet } from '../../src/session/subscription-set.js';
+import { SmallSet } from '../../src/session/small-set.js';
 
-describe('SubscriptionSet', () => {
+describe('SmallSet', () => {
   test('behaves as a Set of names through one, a few and many entries', () => {
-    const s = new SubscriptionSet();
+    const s = new SmallSet<string>();
     const model = new Set<string>();
     const names = Array.from({ length: 20 }, (_, i) => `c${i}`);
     const check = (): void => {
@@ -29,7 +29,7 @@ describe('SubscriptionSet', () => {
   });
 
   test('shrinks back from a few to one: deleting down to one name and adding again keeps the order', () => {
-    const s = new SubscriptionSet();
+    const s = new SmallSet<string>();
     s.add('a').add('b');
     expect(s.delete('a')).toBe(true);
     expect([...s]).toEqual(['b']);
@@ -39,5 +39,18 @@ describe('SubscriptionSet', () => {
     expect(s.delete('b') && s.delete('c')).toBe(true);
     expect(s.size).toBe(0);
     expect([...s]).toEqual([]);
+  });
+
+  test('holds objects by identity (a room\'s sessions)', () => {
+    const [a, b, a2] = [{ id: 'a' }, { id: 'b' }, { id: 'a' }];
+    const s = new SmallSet<{ id: string }>();
+    s.add(a).add(a);
+    expect(s.size).toBe(1);
+    expect(s.has(a2)).toBe(false);
+    s.add(b);
+    expect([...s]).toEqual([a, b]);
+    expect(s.delete(a2)).toBe(false);
+    expect(s.delete(a)).toBe(true);
+    expect([...s]).toEqual([b]);
   });
 });
