@@ -27,6 +27,12 @@ export const LEGACY_OPTIONS = {
   maxPayload: { ...G.maxPayload, default: DEFAULT_MAX_PAYLOAD, help: 'largest v2 frame accepted (bigger: close 1009)' },
   /** Allowed `Origin`s. */
   allowedOrigins: G.allowedOrigins,
+  /** Open v2 connections; more get 503 before the upgrade (0: no bound). */
+  maxConnections: G.maxConnections,
+  /** Open v2 connections per client address; more get 429 (0: no bound). */
+  maxConnectionsPerIp: G.maxConnectionsPerIp,
+  /** Proxies whose X-Forwarded-For names the client, for the per-address bound. */
+  trustProxy: G.trustProxy,
   /** pino log level. */
   logLevel: G.logLevel,
 };

@@ -1,5 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ConnectionLimiter } from '../src/http/connection-limits.js';
+import { trustedProxies } from '../src/http/trusted-proxies.js';
 import { originAllowed, parseRequestTarget } from '../src/index.js';
 import { createLegacyAdapter, type LegacyAdapterOptions } from './adapter.js';
 
@@ -11,6 +13,12 @@ export interface LegacyServerOptions extends LegacyAdapterOptions {
   host?: string;
   /** Allowed `Origin` values for `/ws` upgrades (exact, or `*`). Empty: the Origin's hostname must equal the Host header's (the gateway's rule, docs/protocol.md §1.2). */
   allowedOrigins?: string[];
+  /** Open v2 connections; more get 503 before the upgrade. Default 100,000; 0: no bound. */
+  maxConnections?: number;
+  /** Open v2 connections per client address; more get 429. Default 1,000; 0: no bound. */
+  maxConnectionsPerIp?: number;
+  /** Proxies whose X-Forwarded-For names the client (addresses, CIDRs, `loopback`). Default `loopback`. */
+  trustProxy?: string[];
 }
 
 /** A listening standalone adapter. */
@@ -29,13 +37,20 @@ export interface LegacyServer {
 export async function startLegacyServer(options: LegacyServerOptions): Promise<LegacyServer> {
   const adapter = createLegacyAdapter(options);
   const allowed = options.allowedOrigins ?? [];
+  // The gateway's bounds (docs/protocol.md §9): a flood of upgrades cannot take every socket and byte of this process.
+  const limiter = new ConnectionLimiter(
+    { maxConnections: options.maxConnections ?? 100_000, maxConnectionsPerIp: options.maxConnectionsPerIp ?? 1000 },
+    trustedProxies(options.trustProxy ?? ['loopback']),
+  );
   const server = createServer((req, res) => {
     const ok = req.method === 'GET' && req.url === '/healthz';
     res.writeHead(ok ? 200 : 404, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not found\n');
   });
   server.on('upgrade', (req, socket, head) => {
     const path = parseRequestTarget(req.url)?.pathname;
-    const status = path !== '/ws' ? '404 Not Found' : !originAllowed(req, allowed) ? '403 Forbidden' : '';
+    const refused = path !== '/ws' ? '404 Not Found' : !originAllowed(req, allowed) ? '403 Forbidden' : '';
+    const over = refused ? undefined : limiter.admit(req, socket);
+    const status = refused || (over ? `${over.status} ${over.text}` : '');
     if (status) return void socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     adapter.handleUpgrade(req, socket, head);
   });

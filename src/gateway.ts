@@ -24,7 +24,7 @@ import { drainConnections, type DrainParts, type DrainResult } from './ws/drain.
 import { V3Endpoint } from './ws/endpoint.js';
 import { ConnectionLimiter } from './http/connection-limits.js';
 import { HttpFront, refuseUpgrade, type RouteHandler, type UpgradeHandler } from './http/http-front.js';
-import { trustedProxies } from './http/trusted-proxies.js';
+import { clientAddress, trustedProxies } from './http/trusted-proxies.js';
 import { SessionRegistry, type RegistryLimits } from './session/registry.js';
 import { mountSse } from './sse/sse-routes.js';
 import type { SessionService } from './session/session-service.js';
@@ -120,7 +120,8 @@ export class Gateway {
       jwt: createJwtVerifier({ secret: o.jwtSecret, publicKeyFile: o.jwtPublicKey, jwksFile: o.jwtJwks, issuer: o.jwtIssuer, audience: o.jwtAudience }),
     };
     this.endpoint = new V3Endpoint(core, this.clock);
-    const limiter = new ConnectionLimiter(o, trustedProxies(o.trustProxy));
+    const trusted = trustedProxies(o.trustProxy);
+    const limiter = new ConnectionLimiter(o, trusted);
     this.front = new HttpFront(this.logger, o.allowedOrigins, limiter);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayload, perMessageDeflate: false, clientTracking: false });
     this.front.mountUpgrade('/api/ws', (req, socket, head) => {
@@ -150,6 +151,7 @@ export class Gateway {
         route: (method, path, handler) => this.route(method, path, handler),
         accept: (wire, req) => this.endpoint.accept(wire, req),
         accepting: () => this.front.acceptingUpgrades,
+        addressOf: (req) => clientAddress(req, trusted),
         // An SSE stream is a v3 connection too: the same bounds as an upgrade to /api/ws.
         admit: (req, res) =>
           o.maxPendingHellos > 0 && this.endpoint.pendingHellos >= o.maxPendingHellos

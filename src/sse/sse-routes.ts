@@ -12,6 +12,11 @@ import { SseWire } from './sse-wire.js';
 const TICKET_TTL_MS = 10_000;
 /** At most this many tickets wait at once (an open flood cannot grow memory without bound). */
 const MAX_TICKETS = 10_000;
+/**
+ * At most this many tickets of one client address wait at once: a flood from one address gets 429 and
+ * cannot fill MAX_TICKETS and keep everybody else's SSE fallback out (a page opens one stream at a time).
+ */
+const MAX_TICKETS_PER_ADDRESS = 32;
 
 /** What the SSE routes need from the gateway. */
 export interface SseParts {
@@ -23,6 +28,8 @@ export interface SseParts {
   accept(wire: SseWire, req: IncomingMessage): void;
   /** false while draining: no new streams (503), as upgrades are refused. */
   accepting(): boolean;
+  /** The client's address as the connection limits count it (X-Forwarded-For only from trusted proxies). */
+  addressOf(req: IncomingMessage): string;
   /**
    * The connection limits an upgrade passes (total, per client address, pending hellos): a refusal, or
    * undefined when the stream is counted in (until `res` closes).
@@ -47,7 +54,9 @@ export function mountSse(parts: SseParts, base = SSE_PATH): void {
 
 /** The state behind the routes: tickets waiting for their stream, and open streams by key. */
 class SseRoutes {
-  private readonly tickets = new Map<string, { key: string; expires: number }>();
+  /** In the order they were given; every ticket lives TICKET_TTL_MS, so the oldest is first. */
+  private readonly tickets = new Map<string, { key: string; expires: number; address: string }>();
+  private readonly perAddress = new Map<string, number>();
   private readonly wires = new Map<string, SseWire>();
 
   constructor(private readonly parts: SseParts) {}
@@ -58,11 +67,15 @@ class SseRoutes {
     if (!originAllowed(req, this.parts.options.allowedOrigins)) return sendJson(res, 403, { error: 'origin not allowed' });
     if (!this.parts.accepting()) return sendJson(res, 503, { error: 'draining' });
     const now = this.parts.clock.now();
-    for (const [t, v] of this.tickets) if (v.expires <= now) this.tickets.delete(t);
+    this.expire(now);
+    const address = this.parts.addressOf(req);
+    const mine = this.perAddress.get(address) ?? 0;
+    if (mine >= MAX_TICKETS_PER_ADDRESS) return sendJson(res, 429, { error: 'too many pending streams from this address' });
     if (this.tickets.size >= MAX_TICKETS) return sendJson(res, 503, { error: 'too many pending streams' });
     const ticket = randomBytes(18).toString('base64url');
     const key = randomBytes(24).toString('base64url');
-    this.tickets.set(ticket, { key, expires: now + TICKET_TTL_MS });
+    this.tickets.set(ticket, { key, expires: now + TICKET_TTL_MS, address });
+    this.perAddress.set(address, mine + 1);
     res.setHeader('cache-control', 'no-store');
     sendJson(res, 200, { ticket, key, expires_in: TICKET_TTL_MS / 1000 });
   }
@@ -71,7 +84,7 @@ class SseRoutes {
   stream(req: IncomingMessage, res: ServerResponse, url: URL): void {
     const t = url.searchParams.get('ticket') ?? '';
     const entry = this.tickets.get(t);
-    this.tickets.delete(t);
+    if (entry) this.spend(t, entry.address);
     // 404 (not 5xx): EventSource gives up instead of retrying a spent ticket; the SDK asks for a new one.
     if (!entry || entry.expires <= this.parts.clock.now()) return sendJson(res, 404, { error: 'unknown or expired ticket' });
     if (!this.parts.accepting()) return sendJson(res, 503, { error: 'draining' });
@@ -104,6 +117,21 @@ class SseRoutes {
     const body = (await readText(req, 1024)) ?? '';
     wire.peerClose(peerCode(body));
     res.writeHead(204).end();
+  }
+
+  /** Drop expired tickets: they are in expiry order, so stop at the first one still valid. */
+  private expire(now: number): void {
+    for (const [t, v] of this.tickets) {
+      if (v.expires > now) return;
+      this.spend(t, v.address);
+    }
+  }
+
+  private spend(ticket: string, address: string): void {
+    this.tickets.delete(ticket);
+    const left = (this.perAddress.get(address) ?? 1) - 1;
+    if (left <= 0) this.perAddress.delete(address);
+    else this.perAddress.set(address, left);
   }
 
   private wireOf(req: IncomingMessage): SseWire | undefined {

@@ -138,4 +138,21 @@ describe('standalone adapter: the upstream leg dying', () => {
     cleanups.push(() => same.kill());
     await expect(same.open()).resolves.toBeUndefined();
   });
+
+  it('bounds its connections like the gateway: 429 over the per-address share, 503 over the total', async () => {
+    const gw = await gateway();
+    const server = await startLegacyServer({ port: 0, host: '127.0.0.1', upstream: gw.url('/api/ws'), pingInterval: 0, pingTimeout: 1, maxConnections: 3, maxConnectionsPerIp: 2 });
+    cleanups.push(() => server.close());
+    const open = async (localAddress: string): Promise<void> => {
+      const c = new TestClient(`ws://127.0.0.1:${server.port}/ws?username=x`, { localAddress });
+      cleanups.push(() => c.kill());
+      await c.open();
+    };
+    await open('127.0.0.5');
+    await open('127.0.0.5');
+    await expect(open('127.0.0.5')).rejects.toThrow('HTTP 429');
+    await open('127.0.0.6');
+    await expect(open('127.0.0.7')).rejects.toThrow('HTTP 503');
+    expect(server.connectionCount).toBe(3);
+  });
 });

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { EventSource } from 'eventsource';
 import pino from 'pino';
 import WebSocket from 'ws';
@@ -103,6 +104,34 @@ describe('the SSE transport', () => {
     expect(c.stats.reconnects).toBe(2);
     c.close();
     await until(() => gw.session(id) === undefined, 5_000, 'the session to end');
+  });
+
+  it('a ticket flood from one address gets 429 and does not keep other addresses out', async () => {
+    const port = Number(new URL(gw.url('/')).port);
+    const post = (localAddress: string): Promise<{ status: number; body: string }> =>
+      new Promise((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port, path: '/api/sse', method: 'POST', localAddress, agent: false }, (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += String(d)));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const mine: string[] = [];
+    for (let i = 0; i < 32; i++) {
+      const r = await post('127.0.0.3');
+      expect(r.status).toBe(200);
+      mine.push((JSON.parse(r.body) as { ticket: string }).ticket);
+    }
+    expect((await post('127.0.0.3')).status).toBe(429);
+    expect((await post('127.0.0.4')).status).toBe(200);
+    // Spending a ticket gives the address one back.
+    const ctl = new AbortController();
+    const stream = await fetch(gw.url(`/api/sse/stream?ticket=${mine[0]!}`), { signal: ctl.signal });
+    expect(stream.status).toBe(200);
+    ctl.abort();
+    expect((await post('127.0.0.3')).status).toBe(200);
   });
 
   it('refuses a spent ticket, an unknown key and a foreign origin; nothing secret in the stream URL', async () => {

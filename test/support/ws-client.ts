@@ -20,9 +20,9 @@ export class TestClient {
 
   constructor(
     readonly url: string,
-    opts: { answerPings?: boolean; headers?: Record<string, string>; origin?: string } = {},
+    opts: { answerPings?: boolean; headers?: Record<string, string>; origin?: string; localAddress?: string } = {},
   ) {
-    this.ws = new WebSocket(url, { autoPong: opts.answerPings ?? true, headers: opts.headers, origin: opts.origin });
+    this.ws = new WebSocket(url, { autoPong: opts.answerPings ?? true, headers: opts.headers, origin: opts.origin, localAddress: opts.localAddress });
     this.opened = new Promise((resolve, reject) => {
       this.ws.once('open', () => resolve());
       this.ws.once('error', reject);
