@@ -14,6 +14,8 @@ export interface BusHandler {
   ended(id: string, reason: string): void;
   /** The subscriber connection came back after a loss: frames may be missing, read them back from the streams. */
   resync(): void;
+  /** A room over the presence limit changed (the `rooms` channel, at most once per tick): its counts are due. */
+  roomChanged(room: string): void;
 }
 
 /** Timings of the bus; defaults suit the 30 s "dead process seen disconnected" promise. */
@@ -60,7 +62,7 @@ export class ProcessBus {
     this.sweepEvery = timings.sweepIntervalMs ?? 1_000;
     this.sub = openRedis(store.url, 'wsgate-bus');
     this.sub.on('error', (err: Error) => logger?.debug({ err: err.message, role: 'bus' }, 'redis connection error'));
-    this.sub.on('message', (_ch: string, text: string) => this.onMessage(text));
+    this.sub.on('message', (ch: string, text: string) => (ch === store.roomsChannel ? this.handler?.roomChanged(text) : this.onMessage(text)));
     this.sub.on('ready', () => {
       if (this.readyOnce) this.handler?.resync();
       this.readyOnce = true;
@@ -71,7 +73,7 @@ export class ProcessBus {
   async start(handler: BusHandler): Promise<void> {
     this.handler = handler;
     await whenReady(this.sub);
-    await this.sub.subscribe(`${this.store.prefix}p:${this.store.proc}`);
+    await this.sub.subscribe(`${this.store.prefix}p:${this.store.proc}`, this.store.roomsChannel);
     await this.store.heartbeat(this.liveness);
     this.every(Math.floor(this.liveness / 3), () => this.store.heartbeat(this.liveness));
     this.every(this.reapEvery, async () => {

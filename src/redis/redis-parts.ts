@@ -10,9 +10,12 @@ import { ProcessBus } from './process-bus.js';
 import { RedisSessionService, type RedisSessionHooks } from './redis-session-service.js';
 import { RedisSessionStore } from './session-store.js';
 
+/** How often a big room hears its counts, ms (as in memory, src/session/registry.ts). */
+const PRESENCE_TICK_MS = 500;
+
 /** What a gateway gives to build its Redis side. */
 export interface RedisPartsInit {
-  options: Pick<GatewayOptions, 'redis' | 'historySize' | 'historyTtl' | 'bufferMaxMessages' | 'dedupWindow' | 'sessionTtl'>;
+  options: Pick<GatewayOptions, 'redis' | 'historySize' | 'historyTtl' | 'bufferMaxMessages' | 'dedupWindow' | 'sessionTtl' | 'presenceLimit'>;
   limits: SessionLimits;
   clock: Clock;
   logger: Logger;
@@ -34,6 +37,8 @@ export function createRedisParts(init: RedisPartsInit, hooks: RedisSessionHooks)
     bufferMaxMessages: o.bufferMaxMessages,
     dedupWindow: o.dedupWindow,
     sessionTtl: o.sessionTtl,
+    presenceLimit: o.presenceLimit,
+    presenceTickMs: PRESENCE_TICK_MS,
     now: () => init.clock.now(),
   });
   const bus = new ProcessBus(store, logger);

@@ -4,12 +4,13 @@ import type { Logger } from 'pino';
 import { CloseCode, closeEndsSession } from '../protocol/codes.js';
 import { EncodedPayload } from '../protocol/codec.js';
 import type { Profile, SessionInfo, StreamPosition } from '../protocol/events.js';
-import type { DetachReason, EndReason, ResumeResult, SessionService, SessionSummary } from '../session/session-service.js';
+import type { DetachReason, EndReason, ResumeResult, RoomMembersPage, SessionService, SessionSummary } from '../session/session-service.js';
 import { Session, type SessionLimits, type SessionLink, type StreamSink } from '../session/session.js';
 import type { Clock } from '../time/clock.js';
 import { Outbox } from './outbox.js';
 import type { BusHandler, ProcessBus } from './process-bus.js';
-import type { RedisSessionStore } from './session-store.js';
+import { SharedRoomPresence } from './room-counts.js';
+import type { RedisSessionStore, RoomSnapshot } from './session-store.js';
 import { SinkQueue } from './sink-queue.js';
 
 /** What the gateway plugs into the Redis session service. */
@@ -31,10 +32,10 @@ export interface RedisSessionHooks {
 export class RedisSessionService implements SessionService, StreamSink, BusHandler {
   private readonly local = new Map<string, Session>();
   private readonly outboxes = new Map<string, Outbox>();
-  /** Rosters read at attach, for the `system/init` sent right after. */
-  private readonly rosters = new WeakMap<Session, SessionInfo[]>();
-  /** The latest roster read per room (room/list, room size). */
-  private readonly lastRoster = new Map<string, SessionInfo[]>();
+  /** system/init lists read at attach (bounded by the presence limit), for the `system/init` sent right after. */
+  private readonly rosters = new WeakMap<Session, RoomSnapshot>();
+  /** This process's members per room, and the counts big rooms hear (docs/protocol.md §4.6). */
+  private readonly presence: SharedRoomPresence;
   /** Created, not yet in Redis (attach announces them). */
   private readonly unannounced = new WeakSet<Session>();
   /** Disconnects Redis did not hear (it was away); told when it is back. */
@@ -56,6 +57,8 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
     private readonly hooks: RedisSessionHooks = {},
   ) {
     this.queue = new SinkQueue(store, logger);
+    // A few ms past the note key's TTL: a timer may round a millisecond early, and the read must see the whole tick.
+    this.presence = new SharedRoomPresence(clock, store.presenceTickMs + 5, (rooms) => store.counts(rooms), logger);
   }
 
   /** Connect, join the bus, start the liveness key and the sweeps. Rejects when Redis cannot be reached. */
@@ -109,7 +112,7 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
       this.track(session, lastSeq + 1);
     }
     this.rosters.set(session, c.roster);
-    this.noteRoster(c.room, c.roster);
+    this.presence.sized(c.room, c.roster.size);
     const box = this.outboxes.get(sessionId)!;
     for (const f of early) box.push(f.seq, f.text);
     for (const f of await this.store.frames(sessionId, Math.max(lastSeq + 1, box.expected), c.seq)) box.push(f.seq, f.text);
@@ -128,10 +131,11 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
       try {
         const roster = await this.store.create(session.id, session.resumeToken, session.room, session.profile, session.resumable);
         this.rosters.set(session, roster);
-        this.noteRoster(session.room, roster);
+        this.presence.sized(session.room, roster.size);
       } catch (err) {
         this.local.delete(session.id);
         this.outboxes.delete(session.id);
+        this.presence.remove(session);
         throw err;
       }
       this.unannounced.delete(session);
@@ -179,25 +183,27 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
     return this.local.values();
   }
 
-  /**
-   * Big-room presence (docs/protocol.md §4.6) is not spread over processes yet: with Redis every room
-   * gets per-member presence events, as rooms under the limit do in memory.
-   */
-  readonly presenceLimit = Number.MAX_SAFE_INTEGER;
+  /** Big rooms (docs/protocol.md §4.6) work across processes: the Lua scripts size the room at each change. */
+  get presenceLimit(): number {
+    return this.store.presenceLimit;
+  }
 
-  roster(room: string, self?: Session): SessionInfo[] {
-    const r = (self && this.rosters.get(self)) ?? this.lastRoster.get(room) ?? [];
+  /** The list read from Redis when `self` joined or resumed (at most presence_limit entries in a big room). */
+  roster(_room: string, self?: Session): SessionInfo[] {
+    const r = self && this.rosters.get(self);
     if (self) this.rosters.delete(self);
-    return r;
+    return r?.list ?? [];
   }
 
-  roomSize(room: string): number {
-    return this.lastRoster.get(room)?.length ?? 0;
+  roomSize(room: string, self?: Session): number {
+    return (self && this.rosters.get(self)?.size) ?? this.presence.size(room);
   }
 
-  /** `room/list` answers from the roster this process last read from Redis for the room (at a hello). */
-  page(room: string, offset: number, limit: number): SessionInfo[] {
-    return (this.lastRoster.get(room) ?? []).slice(offset, offset + limit);
+  /** `room/list`: one bounded range of the room's joining order, read from Redis with the room's size. */
+  async page(room: string, offset: number, limit: number): Promise<RoomMembersPage> {
+    const p = await this.store.page(room, offset, limit);
+    this.presence.sized(room, p.size);
+    return { total: p.size, sessions: p.list };
   }
 
   async toOthers(session: Session, event: string, payload: unknown): Promise<void> {
@@ -250,6 +256,7 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
   /** Leave the gateway: local sessions are dropped, not ended — their clients resume on the other processes. */
   async close(): Promise<void> {
     this.closed = true;
+    this.presence.stop();
     for (const s of this.local.values()) {
       s.state = 'ended';
       s.link = undefined;
@@ -301,6 +308,10 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
     if (box.waiting > 0 && this.outboxes.get(id) === box) this.repairs.set(id, this.clock.setTimeout(() => void this.repair(id), 1000));
   }
 
+  roomChanged(room: string): void {
+    if (!this.closed) this.presence.noticed(room);
+  }
+
   moved(id: string): void {
     const s = this.local.get(id);
     if (!s) return;
@@ -319,6 +330,7 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
   resync(): void {
     if (this.closed) return;
     this.resyncing = true;
+    this.presence.noticedAll(); // notes published while the subscriber was away are lost
     this.catchUp().then(
       () => (this.resyncing = false),
       (err: unknown) => {
@@ -341,15 +353,9 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
     this.logger.info({ sessions: this.local.size, restored }, 'back in touch with Redis');
   }
 
-  /** Remember a room's roster, for the 1,000 rooms most recently joined. */
-  private noteRoster(room: string, roster: SessionInfo[]): void {
-    this.lastRoster.delete(room);
-    this.lastRoster.set(room, roster);
-    if (this.lastRoster.size > 1000) this.lastRoster.delete(this.lastRoster.keys().next().value as string);
-  }
-
   private track(session: Session, next: number): void {
     this.local.set(session.id, session);
+    this.presence.add(session);
     this.outboxes.set(session.id, new Outbox(next, (seq, text) => session.accept(seq, text)));
   }
 
@@ -363,6 +369,7 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
     if (this.local.get(session.id) === session) {
       this.local.delete(session.id);
       this.outboxes.delete(session.id);
+      this.presence.remove(session);
       const repair = this.repairs.get(session.id);
       if (repair !== undefined) this.clock.clearTimeout(repair);
       this.repairs.delete(session.id);

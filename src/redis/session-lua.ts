@@ -9,12 +9,19 @@
  *   s:ID:d     zset   dedup window (client message ids, oldest evicted)
  *   s:ID:c     hash   channel → `offset:epoch` of the last channel message put into the session's stream
  *   r:ROOM     hash   member id → profile JSON;  r:ROOM:on  set: members connected now
+ *   r:ROOM:o   zset   member id → join number (joining order, for system/init and room/list pages)
+ *   r:ROOM:t   string a big room's presence tick (PX): while it lives, further changes publish nothing
+ *   joins      string the last join number given
  *   p:PROC     string liveness of a process (PX ttl);  p:PROC:s  set: sessions it owns;  procs  set of processes
  *   exp        zset   disconnected session → expiry time (ms);  t:ID  tombstone (`expired`), 1 h;  all  set of ids
  *
  * Pub/sub channel p:PROC carries what a process must write to its sockets, JSON:
  * {f:[head, tail, [id, seq, …]]} frames (frame = head .. ',"seq":N' .. tail), {m:id} the session moved to
- * another process, {e:[id, reason]} the session was ended elsewhere.
+ * another process, {e:[id, reason]} the session was ended elsewhere. Pub/sub channel `rooms` carries the name of a
+ * room over the presence limit that changed (at most once per tick per room): every process with members there
+ * reads its counts and sends them `room/presence` (docs/protocol.md §4.6).
+ * Every script is prefixed with PRESENCE_LIMIT and PRESENCE_TICK (withPresence): fixed for a process, they are not
+ * passed per call.
  * Keys are built inside the scripts, so this needs one Redis (or a Sentinel-managed primary), not a Cluster.
  */
 const COMMON = `
@@ -70,8 +77,47 @@ local function others(room, except)
   return ids
 end
 
-local function presence(room, id, event, payload, maxlen)
+-- A presence event about id for the rest of its room. moving is 1 when id is joining (not in the hash yet) or
+-- has just left it: the room is sized with it. A room over the limit gets no per-member event, only a note on the
+-- rooms channel, at most once per tick: each process then reads the counts once for all its members there.
+local function presence(room, id, event, payload, maxlen, moving)
+  local r = P .. 'r:' .. room
+  if redis.call('HLEN', r) + (moving or 0) > PRESENCE_LIMIT then
+    if redis.call('SET', r .. ':t', '1', 'PX', PRESENCE_TICK, 'NX') then redis.call('PUBLISH', P .. 'rooms', room) end
+    return
+  end
   fanout(others(room, id), '{"event":"' .. event .. '"', ',"payload":' .. payload .. '}', maxlen)
+end
+
+-- The given members of a room as a flat list: id, profile JSON, 1/0 connected. Profiles by HMGET, 500 at a time
+-- (unpack's stack limit); SISMEMBER each rather than SMISMEMBER, which needs Redis 6.2.
+local function describe(room, ids)
+  local r = P .. 'r:' .. room
+  local out = {}
+  for i = 1, #ids, 500 do
+    local last = math.min(i + 499, #ids)
+    local profs = redis.call('HMGET', r, unpack(ids, i, last))
+    for j = i, last do
+      out[#out + 1] = ids[j]
+      out[#out + 1] = profs[j - i + 1] or 'null'
+      out[#out + 1] = redis.call('SISMEMBER', r .. ':on', ids[j])
+    end
+  end
+  return out
+end
+
+-- system/init's list, {room size, describe(…)}: every member in joining order, or in a room over the limit
+-- PRESENCE_LIMIT of them, self first. Never more than PRESENCE_LIMIT + 1 members read, whatever the room's size.
+local function roster(room, self)
+  local r = P .. 'r:' .. room
+  local size = redis.call('HLEN', r)
+  if size <= PRESENCE_LIMIT then return {size, describe(room, redis.call('ZRANGE', r .. ':o', 0, -1))} end
+  local ids = {self}
+  for _, id in ipairs(redis.call('ZRANGE', r .. ':o', 0, PRESENCE_LIMIT - 1)) do
+    if #ids >= PRESENCE_LIMIT then break end
+    if id ~= self then ids[#ids + 1] = id end
+  end
+  return {size, describe(room, ids)}
 end
 
 local function setTtl(id, ms)
@@ -99,13 +145,14 @@ local function finish(id, reason, caller, maxlen)
   if not room then return false end
   local own = redis.call('HGET', s, 'own')
   redis.call('HDEL', P .. 'r:' .. room, id)
+  redis.call('ZREM', P .. 'r:' .. room .. ':o', id)
   redis.call('SREM', P .. 'r:' .. room .. ':on', id)
   if own ~= '' then redis.call('SREM', P .. 'p:' .. own .. ':s', id) end
   redis.call('ZREM', P .. 'exp', id)
   redis.call('SREM', P .. 'all', id)
   redis.call('DEL', s, s .. ':q', s .. ':d', s .. ':c')
   if reason == 'expired' then redis.call('SET', P .. 't:' .. id, '1', 'EX', 3600) end
-  presence(room, id, 'session/left', '{"id":"' .. id .. '","reason":"' .. reason .. '"}', maxlen)
+  presence(room, id, 'session/left', '{"id":"' .. id .. '","reason":"' .. reason .. '"}', maxlen, 1)
   if own ~= '' and own ~= caller then pub(own, {e = {id, reason}}) end
   return own
 end
@@ -113,8 +160,8 @@ end
 
 /**
  * ARGV: P, id, room, profile JSON, token hash, resumable (1/0), proc, now, maxlen.
- * Creates the session connected and owned by proc, tells the room, returns the roster as
- * {HGETALL r:ROOM, SMEMBERS r:ROOM:on} (the new session included).
+ * Creates the session connected and owned by proc, tells the room, returns its roster (the new session
+ * included): {room size, flat id, profile, connected…} as `roster` cuts it.
  */
 export const CREATE_LUA = `${COMMON}
 local id, room, prof, proc = ARGV[2], ARGV[3], ARGV[4], ARGV[7]
@@ -122,16 +169,17 @@ local s = skey(id)
 redis.call('HSET', s, 'room', room, 'prof', prof, 'tok', ARGV[5], 'seq', 0, 'own', proc, 'conn', '1', 'res', ARGV[6], 'at', ARGV[8], 'dis', 0)
 redis.call('SADD', P .. 'p:' .. proc .. ':s', id)
 redis.call('SADD', P .. 'all', id)
-presence(room, id, 'session/joined', '{"id":"' .. id .. '","profile":' .. prof .. '}', tonumber(ARGV[9]))
+presence(room, id, 'session/joined', '{"id":"' .. id .. '","profile":' .. prof .. '}', tonumber(ARGV[9]), 1)
 redis.call('HSET', P .. 'r:' .. room, id, prof)
+redis.call('ZADD', P .. 'r:' .. room .. ':o', redis.call('INCR', P .. 'joins'), id)
 redis.call('SADD', P .. 'r:' .. room .. ':on', id)
-return {redis.call('HGETALL', P .. 'r:' .. room), redis.call('SMEMBERS', P .. 'r:' .. room .. ':on')}
+return roster(room, id)
 `;
 
 /**
  * Resume. ARGV: P, id, token hash, last_seq, proc, now, maxlen.
  * Returns {'err', code} (code: expired | unknown_session | bad_token | gap) or
- * {'ok', seq, room, prof, res, prevOwner, roster hash, connected ids, channels hash}.
+ * {'ok', seq, room, prof, res, prevOwner, room size, roster (flat, as `roster`), channels hash}.
  * On ok the session is connected and owned by proc; a previous owner process is told {m:id}
  * (it closes the old socket with 4002); a session that was disconnected is announced connected.
  */
@@ -160,7 +208,8 @@ if f[5] ~= '1' then
   redis.call('SADD', P .. 'r:' .. room .. ':on', id)
   presence(room, id, 'session/state', '{"id":"' .. id .. '","is_connected":true}', tonumber(ARGV[7]))
 end
-return {'ok', seq, room, f[6], f[7], prev, redis.call('HGETALL', P .. 'r:' .. room), redis.call('SMEMBERS', P .. 'r:' .. room .. ':on'), redis.call('HGETALL', s .. ':c')}
+local listed = roster(room, id)
+return {'ok', seq, room, f[6], f[7], prev, listed[1], listed[2], redis.call('HGETALL', s .. ':c')}
 `;
 
 /** ARGV: P, id, proc, now, ttl ms, maxlen. The connection of a session proc owns went away. Returns 1 when it was connected. */
@@ -273,8 +322,23 @@ redis.call('HSET', s, 'room', room, 'prof', prof, 'tok', ARGV[5], 'seq', ARGV[9]
 redis.call('SADD', P .. 'p:' .. proc .. ':s', id)
 redis.call('SADD', P .. 'all', id)
 redis.call('HSET', P .. 'r:' .. room, id, prof)
+redis.call('ZADD', P .. 'r:' .. room .. ':o', redis.call('INCR', P .. 'joins'), id)
 if conn == '1' then redis.call('SADD', P .. 'r:' .. room .. ':on', id)
 else redis.call('ZADD', P .. 'exp', now + tonumber(ARGV[11]), id) end
 for i = 12, #ARGV do redis.call('HSET', s .. ':c', ARGV[i], '0:') end
 return 1
 `;
+
+/** ARGV: P, room, start, stop (ranks, joining order). A page of the room's members: {room size, flat id, profile, connected…}. */
+export const PAGE_LUA = `${COMMON}
+local r = P .. 'r:' .. ARGV[2]
+return {redis.call('HLEN', r), describe(ARGV[2], redis.call('ZRANGE', r .. ':o', ARGV[3], ARGV[4]))}
+`;
+
+/**
+ * A script with the presence settings it reads (COMMON's `presence` and `roster`): rooms over `limit` members get
+ * counts, noted at most once per `tickMs`. Fixed per process, so passed once here rather than in every call's ARGV.
+ */
+export function withPresence(script: string, limit: number, tickMs: number): string {
+  return `local PRESENCE_LIMIT, PRESENCE_TICK = ${Math.trunc(limit)}, ${Math.trunc(tickMs)}\n${script}`;
+}

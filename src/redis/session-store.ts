@@ -16,6 +16,10 @@ export interface SessionStoreOptions extends RedisTarget {
   dedupWindow: number;
   /** Seconds a disconnected session is kept. */
   sessionTtl: number;
+  /** Members above which a room gets counts instead of per-member presence (docs/protocol.md §4.6); default 100. */
+  presenceLimit?: number;
+  /** How often, at most, a big room's change is announced to the processes, ms; default 500. */
+  presenceTickMs?: number;
   now?: () => number;
 }
 
@@ -29,9 +33,15 @@ export interface ClaimedSession {
   seq: number;
   /** The process that owned it before ('' none, or this process itself). */
   previousOwner: string;
-  roster: SessionInfo[];
+  roster: RoomSnapshot;
   /** Channel → position of the last channel message put into its stream. */
   channels: Map<string, StreamPosition>;
+}
+
+/** A room's size and some of its members (system/init's list, or a room/list page), read in one step. */
+export interface RoomSnapshot {
+  size: number;
+  list: SessionInfo[];
 }
 
 /** Outcome of `claim`. */
@@ -63,6 +73,7 @@ const SCRIPTS = {
   wsAck: lua.ACK_LUA,
   wsFrames: lua.FRAMES_LUA,
   wsRestore: lua.RESTORE_LUA,
+  wsPage: lua.PAGE_LUA,
 } as const;
 
 type Scripted = Redis & Record<keyof typeof SCRIPTS, (...args: (string | number)[]) => Promise<unknown>>;
@@ -86,7 +97,9 @@ export class RedisSessionStore {
     this.redis = openRedis(opts.url, 'wsgate-sessions') as Scripted;
     // Without a listener ioredis prints every failed reconnect with a stack; the bus reports the outage instead (/readyz).
     this.redis.on('error', () => undefined);
-    for (const [name, script] of Object.entries(SCRIPTS)) this.redis.defineCommand(name, { numberOfKeys: 0, lua: script });
+    for (const [name, script] of Object.entries(SCRIPTS)) {
+      this.redis.defineCommand(name, { numberOfKeys: 0, lua: lua.withPresence(script, this.presenceLimit, this.presenceTickMs) });
+    }
   }
 
   ready(timeoutMs?: number): Promise<void> {
@@ -101,20 +114,30 @@ export class RedisSessionStore {
     return this.opts.url;
   }
 
-  /** Create a connected session owned by this process and announce it to its room. Returns the roster. */
-  async create(id: string, token: string, room: string, profile: Profile, resumable: boolean): Promise<SessionInfo[]> {
-    const [hash, on] = (await this.redis.wsCreate(this.prefix, id, room, JSON.stringify(profile), hashToken(token), resumable ? 1 : 0, this.proc, this.now(), this.max)) as [string[], string[]];
-    return toRoster(hash, on);
+  /** Members above which a room gets counts instead of per-member presence. */
+  get presenceLimit(): number {
+    return this.opts.presenceLimit ?? 100;
+  }
+
+  /** The TTL of a big room's note key: changes within it are announced once. */
+  get presenceTickMs(): number {
+    return this.opts.presenceTickMs ?? 500;
+  }
+
+  /** Create a connected session owned by this process and announce it to its room. Returns its system/init list. */
+  async create(id: string, token: string, room: string, profile: Profile, resumable: boolean): Promise<RoomSnapshot> {
+    const [size, flat] = (await this.redis.wsCreate(this.prefix, id, room, JSON.stringify(profile), hashToken(token), resumable ? 1 : 0, this.proc, this.now(), this.max)) as [number, string[]];
+    return toSnapshot(size, flat);
   }
 
   /** Resume on this process: checks token and replay range, takes ownership (the old owner is told). */
   async claim(id: string, token: string, lastSeq: number): Promise<ClaimResult> {
     const r = (await this.redis.wsClaim(this.prefix, id, hashToken(token), lastSeq, this.proc, this.now(), this.max)) as unknown[];
     if (r[0] === 'err') return { ok: false, error: r[1] as ResumeError };
-    const [, seq, room, prof, res, prev, hash, on, chans] = r as [string, number, string, string, string, string, string[], string[], string[]];
+    const [, seq, room, prof, res, prev, size, flat, chans] = r as [string, number, string, string, string, string, number, string[], string[]];
     const channels = new Map<string, StreamPosition>();
     for (let i = 0; i + 1 < chans.length; i += 2) channels.set(chans[i]!, parsePosition(chans[i + 1]!));
-    return { ok: true, session: { id, room, profile: JSON.parse(prof) as Profile, resumable: res === '1', seq: Number(seq), previousOwner: prev, roster: toRoster(hash, on), channels } };
+    return { ok: true, session: { id, room, profile: JSON.parse(prof) as Profile, resumable: res === '1', seq: Number(seq), previousOwner: prev, roster: toSnapshot(size, flat), channels } };
   }
 
   /** This process's connection of the session went away; it stays resumable for session_ttl. */
@@ -207,10 +230,26 @@ export class RedisSessionStore {
     return texts.map((text, i) => ({ seq: Number(first) + i, text }));
   }
 
-  /** The room's members, as `system/init.sessions` lists them. */
-  async roster(room: string): Promise<SessionInfo[]> {
-    const [hash, on] = await Promise.all([this.redis.hgetall(`${this.prefix}r:${room}`), this.redis.smembers(`${this.prefix}r:${room}:on`)]);
-    return toRoster(Object.entries(hash).flat(), on);
+  /** Up to `limit` of the room's members from `offset` on, in joining order (`room/list`), and the room's size. */
+  async page(room: string, offset: number, limit: number): Promise<RoomSnapshot> {
+    if (limit <= 0) return { size: await this.redis.hlen(`${this.prefix}r:${room}`), list: [] };
+    const start = Math.min(offset, Number.MAX_SAFE_INTEGER - limit);
+    const [size, flat] = (await this.redis.wsPage(this.prefix, room, start, start + limit - 1)) as [number, string[]];
+    return toSnapshot(size, flat);
+  }
+
+  /** Members of each room, and how many of them are connected (a big room's `room/presence`): one round trip. */
+  async counts(rooms: string[]): Promise<{ count: number; connected: number }[]> {
+    const p = this.redis.pipeline();
+    for (const room of rooms) p.hlen(`${this.prefix}r:${room}`).scard(`${this.prefix}r:${room}:on`);
+    const r = (await p.exec()) ?? [];
+    for (const [err] of r) if (err) throw err;
+    return rooms.map((_, i) => ({ count: Number(r[2 * i]?.[1] ?? 0), connected: Number(r[2 * i + 1]?.[1] ?? 0) }));
+  }
+
+  /** The pub/sub channel naming big rooms whose presence changed (every process subscribes). */
+  get roomsChannel(): string {
+    return `${this.prefix}rooms`;
   }
 
   /** One session's record, or undefined. */
@@ -304,9 +343,9 @@ function parsePosition(text: string): StreamPosition {
   return { offset: Number(text.slice(0, i)), epoch: text.slice(i + 1) };
 }
 
-function toRoster(flat: string[], connected: string[]): SessionInfo[] {
-  const on = new Set(connected);
-  const out: SessionInfo[] = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) out.push({ id: flat[i]!, profile: JSON.parse(flat[i + 1]!) as Profile, is_connected: on.has(flat[i]!) });
-  return out;
+/** A script's {size, flat id, profile JSON, 1/0 connected…}. */
+function toSnapshot(size: number, flat: (string | number)[]): RoomSnapshot {
+  const list: SessionInfo[] = [];
+  for (let i = 0; i + 2 < flat.length; i += 3) list.push({ id: String(flat[i]), profile: JSON.parse(String(flat[i + 1])) as Profile, is_connected: Number(flat[i + 2]) === 1 });
+  return { size: Number(size), list };
 }

@@ -8,7 +8,7 @@ import { DisconnectedBudget } from './disconnected-budget.js';
 import { RoomPresence } from './room-presence.js';
 import { SmallSet } from './small-set.js';
 import { Session, type SessionLimits, type SessionLink } from './session.js';
-import type { DetachReason, EndReason, ResumeResult, SessionService, SessionSummary } from './session-service.js';
+import type { DetachReason, EndReason, ResumeResult, RoomMembersPage, SessionService, SessionSummary } from './session-service.js';
 
 export type { EndReason, ResumeResult } from './session-service.js';
 
@@ -165,14 +165,14 @@ export class SessionRegistry implements SessionService {
     return this.rooms.get(room)?.size ?? 0;
   }
 
-  page(room: string, offset: number, limit: number): SessionInfo[] {
+  page(room: string, offset: number, limit: number): RoomMembersPage {
     const out: SessionInfo[] = [];
     let i = 0;
     for (const s of this.rooms.get(room) ?? []) {
       if (out.length >= limit) break;
       if (i++ >= offset) out.push(info(s));
     }
-    return out;
+    return { total: this.roomSize(room), sessions: out };
   }
 
   toOthers(session: Session, event: string, payload: unknown): void {

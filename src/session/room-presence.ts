@@ -60,7 +60,7 @@ export class RoomPresence {
 }
 
 /** Write `text` to each connected session, a slice per turn of the event loop (a big room must not hold it). */
-function sendSliced(targets: Session[], text: string, from: number): void {
+export function sendSliced(targets: Session[], text: string, from: number): void {
   const end = Math.min(targets.length, from + SEND_SLICE);
   for (let i = from; i < end; i++) targets[i]!.link?.sendText(text);
   if (end < targets.length) setImmediate(() => sendSliced(targets, text, end));

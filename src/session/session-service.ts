@@ -10,6 +10,12 @@ export type ResumeResult =
   | { ok: true; session: Session; /** Messages after `last_seq`, to be replayed. */ replayed: number }
   | { ok: false; error: ResumeError };
 
+/** One page of a room's members (`room/page`) and the room's size when it was read. */
+export interface RoomMembersPage {
+  total: number;
+  sessions: SessionInfo[];
+}
+
 /** How a connection ended, as the session service needs it to decide between ending and keeping. */
 export interface DetachReason {
   /** The close code that ended the connection. */
@@ -72,10 +78,10 @@ export interface SessionService {
    * many, `self` first (docs/protocol.md §4.6).
    */
   roster(room: string, self?: Session): SessionInfo[];
-  /** Members of the room. */
-  roomSize(room: string): number;
-  /** Up to `limit` of the room's sessions from `offset` on, in joining order (`room/list`). */
-  page(room: string, offset: number, limit: number): SessionInfo[];
+  /** Members of the room (with `self`, the size read with its `roster`, when that came from a shared store). */
+  roomSize(room: string, self?: Session): number;
+  /** Up to `limit` of the room's sessions from `offset` on, in joining order (`room/list`), and the room's size. */
+  page(room: string, offset: number, limit: number): RoomMembersPage | Promise<RoomMembersPage>;
   /** Members above which a room gets counts instead of per-member presence events. */
   readonly presenceLimit: number;
   /** Send a stream message to every other session of `session`'s room (buffered for the disconnected ones). */

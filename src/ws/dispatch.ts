@@ -53,11 +53,11 @@ const BUILTIN = new Map<string, Handler>([
   ],
   [
     ClientEvent.RoomList,
-    (core, session, payload) => {
+    async (core, session, payload) => {
       const p = decodeRoomList(payload);
       const limit = Math.min(p.limit ?? core.sessions.presenceLimit, core.sessions.presenceLimit);
-      const total = core.sessions.roomSize(session.room);
-      const sessions = core.sessions.page(session.room, p.offset, limit);
+      // With a shared store the page and its total are read from Redis together (a bounded range, never the room).
+      const { total, sessions } = await core.sessions.page(session.room, p.offset, limit);
       session.send(ServerEvent.RoomPage, { room: session.room, offset: p.offset, total, sessions });
     },
   ],

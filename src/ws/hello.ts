@@ -106,7 +106,7 @@ function base(core: GatewayCore, resumed: boolean): Omit<InitPayload, 'session_i
 
 /** `sessions` for system/init; in a room over `presence_limit` also `room_size` and `presence_limit` (the list is cut). */
 function roomList(sessions: SessionService, session: Session): Pick<InitPayload, 'sessions' | 'room_size' | 'presence_limit'> {
-  const size = sessions.roomSize(session.room);
+  const size = sessions.roomSize(session.room, session);
   const list = sessions.roster(session.room, session);
   return size > sessions.presenceLimit ? { sessions: list, room_size: size, presence_limit: sessions.presenceLimit } : { sessions: list };
 }

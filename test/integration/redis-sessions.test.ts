@@ -28,6 +28,7 @@ async function proc(name: string, sessionTtl = 30): Promise<Proc> {
     moved: (id) => p.moved.push(id),
     ended: (id, reason) => p.ended.push([id, reason]),
     resync: () => undefined,
+    roomChanged: () => undefined,
   };
   await store.ready();
   await bus.start(handler);
@@ -83,9 +84,9 @@ afterEach(async () => {
 test('presence, unicast and room broadcast reach sessions on the other process, each with its own seq', async () => {
   const [p1, p2] = [await proc('one'), await proc('two')];
   const roster1 = await p1.store.create('a', 'tok-a', 'lobby', { name: 'Ann' }, true);
-  expect(roster1).toEqual([{ id: 'a', profile: { name: 'Ann' }, is_connected: true }]);
+  expect(roster1).toEqual({ size: 1, list: [{ id: 'a', profile: { name: 'Ann' }, is_connected: true }] });
   const roster2 = await p2.store.create('b', 'tok-b', 'lobby', { name: 'Bob' }, true);
-  expect(roster2).toEqual([
+  expect(roster2.list).toEqual([
     { id: 'a', profile: { name: 'Ann' }, is_connected: true },
     { id: 'b', profile: { name: 'Bob' }, is_connected: true },
   ]);
@@ -159,7 +160,7 @@ test('a disconnected session expires after session_ttl: the room hears it left, 
     ['session/left', { id: 'a', reason: 'expired' }],
   ]);
   expect(await p2.store.claim('a', 'tok-a', 0)).toEqual({ ok: false, error: 'expired' });
-  expect(await p2.store.roster('r')).toEqual([{ id: 'b', profile: {}, is_connected: true }]);
+  expect(await p2.store.page('r', 0, 10)).toEqual({ size: 1, list: [{ id: 'b', profile: {}, is_connected: true }] });
 });
 
 test('ending a session from another process tells its owner; the API sees every session of every process', async () => {
