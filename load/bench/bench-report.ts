@@ -22,7 +22,8 @@ export interface BenchReport {
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  // An even count averages the middle two: rounded, so 26.687 does not print as 26.686999999999998.
+  return s.length % 2 ? s[m]! : Math.round(((s[m - 1]! + s[m]!) / 2) * 1000) / 1000;
 }
 
 /** Figure by figure, the median over the runs. */
