@@ -78,10 +78,12 @@ export class SessionRegistry implements SessionService {
     return session;
   }
 
-  async resume(sessionId: string, token: string, lastSeq: number): Promise<ResumeResult> {
+  async resume(sessionId: string, token: string, lastSeq: number, userId?: string): Promise<ResumeResult> {
     const session = this.sessions.get(sessionId);
     if (!session) return { ok: false, error: this.tombstones.has(sessionId) ? 'expired' : 'unknown_session' };
     if (!tokensEqual(session.resumeToken, token)) return { ok: false, error: 'bad_token' };
+    // Another user's session: checked before the gap rule, which would end it.
+    if (userId !== undefined && session.auth && session.auth.userId !== userId) return { ok: false, error: 'bad_token' };
     const replayed = session.buffer.missingAfter(lastSeq, session.seq);
     if (replayed === 'gap') {
       session.link?.close(CloseCode.Replaced, 'resume failed (gap); session ended');
@@ -288,6 +290,7 @@ export function summary(s: Session): SessionSummary {
     id: s.id,
     room: s.room,
     profile: s.profile,
+    user: s.auth?.userId,
     is_connected: s.isConnected,
     seq: s.seq,
     buffered: s.buffer.length,

@@ -126,7 +126,11 @@ function failed(core: GatewayCore, session: Session, frame: Frame, err: unknown)
 function fail(core: GatewayCore, session: Session, frame: Frame, err: unknown): string {
   const { id, event } = frame;
   const known = err instanceof ProtocolError;
-  if (!known) core.logger.warn({ err, event, session: session.id }, 'handler failed');
+  if (!known) {
+    // With a shared store that is away, failures are expected (the store logs the outage once): no warning each.
+    if (core.sessions.unavailable()) core.logger.debug({ err: (err as Error).message, event, session: session.id }, 'handler failed while the store is unreachable');
+    else core.logger.warn({ err, event, session: session.id }, 'handler failed');
+  }
   const code = known ? err.code : ErrorCode.Internal;
   const message = known ? err.message : 'internal error';
   core.metrics.errors.inc({ code });
