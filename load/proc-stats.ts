@@ -29,6 +29,12 @@ export function cpuTicks(pid: number): number | undefined {
   }
 }
 
+/** CPU time (user + system) a process has used so far, ms (10 ms resolution), or undefined once it is gone. */
+export function cpuMs(pid: number): number | undefined {
+  const t = cpuTicks(pid);
+  return t === undefined ? undefined : (t * 1000) / CLK_TCK;
+}
+
 function rssKiB(pid: number): number | undefined {
   try {
     const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

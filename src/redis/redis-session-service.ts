@@ -250,7 +250,7 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
   }
 
   ack(session: Session, seq: number): void {
-    session.buffer.ack(seq);
+    session.ack(seq);
     this.queue.flush();
     this.store.ack(session.id, seq).catch((err: unknown) => this.logger.debug({ err: (err as Error).message }, 'ack not stored'));
   }

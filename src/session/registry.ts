@@ -6,6 +6,7 @@ import { ServerEvent, type Profile, type SessionInfo } from '../protocol/events.
 import type { Clock } from '../time/clock.js';
 import { DisconnectedBudget } from './disconnected-budget.js';
 import { RoomPresence } from './room-presence.js';
+import { SmallSet } from './small-set.js';
 import { Session, type SessionLimits, type SessionLink } from './session.js';
 import type { DetachReason, EndReason, ResumeResult, RoomMembersPage, SessionService, SessionSummary } from './session-service.js';
 
@@ -37,7 +38,7 @@ const PRESENCE_TICK_MS = 500;
  */
 export class SessionRegistry implements SessionService {
   private readonly sessions = new Map<string, Session>();
-  private readonly rooms = new Map<string, Set<Session>>();
+  private readonly rooms = new Map<string, SmallSet<Session>>();
   /** Created sessions not attached yet, with their `session/joined` payload encoded up front. */
   private readonly unannounced = new WeakMap<Session, EncodedPayload>();
   /** Ids of sessions that expired recently, so a late resume hears `expired`, not `unknown_session`. */
@@ -204,7 +205,7 @@ export class SessionRegistry implements SessionService {
   }
 
   ack(session: Session, seq: number): void {
-    session.buffer.ack(seq);
+    session.ack(seq);
   }
 
   remember(session: Session, id: string): boolean {
@@ -239,7 +240,7 @@ export class SessionRegistry implements SessionService {
     session.state = 'connected';
     this.sessions.set(session.id, session);
     let members = this.rooms.get(session.room);
-    if (!members) this.rooms.set(session.room, (members = new Set()));
+    if (!members) this.rooms.set(session.room, (members = new SmallSet()));
     this.tellRoom(session, 1, ServerEvent.Joined, joined);
     members.add(session);
   }
