@@ -39,6 +39,14 @@ export interface LoadArgs {
   fuzzFrames: number;
   /** fuzz: stop the HTTP lanes after this many hostile requests (0: at --duration). */
   fuzzRequests: number;
+  /** Scale-out over Redis: '' none (in memory), 'start' a private redis-server, or the URL of an existing one. */
+  redis: string;
+  /** Gateway processes: 1, or N > 1 as `wsgate --workers N --redis URL` on one port (needs redis). */
+  gatewayProcesses: number;
+  /** Print a status line to stderr every S seconds (0: never; a TTY gets the progress bar anyway). */
+  progress: number;
+  /** Also write the report as Markdown (the table, with the command and the machine). */
+  md: string;
   help: boolean;
 }
 
@@ -76,6 +84,11 @@ Options:
   --hostile N          fuzz: concurrent hostile lanes, 60 % WebSocket (v3 and v2), 40 % HTTP (default 40)
   --fuzz-frames N      fuzz: end the attack once N hostile frames were sent (default 0: after --duration)
   --fuzz-requests N    fuzz: … and N hostile HTTP requests (default 0: after --duration)
+  --redis [URL]        scale out over Redis: start a private redis-server (no persistence, temp dir), or use URL;
+                       the report adds every gateway process's RSS/CPU/open files, Redis memory and load average
+  --gateway-processes N  run the gateway as \`wsgate --workers N --redis URL\` on one port (needs --redis; default 1)
+  --progress S         print a status line to stderr every S seconds (for logs; default 0: only a TTY's bar)
+  --md FILE            also write the report as Markdown
   --help               this text
 
 Exit code: 0 when the scenario's expectation holds, 1 when it does not, 2 on bad usage.`;
@@ -99,6 +112,8 @@ export function parseArgs(argv: string[]): LoadArgs {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--help' || a === '-h') help = true;
+    // --redis alone starts a private redis-server; --redis URL uses that one.
+    else if (a === '--redis' && !/^rediss?:\/\//.test(argv[i + 1] ?? '')) raw.set('redis', 'start');
     else if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       if (eq > 0) raw.set(a.slice(2, eq), a.slice(eq + 1));
@@ -106,7 +121,8 @@ export function parseArgs(argv: string[]): LoadArgs {
     } else throw new UsageError(`unexpected argument ${a}`);
   }
   const known = ['scenario', 'clients', 'v2-share', 'duration', 'via', 'target', 'json', 'html', 'workers', 'connect-rate',
-    'room-size', 'rate', 'drop-share', 'publish-rate', 'api-key', 'password', 'session-ttl', 'hostile', 'fuzz-frames', 'fuzz-requests'];
+    'room-size', 'rate', 'drop-share', 'publish-rate', 'api-key', 'password', 'session-ttl', 'hostile', 'fuzz-frames', 'fuzz-requests',
+    'redis', 'gateway-processes', 'progress', 'md'];
   for (const k of raw.keys()) if (!known.includes(k)) throw new UsageError(`unknown option --${k}`);
   const name = raw.get('scenario') ?? '';
   if (help) return { ...defaultsFor('idle'), help: true };
@@ -117,10 +133,16 @@ export function parseArgs(argv: string[]): LoadArgs {
   if (via !== 'nginx' && via !== 'direct') throw new UsageError('--via must be nginx or direct');
   const target = get('target') ?? '';
   if (target && !/^wss?:\/\//.test(target)) throw new UsageError('--target must start with ws:// or wss://');
+  const redis = get('redis') ?? '';
+  const gatewayProcesses = get('gateway-processes') !== undefined ? Math.round(num('--gateway-processes', get('gateway-processes'), 1, 64)) : 1;
+  if (gatewayProcesses > 1 && !redis) throw new UsageError('--gateway-processes needs --redis (the processes share their sessions through Redis)');
+  if (redis && target) throw new UsageError('--redis starts gateways of its own: not with --target');
+  if (redis && SCENARIOS[name as ScenarioName].mode === 'fuzz') throw new UsageError('--redis: the fuzz scenario runs one in-memory gateway');
   return {
     ...d,
     clients: get('clients') !== undefined ? Math.round(num('--clients', get('clients'), 1)) : d.clients,
-    v2Share: get('v2-share') !== undefined ? num('--v2-share', get('v2-share'), 0, 1) : d.v2Share,
+    // v2 clients all land in one room (quadratic presence): a scale-out run is v3 unless asked.
+    v2Share: get('v2-share') !== undefined ? num('--v2-share', get('v2-share'), 0, 1) : redis ? 0 : d.v2Share,
     duration: get('duration') !== undefined ? num('--duration', get('duration'), 0) : d.duration,
     via,
     target: target.replace(/\/+$/, ''),
@@ -138,6 +160,10 @@ export function parseArgs(argv: string[]): LoadArgs {
     hostile: get('hostile') !== undefined ? Math.round(num('--hostile', get('hostile'), 1, 2000)) : d.hostile,
     fuzzFrames: get('fuzz-frames') !== undefined ? Math.round(num('--fuzz-frames', get('fuzz-frames'), 0)) : 0,
     fuzzRequests: get('fuzz-requests') !== undefined ? Math.round(num('--fuzz-requests', get('fuzz-requests'), 0)) : 0,
+    redis,
+    gatewayProcesses,
+    progress: get('progress') !== undefined ? num('--progress', get('progress'), 0) : 0,
+    md: get('md') ?? '',
   };
 }
 
@@ -164,6 +190,10 @@ function defaultsFor(name: ScenarioName): LoadArgs {
     hostile: 40,
     fuzzFrames: 0,
     fuzzRequests: 0,
+    redis: '',
+    gatewayProcesses: 1,
+    progress: 0,
+    md: '',
     help: false,
   };
 }

@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs, usage, UsageError, type LoadArgs } from './args.js';
-import { renderTable } from './report.js';
+import { renderMarkdown, renderTable } from './report.js';
 import { renderHtml } from './report-html.js';
 import { Resources, runScenario } from './run.js';
 
@@ -38,6 +38,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`\n${renderTable(report)}\n`);
     if (args.json) writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
     if (args.html) writeFileSync(args.html, renderHtml(report));
+    if (args.md) writeFileSync(args.md, renderMarkdown(report));
     return report.pass ? 0 : 1;
   } catch (err) {
     await res.stopAll();

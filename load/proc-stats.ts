@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 
 /** Linux clock ticks per second for /proc/<pid>/stat (USER_HZ is 100 on every mainstream kernel). */
-const CLK_TCK = 100;
+export const CLK_TCK = 100;
 
 /** RSS and CPU of one process over a run. */
 export interface ProcSummary {
@@ -17,8 +17,8 @@ export interface ProcSummary {
   samples: number;
 }
 
-/** utime + stime in ticks, or undefined once the process is gone. */
-function cpuTicks(pid: number): number | undefined {
+/** utime + stime in ticks (CLK_TCK per second), or undefined once the process is gone. */
+export function cpuTicks(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may contain spaces: count fields after its closing parenthesis.
@@ -27,6 +27,12 @@ function cpuTicks(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** CPU time (user + system) a process has used so far, ms (10 ms resolution), or undefined once it is gone. */
+export function cpuMs(pid: number): number | undefined {
+  const t = cpuTicks(pid);
+  return t === undefined ? undefined : (t * 1000) / CLK_TCK;
 }
 
 function rssKiB(pid: number): number | undefined {

@@ -51,17 +51,21 @@ function countLogLines(chunk: string, into: Record<string, number>): void {
   }
 }
 
-/** The port of the gateway's `wsgate listening` log line among `lines`, if there is one. */
-function listeningPort(lines: string): number | undefined {
+/** The ports of the gateway's `wsgate listening` log lines among `lines` (one per process: `--workers N` logs N). */
+function listeningPorts(lines: string): number[] {
+  const out: number[] = [];
   for (const line of lines.split('\n')) {
     if (!line.includes('"wsgate listening"')) continue;
     const rec = JSON.parse(line) as { port?: number };
-    if (typeof rec.port === 'number') return rec.port;
+    if (typeof rec.port === 'number') out.push(rec.port);
   }
-  return undefined;
+  return out;
 }
 
-/** Run the `wsgate` command (via load/gateway-child.js) with these options and wait for its port. */
+/**
+ * Run the `wsgate` command (via load/gateway-child.js) with these options and wait for its port — with
+ * `workers: 'N'`, until all N workers listen (they share the port).
+ */
 export function startGatewayChild(options: Partial<GatewayOptions>, timeoutMs = 20_000): Promise<GatewayChild> {
   // The driver puts up to 5,000 clients on one source address (load/run.ts): the per-address bound is a
   // defence against one hostile host, not what a load test measures, so it is off unless a scenario sets it.
@@ -71,6 +75,7 @@ export function startGatewayChild(options: Partial<GatewayOptions>, timeoutMs = 
   let partial = '';
   const logCounts: Record<string, number> = {};
   let listening: ((port: number) => void) | undefined;
+  let waitingFor = Math.max(1, Number(options.workers) || 1);
   const keep = (d: Buffer): void => {
     out = (out + d.toString()).slice(-20_000);
     const text = partial + d.toString();
@@ -78,8 +83,7 @@ export function startGatewayChild(options: Partial<GatewayOptions>, timeoutMs = 
     partial = text.slice(cut + 1);
     const lines = text.slice(0, cut + 1);
     countLogLines(lines, logCounts);
-    const port = listening ? listeningPort(lines) : undefined;
-    if (port !== undefined) listening!(port);
+    for (const port of listening ? listeningPorts(lines) : []) if (--waitingFor === 0) listening?.(port);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);

@@ -52,3 +52,47 @@ export function liveView(enabled = Boolean(process.stdout.isTTY)): LiveView {
     },
   };
 }
+
+/**
+ * A status line on stderr every `everySeconds` and at each phase change — for long runs whose output goes to a
+ * log file (`--progress S`), where the bar shows nothing.
+ */
+export function lineView(everySeconds: number, clients: number, write = (s: string): void => void process.stderr.write(s)): LiveView {
+  const start = Date.now();
+  let phase = '';
+  let lastAt = 0;
+  let total = 0;
+  const line = (value: number, p: Progress | undefined): void => {
+    const t = Math.round((Date.now() - start) / 1000);
+    const of = phase === 'connect' ? `${value}/${clients}` : `${value}/${total} s`;
+    write(`[load ${String(t).padStart(5)} s] ${phase.padEnd(7)} ${of} | open ${p?.open ?? 0} failed ${p?.failed ?? 0} cut ${p?.unexpectedCloses ?? 0} | pings ${p?.pings ?? 0} hb out ${p?.heartbeatsSent ?? 0} in ${p?.heartbeatsReceived ?? 0} | msgs out ${p?.sent ?? 0} in ${p?.received ?? 0} | resumed ${p?.resumed ?? 0}\n`);
+  };
+  let last: Progress | undefined;
+  return {
+    phase(name, t) {
+      phase = name;
+      total = t;
+      lastAt = Date.now();
+      line(0, last);
+    },
+    update(value, p) {
+      last = p;
+      if (Date.now() - lastAt < everySeconds * 1000) return;
+      lastAt = Date.now();
+      line(value, p);
+    },
+    stop() {
+      if (last) line(total, last);
+    },
+  };
+}
+
+/** Both views at once (the second is optional). */
+export function bothViews(a: LiveView, b: LiveView | undefined): LiveView {
+  if (!b) return a;
+  return {
+    phase: (n, t) => (a.phase(n, t), b.phase(n, t)),
+    update: (v, p) => (a.update(v, p), b.update(v, p)),
+    stop: () => (a.stop(), b.stop()),
+  };
+}

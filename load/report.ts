@@ -4,6 +4,7 @@ import os from 'node:os';
 import type hdr from 'hdr-histogram-js';
 import type { FuzzSummary } from './fuzz.js';
 import type { ProcSummary } from './proc-stats.js';
+import { scaleRows, type ScaleSummary } from './scale.js';
 import type { Check } from './scenarios.js';
 import type { MergedStats } from './stats.js';
 import type { TimelineSample } from './timeline.js';
@@ -79,6 +80,8 @@ export interface Report {
   errors: Record<string, number>;
   /** fuzz scenario only: what the hostile clients sent, /healthz under attack, RSS before and after. */
   fuzz?: FuzzSummary;
+  /** --redis runs: every gateway process, Redis memory and commands, load average (load/scale.ts). */
+  scale?: ScaleSummary;
   /** One sample per second (the HTML report's charts); absent in reports written before it existed. */
   timeline?: TimelineSample[];
 }
@@ -208,6 +211,7 @@ export function renderTable(r: Report): string {
     ['gateway CPU avg / peak', r.gateway ? `${r.gateway.avgCpuPct} % / ${r.gateway.peakCpuPct} % of one core` : '-'],
     ['errors (clients, nginx, gateway log)', kv(r.errors)],
     ...fuzzRows(r.fuzz),
+    ...scaleRows(r.scale),
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
   const lines = rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`);
@@ -235,4 +239,21 @@ function msTriple(t: { min: number; p50: number; max: number }): string {
 
 function spreadText(s: SpreadOut): string {
   return s.clients ? `min ${s.min}, avg ${s.avg}, max ${s.max} (${s.clients} clients)` : '-';
+}
+
+/** The report as Markdown: the command, the machine, the table and the checks (what load/results/*.md hold). */
+export function renderMarkdown(r: Report): string {
+  const m = r.machine;
+  return `# ${r.scenario} — ${r.pass ? 'PASS' : 'FAIL'}
+
+\`\`\`sh
+${r.command}
+\`\`\`
+
+Started ${r.startedAt}, ${r.wallSeconds} s wall. Machine: ${m.nproc} × ${m.cpu}, ${m.memTotalGiB} GiB, node ${m.node}, ${m.kernel}, open files ${m.openFilesLimit}.
+
+\`\`\`
+${renderTable(r)}
+\`\`\`
+`;
 }

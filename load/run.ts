@@ -3,7 +3,10 @@ import type { LoadArgs } from './args.js';
 import { startNginx, nginxSizing, type NginxHandle } from './nginx.js';
 import { startGatewayChild, startWorker, stopChild, type GatewayChild, type WorkerChild } from './processes.js';
 import { ProcSampler } from './proc-stats.js';
-import { liveView, type LiveView } from './progress.js';
+import { ProcGroupSampler } from './proc-group.js';
+import { startRedisServer, useRedis, type RedisServer } from './redis-server.js';
+import { FD_BUDGET, ScaleProbe, scaleChecks } from './scale.js';
+import { bothViews, lineView, liveView, type LiveView } from './progress.js';
 import { runFuzz, type FuzzSummary } from './fuzz.js';
 import { Publisher } from './publisher.js';
 import { buildReport, listenOverflows, machineInfo, type Report, type RunSetup } from './report.js';
@@ -17,6 +20,8 @@ const CLIENTS_PER_WORKER = 2500;
 /** Clients per source address (each 127.0.0.x has its own ~28k ephemeral ports). */
 const CLIENTS_PER_ADDRESS = 5000;
 const STORM_CHANNEL = 'load-storm';
+/** --redis: seconds between "all connected" and the start of the measured phase (clients ack once a second). */
+const SETTLE_SECONDS = 10;
 /** fuzz: the bystanders' room; the hostile clients pick theirs from another pool. */
 const FUZZ_ROOM = 'fuzz-bystanders';
 
@@ -25,6 +30,9 @@ const FUZZ_ROOM = 'fuzz-bystanders';
 export class Resources {
   gateway?: GatewayChild;
   sampler?: ProcSampler;
+  /** --redis: the gateway's processes (the `--workers` primary and its workers) and the Redis they share. */
+  group?: ProcGroupSampler;
+  redis?: RedisServer;
   nginx?: NginxHandle;
   workers: WorkerChild[] = [];
   publisher?: Publisher;
@@ -35,9 +43,12 @@ export class Resources {
     this.view?.stop();
     this.publisher?.stop();
     this.sampler?.stop();
+    this.group?.stop();
     await Promise.all(this.workers.map((w) => stopChild(w.child, 2000)));
     await this.nginx?.stop();
-    if (this.gateway) await stopChild(this.gateway.child);
+    // A --workers primary drains its workers on SIGTERM: give 100,000 connections time to close.
+    if (this.gateway) await stopChild(this.gateway.child, this.redis ? 60_000 : 5000);
+    await this.redis?.stop();
   }
 }
 
@@ -54,8 +65,15 @@ async function startTargets(args: LoadArgs, sc: Scenario, res: Resources): Promi
     const httpBase = args.target.replace(/^ws/, 'http');
     return { v3Url: `${args.target}/api/ws`, v2Url: `${args.target}/ws`, httpBase, setup: { via: 'target', target: args.target } };
   }
-  res.gateway = await startGatewayChild({ ...sc.gateway, ...(args.sessionTtl ? { sessionTtl: args.sessionTtl } : {}) });
-  res.sampler = new ProcSampler(res.gateway.child.pid ?? 0);
+  if (args.redis) res.redis = args.redis === 'start' ? await startRedisServer() : await useRedis(args.redis);
+  // node:cluster hands a connection to the next worker that is free, not strictly in turn: on a busy machine one
+  // worker got 12 % more than its share. Past FD_BUDGET a process refuses (503) and the client's retry lands elsewhere,
+  // instead of the process running out of open files (20,000 here).
+  const cluster = args.gatewayProcesses > 1 ? { workers: String(args.gatewayProcesses), maxConnections: FD_BUDGET - 1000 } : {};
+  const scaleOut = res.redis ? { redis: res.redis.url, ...cluster } : {};
+  res.gateway = await startGatewayChild({ ...sc.gateway, ...(args.sessionTtl ? { sessionTtl: args.sessionTtl } : {}), ...scaleOut }, res.redis ? 120_000 : 20_000);
+  if (res.redis) res.group = new ProcGroupSampler(res.gateway.child.pid ?? 0);
+  else res.sampler = new ProcSampler(res.gateway.child.pid ?? 0);
   const o = res.gateway.options;
   const gateway = { pingInterval: o.pingInterval, pingTimeout: o.pingTimeout, heartbeatInterval: o.heartbeatInterval };
   if (args.via === 'direct') {
@@ -73,16 +91,23 @@ async function startTargets(args: LoadArgs, sc: Scenario, res: Resources): Promi
   };
 }
 
+/** Client processes: --workers, or one per 2,500 clients. */
+function workerCount(args: LoadArgs): number {
+  return args.workers || Math.max(1, Math.ceil(args.clients / CLIENTS_PER_WORKER));
+}
+
+/** Source addresses: at least one per 5,000 clients, and one per worker, so each worker has its own address. */
 function sourceAddresses(args: LoadArgs): string[] {
   const host = args.target ? new URL(args.target).hostname : '127.0.0.1';
   if (!/^127\.|^localhost$/.test(host)) return [];
-  const n = Math.min(250, Math.ceil(args.clients / CLIENTS_PER_ADDRESS));
+  // 127.0.0.100–119 are the fuzz scenario's hostile lanes (--workers is at most 64).
+  const n = Math.min(98, Math.max(workerCount(args), Math.ceil(args.clients / CLIENTS_PER_ADDRESS)));
   return Array.from({ length: n }, (_, i) => `127.0.0.${i + 2}`);
 }
 
 /** Split N clients (and their v2 share) over the workers. */
 function workerConfigs(args: LoadArgs, sc: Scenario, ep: Endpoints, addrs: string[]): WorkerConfig[] {
-  const workers = args.workers || Math.max(1, Math.ceil(args.clients / CLIENTS_PER_WORKER));
+  const workers = workerCount(args);
   const v2Total = Math.round(args.clients * args.v2Share);
   const out: WorkerConfig[] = [];
   let first = 0;
@@ -97,7 +122,8 @@ function workerConfigs(args: LoadArgs, sc: Scenario, ep: Endpoints, addrs: strin
       firstIndex: first,
       v3Count: count - v2,
       v2Count: v2,
-      localAddresses: addrs,
+      // Worker w gets addresses w, w + workers, …: its own, never shared with another worker.
+      localAddresses: addrs.filter((_, i) => i % workers === w),
       connectRate: args.connectRate / workers,
       roomSize: args.roomSize,
       room: sc.mode === 'chat' ? 'main' : sc.mode === 'fuzz' ? FUZZ_ROOM : undefined,
@@ -241,15 +267,17 @@ export async function runScenario(args: LoadArgs, res: Resources, argv: string[]
   const machine = machineInfo();
   const overflowsBefore = listenOverflows();
   const ep = await startTargets(args, sc, res);
+  const probe = res.redis && res.group ? new ScaleProbe(res.redis, res.group, args.gatewayProcesses) : undefined;
+  await probe?.mark(0);
   const addrs = sourceAddresses(args);
   const configs = workerConfigs(args, sc, ep, addrs);
   const board = new WorkerBoard();
   const timeline = new Timeline({
     progress: () => board.takeSample(),
-    sampler: res.sampler,
+    sampler: res.group ?? res.sampler,
     metricsUrl: res.gateway ? `http://127.0.0.1:${res.gateway.port}/metrics` : undefined,
   });
-  const bar = liveView();
+  const bar = bothViews(liveView(), args.progress > 0 ? lineView(args.progress, args.clients) : undefined);
   res.view = { ...bar, phase: (name, total) => (timeline.mark(name), bar.phase(name, total)) };
   res.workers = configs.map((config) => {
     const w = startWorker(board.onMessage);
@@ -257,22 +285,30 @@ export async function runScenario(args: LoadArgs, res: Resources, argv: string[]
     return w;
   });
   res.view.phase('connect', args.clients);
-  const rampMs = (args.clients / args.connectRate) * 1000 + 60_000;
+  // A saturated machine connects slower than asked: leave half as much again, and a minute.
+  const rampMs = (args.clients / args.connectRate) * 1500 + 60_000;
   await waitFor(() => board.ramped.size === configs.length, rampMs, () => {
     const t = board.total();
     res.view!.update(t.opened + t.failed, t);
   });
+  if (probe) {
+    // Let the first acks trim the hello frames out of the Redis buffers: "while idle" starts settled.
+    await phase(res.view, board, 'settle', SETTLE_SECONDS);
+    await probe.mark(board.total().open);
+  }
   const measureStart = Date.now();
   let fuzz: FuzzSummary | undefined;
   let lastOffset: number;
   if (sc.mode === 'fuzz') ({ lastOffset, fuzz } = await measureFuzz(args, res, board, ep.httpBase));
   else lastOffset = await measure(args, sc, res, board, ep.httpBase);
   const measuredSeconds = Math.round((Date.now() - measureStart) / 100) / 10;
+  await probe?.mark(board.total().open);
   res.view.stop();
   const samples = timeline.stop();
   res.workers.forEach((w) => w.send({ type: 'finish', lastOffset, sentBySender: board.sent }));
   await waitFor(() => board.finals.size === configs.length, 30_000);
-  const gateway = res.sampler?.stop() ?? null;
+  const scale = probe?.summary();
+  const gateway = res.sampler?.stop() ?? res.group?.read().total ?? null;
   const nginxErrors = summarizeNginxLog(res.nginx?.errorLog() ?? '');
   const setup: RunSetup = {
     ...ep.setup,
@@ -289,6 +325,7 @@ export async function runScenario(args: LoadArgs, res: Resources, argv: string[]
   for (const [k, v] of Object.entries(nginxErrors)) report.errors[`nginx: ${k}`] = v;
   for (const [k, v] of Object.entries(res.gateway?.logCounts ?? {})) report.errors[`gateway log: ${k}`] = v;
   if (fuzz) report.fuzz = fuzz;
+  if (scale) report.scale = scale;
   if (res.publisher) {
     // In the storm the backend is the sender: what it published is what "sent" means (fuzz: the chat lines are).
     if (!fuzz) report.messages.sent = res.publisher.published;
@@ -296,7 +333,7 @@ export async function runScenario(args: LoadArgs, res: Resources, argv: string[]
   }
   report.connections.listenOverflows = listenOverflows() - overflowsBefore;
   report.timeline = samples;
-  report.checks = sc.checks(report);
+  report.checks = [...sc.checks(report), ...scaleChecks(scale)];
   report.pass = report.checks.every((c) => c.ok) && board.finals.size === configs.length;
   return report;
 }

@@ -33,7 +33,8 @@ export interface TimelineSample {
 export interface TimelineSources {
   /** The workers' summed progress, and the latency windows they sent since the last call. */
   progress(): { total: Progress; latencyWindows: string[] };
-  sampler?: ProcSampler;
+  /** The gateway process (or the sum of a --workers group). */
+  sampler?: Pick<ProcSampler, 'current'>;
   /** The gateway's own /metrics (direct, not through nginx); undefined with --target. */
   metricsUrl?: string;
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { checkRedisUrl } from './redis/redis-url.js';
+import { checkCaFile, checkRedisUrl } from './redis/redis-url.js';
 import { parse as parseYaml } from 'yaml';
 import {
   ConfigError,
@@ -122,6 +122,8 @@ export const GATEWAY_OPTIONS = {
   logLevel: opt.choice({ default: 'info', choices: LOG_LEVELS, placeholder: 'LEVEL', help: 'log level' }),
   /** `redis://` or `rediss://` URL (AUTH in it) of the Redis every process of one gateway shares (docs/scaling.md). Default none: in memory. */
   redis: opt.string({ default: '', placeholder: 'URL', defaultText: 'none: in memory', check: (v) => (v ? checkRedisUrl(v) : undefined), help: 'redis:// or rediss:// URL shared by every process of one gateway' }),
+  /** PEM file of the CA(s) that sign a `rediss://` Redis's certificate (private CA, self-signed). Default: the system's CAs. */
+  redisTlsCa: opt.string({ default: '', placeholder: 'FILE', defaultText: "Node's CAs", check: (v) => (v ? checkCaFile(v) : undefined), help: 'PEM CA certificate(s) to trust for a rediss:// Redis' }),
   /** Processes on one port (node:cluster): a number or `auto` (one per core). Needs `redis`. Default none: this process only. */
   workers: opt.string({
     default: '',
@@ -172,6 +174,7 @@ function crossChecks(o: GatewayOptions): string | undefined {
   if (o.pingInterval > 0 && o.pingTimeout <= 0) return '--ping-timeout: must be > 0 while --ping-interval is on';
   if (o.heartbeatInterval > 0 && o.heartbeatTimeout < o.heartbeatInterval) return '--heartbeat-timeout: must be at least --heartbeat-interval';
   if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) return `${flagOf(o.tlsCert ? 'tlsKey' : 'tlsCert')}: --tls-cert and --tls-key go together`;
+  if (o.redisTlsCa && !o.redis.startsWith('rediss:')) return '--redis-tls-ca: needs a rediss:// --redis URL (TLS)';
   if (o.workers && !o.redis) return '--workers: needs --redis URL (the processes share their sessions, rooms and channels through Redis)';
   return undefined;
 }

@@ -14,9 +14,11 @@ import { ConfigError, isResolved, resolveOptions, type GatewayOptions, type Reso
 import { systemClock, type Clock } from './time/clock.js';
 import { GatewayMetrics } from './metrics.js';
 import { CloseCode } from './protocol/codes.js';
+import { encodePayload } from './protocol/codec.js';
 import type { StreamPosition } from './protocol/events.js';
 import type { Authenticate, EventHandler, GatewayCore } from './ws/core.js';
 import { mountApi } from './http/api.js';
+import type { IdempotencyStore } from './http/idempotency.js';
 import { mountProbes } from './http/probes.js';
 import { createServer, reloadTls } from './http/tls.js';
 import type { Connection } from './ws/connection.js';
@@ -73,6 +75,7 @@ export class Gateway {
   private readonly lifecycle: SessionService & { start?(): Promise<void> };
   private readonly hub: ChannelHub;
   private readonly broker: Broker;
+  private readonly idempotency: IdempotencyStore<StreamPosition> | undefined;
   private readonly front: HttpFront;
   private readonly endpoint: V3Endpoint;
   private readonly wss: WebSocketServer;
@@ -104,6 +107,7 @@ export class Gateway {
       });
       this.broker = parts.broker;
       this.lifecycle = parts.sessions;
+      this.idempotency = parts.idempotency;
     } else {
       this.broker = init.broker ?? new MemoryBroker(o.historySize, o.historyTtl, this.clock);
       this.lifecycle = new SessionRegistry(limits, o.sessionTtlMs, this.clock, { onEnded, onEvicted: () => this.metrics.sessionsEvicted.inc() }, o.presenceLimit);
@@ -141,6 +145,7 @@ export class Gateway {
       metrics: this.metrics.registry,
       sessions: this.lifecycle,
       publish: (channel, data) => this.publish(channel, data),
+      idempotency: this.idempotency,
       route: (method, path, handler, opts) => this.route(method, path, handler, opts),
     });
     if (o.sse) {
@@ -238,12 +243,19 @@ export class Gateway {
     this.front.mountUpgrade(path, handler);
   }
 
-  /** Send a stream message to one session (buffered while it is disconnected). false: unknown session. */
-  sendTo(sessionId: string, event: string, payload?: unknown): boolean {
+  /**
+   * Send a stream message to one session of the gateway (buffered while it is disconnected); with `redis`, a session
+   * of any process, as the HTTP API does. Resolves false for an unknown session; rejects when Redis cannot be
+   * reached. A payload JSON cannot express throws a TypeError at the call.
+   */
+  sendTo(sessionId: string, event: string, payload?: unknown): Promise<boolean> {
     const session = this.lifecycle.get(sessionId);
-    if (!session) return false;
-    session.send(event, payload);
-    return true;
+    if (session) {
+      session.send(event, payload);
+      return Promise.resolve(true);
+    }
+    encodePayload(payload); // the same TypeError as for a local session, before anything is sent
+    return this.lifecycle.sendTo(sessionId, event, payload).then((sent) => sent !== undefined);
   }
 
   /** Publish to a channel, as the backend. */
@@ -251,13 +263,17 @@ export class Gateway {
     return this.hub.publish(channel, data);
   }
 
-  /** End a session now; its connection (if any) is closed with `code` (default 4003 kicked). */
-  endSession(sessionId: string, code: number = CloseCode.Kicked, message = 'session ended by the server'): boolean {
+  /**
+   * End a session now; its connection (if any) is closed with `code` (default 4003 kicked) and `message`. With
+   * `redis`, a session of another process is ended too; its connection there closes 4003 when `code` is 4003, else
+   * 1000, with the standard message. Resolves false for an unknown session; rejects when Redis cannot be reached.
+   */
+  endSession(sessionId: string, code: number = CloseCode.Kicked, message = 'session ended by the server'): Promise<boolean> {
+    const reason = code === CloseCode.Kicked ? 'kicked' : 'closed';
     const session = this.lifecycle.get(sessionId);
-    if (!session) return false;
+    if (!session) return this.lifecycle.endById(sessionId, reason);
     session.link?.close(code, message);
-    this.lifecycle.end(session, code === CloseCode.Kicked ? 'kicked' : 'closed').catch((err: unknown) => this.logger.error({ err }, 'ending a session failed'));
-    return true;
+    return this.lifecycle.end(session, reason).then(() => true);
   }
 
   /**

@@ -4,7 +4,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ProcSampler } from '../proc-stats.js';
+import { cpuMs, ProcSampler } from '../proc-stats.js';
 import { addEncoded, newHistogram } from '../stats.js';
 import type { WorkerCommand, WorkerReply } from './client-worker.js';
 import type { BenchKind, ServerCommand, ServerReply } from './servers.js';
@@ -16,6 +16,8 @@ export interface BenchSizes {
   fanoutMessages: number;
   echoClients: number;
   echoSeconds: number;
+  /** Client processes the echo clients are spread over (the clients must not be the limit). */
+  echoWorkers: number;
   join: number;
   joinRate: number;
   storm: number;
@@ -169,17 +171,33 @@ function loopFigures(loop: ServerReply, quiet: ServerReply, check: ServerReply):
   };
 }
 
-/** Sequential round trips on every connection for S seconds (after 1 s of warm-up). */
+/** CPU ms used so far by the given processes together (0 for one that is gone). */
+const cpuOf = (procs: ChildProcess[]): number => procs.reduce((t, p) => t + (cpuMs(p.pid ?? 0) ?? 0), 0);
+
+/**
+ * Sequential round trips on every connection for S seconds (after 1 s of warm-up), the clients spread over
+ * `echoWorkers` processes. Besides the wall figures (which on a shared 2-core machine depend on what else runs),
+ * the server's and the clients' CPU time per round trip: the server's is what the server itself costs, whatever
+ * the load, and its inverse (round trips per server CPU-second) is the throughput the server would reach alone.
+ */
 export function echo(kind: BenchKind, z: BenchSizes): Promise<Figures> {
-  return withSetup(kind, z.echoClients, z.perWorker, async (s, ws) => {
+  const perWorker = Math.min(z.perWorker, Math.ceil(z.echoClients / z.echoWorkers));
+  return withSetup(kind, z.echoClients, perWorker, async (s, ws) => {
     await connectAll(kind, s, ws, z.echoClients, { room: 'own', subscribe: false });
     await Promise.all(ws.map((w) => w.ask({ cmd: 'echo', seconds: 1 })));
-    const sampler = new ProcSampler(s.proc.pid ?? 0);
+    const clients = ws.map((w) => w.proc);
+    const [server0, clients0, start] = [cpuOf([s.proc]), cpuOf(clients), nowMs()];
     const replies = await Promise.all(ws.map((w) => w.ask({ cmd: 'echo', seconds: z.echoSeconds })));
-    const cpu = sampler.stop().avgCpuPct;
+    const [serverMs, clientMs, wallMs] = [cpuOf([s.proc]) - server0, cpuOf(clients) - clients0, nowMs() - start];
     const hist = newHistogram();
     for (const r of replies) if (r.type === 'echo') addEncoded(hist, r.hist);
-    return { roundTripsPerSec: Math.round(hist.totalCount / z.echoSeconds), p50Ms: hist.getValueAtPercentile(50) / 1000, p99Ms: hist.getValueAtPercentile(99) / 1000, serverCpuPct: Math.round(cpu) };
+    const n = Math.max(1, hist.totalCount);
+    return {
+      roundTripsPerSec: Math.round(hist.totalCount / (wallMs / 1000)), p50Ms: hist.getValueAtPercentile(50) / 1000, p99Ms: hist.getValueAtPercentile(99) / 1000,
+      serverCpuPct: Math.round((serverMs / wallMs) * 100), clientCpuPct: Math.round((clientMs / wallMs) * 100),
+      serverCpuUsPerRt: round((serverMs * 1000) / n, 2), clientCpuUsPerRt: round((clientMs * 1000) / n, 2),
+      rtPerServerCpuSec: serverMs > 0 ? Math.round(hist.totalCount / (serverMs / 1000)) : 0,
+    };
   });
 }
 

@@ -52,10 +52,10 @@ export class RedisBroker implements Broker {
   constructor(private readonly opts: RedisBrokerOptions) {
     this.prefix = opts.prefix ?? DEFAULT_PREFIX;
     this.metaTtl = Math.ceil(opts.metaTtl ?? Math.max(opts.historyTtl, 86_400));
-    this.cmd = openRedis(opts.url, 'wsgate-broker') as Redis & ChannelScripts;
+    this.cmd = openRedis(opts, 'wsgate-broker') as Redis & ChannelScripts;
     this.cmd.defineCommand('wsgatePublish', { numberOfKeys: 2, lua: PUBLISH_LUA });
     this.cmd.defineCommand('wsgateRecover', { numberOfKeys: 2, lua: RECOVER_LUA });
-    this.sub = openRedis(opts.url, 'wsgate-broker-sub');
+    this.sub = openRedis(opts, 'wsgate-broker-sub');
     for (const [role, conn] of [['broker', this.cmd], ['broker-sub', this.sub]] as const) {
       conn.on('error', (err: Error) => opts.logger?.debug({ err: err.message, role }, 'redis connection error'));
     }

@@ -10,7 +10,7 @@ import { decodeChannel } from '../protocol/payloads.js';
 import { ApiError, bearerMatches, isLoopback, readJsonObject } from './http-body.js';
 import { refuseCrossSite, requireJsonBody } from './cross-site.js';
 import { sendJson, type RouteHandler } from './http-front.js';
-import { IdempotencyCache } from './idempotency.js';
+import { IdempotencyCache, IdempotencyPending, type IdempotencyStore } from './idempotency.js';
 
 /** Largest accepted API request body, bytes (1 MiB; bigger → 413). */
 export const API_BODY_LIMIT = 1024 * 1024;
@@ -33,8 +33,10 @@ export interface ApiParts {
   /** The gateway's metrics registry (the API counts its requests there). */
   readonly metrics: Registry;
   /** Every session of the gateway: with a shared store, those of the other processes too. */
-  readonly sessions: Pick<SessionService, 'list' | 'sendTo' | 'endById'>;
+  readonly sessions: Pick<SessionService, 'list' | 'sendTo' | 'endById' | 'unavailable'>;
   publish(channel: string, data: unknown): Promise<StreamPosition>;
+  /** Where publish idempotency keys are kept; default this process's memory (with Redis: shared by every process). */
+  readonly idempotency?: IdempotencyStore<StreamPosition>;
   route(method: string, path: string, handler: RouteHandler, opts?: { prefix?: boolean }): void;
 }
 
@@ -43,6 +45,8 @@ export interface SessionListing {
   id: string;
   room: string;
   profile: Record<string, unknown>;
+  /** The JWT `sub` of the session's user; null without JWT. */
+  user: string | null;
   is_connected: boolean;
   /** Last seq sent to the session. */
   seq: number;
@@ -62,7 +66,7 @@ export interface SessionListing {
  * checks the bearer key; POST bodies must be `application/json`.
  */
 export function mountApi(host: ApiParts): void {
-  const idempotency = new IdempotencyCache<StreamPosition>(undefined, undefined, host.clock);
+  const idempotency = host.idempotency ?? new IdempotencyCache<StreamPosition>(undefined, undefined, host.clock);
   const requests = new Counter({
     name: 'wsgate_api_requests_total',
     help: 'Backend HTTP API requests by route and status',
@@ -76,10 +80,11 @@ export function mountApi(host: ApiParts): void {
       authorize(req, host.options.apiKey);
       if (req.method === 'POST') requireJsonBody(req);
       await handler(req, res, url);
-    } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
+    } catch (thrown) {
+      const err = thrown instanceof ApiError ? thrown : unreachable(host, thrown);
       if (err.status === 401) res.setHeader('www-authenticate', 'Bearer realm="wsgate"');
       if (err.status === 413) res.setHeader('connection', 'close');
+      if (err.status === 503) res.setHeader('retry-after', '1');
       host.logger.debug({ path: url.pathname, status: err.status, error: err.message }, 'api request refused');
       sendJson(res, err.status, err.toJSON());
     }
@@ -88,6 +93,16 @@ export function mountApi(host: ApiParts): void {
   host.route('GET', '/api/sessions', guard('list', (_req, res, url) => listSessions(host, res, url)));
   host.route('POST', '/api/sessions/', guard('send', (req, res, url) => sendToSession(host, req, res, url)), { prefix: true });
   host.route('DELETE', '/api/sessions/', guard('end', (_req, res, url) => endSession(host, res, url)), { prefix: true });
+}
+
+/**
+ * A failure while the shared store (Redis) is away is expected, not a bug: 503 with the reason, like /readyz (the
+ * store logs the outage once). Anything else is rethrown (500, logged).
+ */
+function unreachable(host: ApiParts, err: unknown): ApiError {
+  const reason = host.sessions.unavailable();
+  if (!reason) throw err;
+  return new ApiError(503, reason);
 }
 
 /** With a key: the bearer must match (401). Without one: loopback peers only (403). */
@@ -99,7 +114,7 @@ function authorize(req: IncomingMessage, apiKey: string): void {
   if (!isLoopback(req.socket.remoteAddress)) throw new ApiError(403, 'no API key is configured: the API answers loopback peers only');
 }
 
-async function publish(host: ApiParts, cache: IdempotencyCache<StreamPosition>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function publish(host: ApiParts, cache: IdempotencyStore<StreamPosition>, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const body = await readJsonObject(req, API_BODY_LIMIT);
   if (body.channel === undefined) throw new ApiError(400, 'channel is required', 'channel');
   let channel: string;
@@ -118,7 +133,10 @@ async function publish(host: ApiParts, cache: IdempotencyCache<StreamPosition>, 
     throw new ApiError(400, 'idempotency_key must be 1-256 printable ASCII characters', 'idempotency_key');
   }
   const fingerprint = createHash('sha256').update(channel).update('\0').update(JSON.stringify(body.data)).digest('base64');
-  const outcome = await cache.run(key, fingerprint, () => host.publish(channel, body.data));
+  const outcome = await cache.run(key, fingerprint, () => host.publish(channel, body.data)).catch((err: unknown) => {
+    if (err instanceof IdempotencyPending) throw new ApiError(409, `${err.message} (on another gateway process); retry later`, 'idempotency_key');
+    throw err;
+  });
   if (outcome === 'conflict') throw new ApiError(422, 'idempotency_key was already used for a different channel or data', 'idempotency_key');
   if (outcome.replayed) res.setHeader('idempotent-replayed', 'true');
   sendJson(res, 200, outcome.value);
@@ -134,6 +152,7 @@ function listing(s: SessionSummary): SessionListing {
     id: s.id,
     room: s.room,
     profile: s.profile,
+    user: s.user ?? null,
     is_connected: s.is_connected,
     seq: s.seq,
     buffered: s.buffered,

@@ -7,13 +7,29 @@ interface Entry<T> {
   expires: number;
 }
 
+/** What `run` answers: the result and whether it was replayed, or `conflict` (the key was used for another request). */
+export type IdempotentOutcome<T> = { value: T; replayed: boolean } | 'conflict';
+
+/** Where idempotency keys are remembered: this process (IdempotencyCache) or a store all processes share (Redis). */
+export interface IdempotencyStore<T> {
+  /** Run `fn` once per key (and fingerprint of the request); a repeat gets the first result. */
+  run(key: string, fingerprint: string, fn: () => Promise<T>): Promise<IdempotentOutcome<T>>;
+}
+
+/** A repeat whose first call, on some process, is still running after the wait: the client should retry later. */
+export class IdempotencyPending extends Error {
+  constructor() {
+    super('a request with this idempotency_key is still in progress');
+  }
+}
+
 /**
  * Remembers results by idempotency key for `ttlMs` (default 5 min), at most `max` keys (oldest
  * dropped first). The result is stored as a promise, so a repeat that arrives while the first
  * call is still running waits for it instead of running twice. A failed call is forgotten, so
  * the client may retry with the same key.
  */
-export class IdempotencyCache<T> {
+export class IdempotencyCache<T> implements IdempotencyStore<T> {
   private readonly entries = new Map<string, Entry<T>>();
 
   constructor(
@@ -29,7 +45,7 @@ export class IdempotencyCache<T> {
    * Run `fn` once per key. Returns its result and whether it was replayed; `conflict` when the
    * key was used before for a different request (different fingerprint).
    */
-  async run(key: string, fingerprint: string, fn: () => Promise<T>): Promise<{ value: T; replayed: boolean } | 'conflict'> {
+  async run(key: string, fingerprint: string, fn: () => Promise<T>): Promise<IdempotentOutcome<T>> {
     this.sweep();
     const known = this.entries.get(key);
     if (known) {

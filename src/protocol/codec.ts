@@ -86,6 +86,19 @@ export function encodePayload(payload: unknown): string | undefined {
 }
 
 /**
+ * A stream frame `{event, seq, id?, payload?}` in one JSON.stringify: the same text as encodePayload followed by
+ * encodeFrameRaw (fields in the same order, an undefined payload or id left out), with one pass and one string.
+ * Throws the TypeError encodePayload throws for a payload JSON cannot express.
+ */
+export function encodeStreamFrame(event: string, seq: number, id: string | undefined, payload: unknown): string {
+  try {
+    return JSON.stringify(id === undefined ? { event, seq, payload } : { event, seq, id, payload });
+  } catch (err) {
+    throw new TypeError(`payload cannot be encoded as JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+
+/**
  * Encode a frame whose payload is already JSON text. Built with `join`, which makes one flat string:
  * `+=` would make a rope of pieces that a replay buffer then holds at several times the frame's length.
  */

@@ -19,7 +19,7 @@ export type JsonParseResult = { ok: true; value: unknown } | { ok: false; messag
  */
 export function jsonDepthExceeds(text: string, max: number): boolean {
   // Going deeper than `max` takes more than `max` opening characters: a short text (acks, heartbeats) cannot.
-  if (text.length <= max) return false;
+  if (text.length <= max || openersAtMost(text, max)) return false;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
@@ -35,6 +35,17 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
     } else if (c === 0x7d || c === 0x5d) depth--;
   }
   return false;
+}
+
+/**
+ * Are there at most `max` opening brackets in `text`, strings included? Then it cannot nest deeper than `max`.
+ * indexOf runs natively: an ordinary message (a few brackets) is let through without a loop over its characters.
+ */
+function openersAtMost(text: string, max: number): boolean {
+  let n = 0;
+  for (let i = text.indexOf('{'); i !== -1; i = text.indexOf('{', i + 1)) if (++n > max) return false;
+  for (let i = text.indexOf('['); i !== -1; i = text.indexOf('[', i + 1)) if (++n > max) return false;
+  return true;
 }
 
 /** Parse JSON from outside: total (never throws), and at most `maxDepth` levels deep. */

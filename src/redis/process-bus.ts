@@ -60,7 +60,7 @@ export class ProcessBus {
     this.liveness = timings.livenessTtlMs ?? 10_000;
     this.reapEvery = timings.reapIntervalMs ?? 5_000;
     this.sweepEvery = timings.sweepIntervalMs ?? 1_000;
-    this.sub = openRedis(store.url, 'wsgate-bus');
+    this.sub = openRedis(store.target, 'wsgate-bus');
     this.sub.on('error', (err: Error) => logger?.debug({ err: err.message, role: 'bus' }, 'redis connection error'));
     this.sub.on('message', (ch: string, text: string) => (ch === store.roomsChannel ? this.handler?.roomChanged(text) : this.onMessage(text)));
     this.sub.on('ready', () => {

@@ -8,6 +8,7 @@ import type { DetachReason, EndReason, ResumeResult, RoomMembersPage, SessionSer
 import { Session, type SessionLimits, type SessionLink, type StreamSink } from '../session/session.js';
 import type { Clock } from '../time/clock.js';
 import { Outbox } from './outbox.js';
+import { OutageLog } from './outage-log.js';
 import type { BusHandler, ProcessBus } from './process-bus.js';
 import { SharedRoomPresence } from './room-counts.js';
 import type { RedisSessionStore, RoomSnapshot } from './session-store.js';
@@ -44,7 +45,10 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
   private readonly claiming = new Map<string, { seq: number; text: string }[]>();
   /** Sessions whose outbox waits behind a gap, with the timer that reads the gap back from Redis. */
   private readonly repairs = new Map<string, unknown>();
+  /** Sessions ended here while Redis was away, and why: ended there too when it is back. */
+  private readonly unended = new Map<string, EndReason>();
   private readonly queue: SinkQueue;
+  private readonly outage: OutageLog;
   private resyncing = false;
   private closed = false;
 
@@ -56,7 +60,10 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
     private readonly logger: Logger,
     private readonly hooks: RedisSessionHooks = {},
   ) {
-    this.queue = new SinkQueue(store, logger);
+    this.outage = new OutageLog(() => bus.healthy, logger);
+    this.queue = new SinkQueue(store, (err, step) => {
+      if (!this.outage.expected(err)) logger.warn({ err: (err as Error).message, step }, 'stream message not stored in Redis');
+    });
     // A few ms past the note key's TTL: a timer may round a millisecond early, and the read must see the whole tick.
     this.presence = new SharedRoomPresence(clock, store.presenceTickMs + 5, (rooms) => store.counts(rooms), logger);
   }
@@ -81,14 +88,14 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
     return session;
   }
 
-  async resume(sessionId: string, token: string, lastSeq: number): Promise<ResumeResult> {
+  async resume(sessionId: string, token: string, lastSeq: number, userId?: string): Promise<ResumeResult> {
     this.queue.flush();
     // Frames numbered after the claim are published to this process and may beat the claim's own reply here.
     const early: { seq: number; text: string }[] = [];
     this.claiming.set(sessionId, early);
     let r: Awaited<ReturnType<RedisSessionStore['claim']>>;
     try {
-      r = await this.store.claim(sessionId, token, lastSeq);
+      r = await this.store.claim(sessionId, token, lastSeq, userId);
     } finally {
       if (this.claiming.get(sessionId) === early) this.claiming.delete(sessionId);
     }
@@ -129,7 +136,7 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
       this.track(session, 1);
       this.queue.flush();
       try {
-        const roster = await this.store.create(session.id, session.resumeToken, session.room, session.profile, session.resumable);
+        const roster = await this.store.create(session.id, session.resumeToken, session.room, session.profile, session.resumable, session.auth?.userId);
         this.rosters.set(session, roster);
         this.presence.sized(session.room, roster.size);
       } catch (err) {
@@ -159,7 +166,7 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
       await this.store.disconnect(session.id);
     } catch (err) {
       this.undelivered.add(session);
-      throw err;
+      if (!this.outage.expected(err)) throw err;
     }
   }
 
@@ -168,7 +175,12 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
     this.dropLocal(session, reason);
     if (!announced) return;
     this.queue.flush();
-    await this.store.end(session.id, reason);
+    try {
+      await this.store.end(session.id, reason);
+    } catch (err) {
+      if (!this.outage.expected(err)) throw err;
+      this.unended.set(session.id, reason);
+    }
   }
 
   async expire(session: Session): Promise<void> {
@@ -233,13 +245,12 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
     return all
       .filter((s) => room === null || s.room === room)
       .map((s) => {
-        const mine = this.local.get(s.id);
-        return { ...s, bufferedBytes: mine ? mine.buffer.size : 0, disconnectedAt: s.is_connected ? 0 : s.disconnectedAt };
+        return { ...s, disconnectedAt: s.is_connected ? 0 : s.disconnectedAt };
       });
   }
 
   ack(session: Session, seq: number): void {
-    session.buffer.ack(seq);
+    session.ack(seq);
     this.queue.flush();
     this.store.ack(session.id, seq).catch((err: unknown) => this.logger.debug({ err: (err as Error).message }, 'ack not stored'));
   }
@@ -343,6 +354,10 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
 
   private async catchUp(): Promise<void> {
     await this.store.ready(30_000);
+    for (const [id, reason] of [...this.unended]) {
+      await this.store.end(id, reason);
+      this.unended.delete(id);
+    }
     let restored = 0;
     for (const s of [...this.local.values()]) {
       if (await this.store.restore(s)) restored++;
@@ -350,6 +365,7 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
       const box = this.outboxes.get(s.id);
       if (box) for (const f of await this.store.frames(s.id, box.expected, Number.MAX_SAFE_INTEGER)) box.push(f.seq, f.text);
     }
+    this.outage.over();
     this.logger.info({ sessions: this.local.size, restored }, 'back in touch with Redis');
   }
 

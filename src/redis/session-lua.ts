@@ -3,9 +3,10 @@
  * prefix P). Keys, all under P (see docs/scaling.md):
  *
  *   s:ID       hash   room, prof (JSON), tok (sha256 of the resume token), seq, own (process id or ''),
- *                     conn (1/0), res (resumable 1/0), at, dis (ms)
+ *                     conn (1/0), res (resumable 1/0), at, dis (ms), usr (the JWT sub, '' without),
+ *                     qb (bytes the replay buffer holds, as frameCost counts them), qbm (its byte cap)
  *   s:ID:q     list   the replay buffer: the frames exactly as sent, oldest first, the newest has seq = s:ID.seq
- *                     (so the first has seq - LLEN + 1); capped at the buffer size by LTRIM
+ *                     (so the first has seq - LLEN + 1); capped at maxlen frames and qbm bytes, oldest dropped
  *   s:ID:d     zset   dedup window (client message ids, oldest evicted)
  *   s:ID:c     hash   channel → `offset:epoch` of the last channel message put into the session's stream
  *   r:ROOM     hash   member id → profile JSON;  r:ROOM:on  set: members connected now
@@ -29,14 +30,37 @@ local P = ARGV[1]
 local function skey(id) return P .. 's:' .. id end
 local function pub(own, msg) redis.call('PUBLISH', P .. 'p:' .. own, cjson.encode(msg)) end
 
+-- Characters of t (UTF-8) and whether one is beyond Latin-1 (V8 then holds two bytes per character).
+local function chars(t)
+  if not string.find(t, '[\\128-\\255]') then return #t, false end
+  local _, cont = string.gsub(t, '[\\128-\\191]', '')
+  return #t - cont, string.find(t, '[\\196-\\244]') ~= nil
+end
+
+-- A held frame's bytes as the in-memory replay buffer counts them (frameCost, src/session/replay-buffer.ts).
+local function cost(t)
+  local n, wide = chars(t)
+  return (wide and 2 * n or n) + 32
+end
+
+-- Drop a replay buffer's oldest frames while it holds over maxlen frames or over cap bytes (keeping the newest), as in memory.
+local function trim(s, len, held, maxlen, cap)
+  while len > maxlen or (cap and held > cap and len > 1) do
+    held = redis.call('HINCRBY', s, 'qb', -cost(redis.call('LPOP', s .. ':q')))
+    len = len - 1
+  end
+end
+
 -- Give each session the next seq, append the frame to its replay buffer, tell each owner process once.
 -- chan = {name, offset, epoch}: a channel message, skipped for a session that is not subscribed or already has it.
 local function fanout(ids, head, tail, maxlen, chan)
   local byOwner = {}
   local n, last, conn = 0, 0, '0'
+  -- Frames differ only in their seq (ASCII): the rest of the cost is counted once.
+  local base, wide = chars(head .. tail)
   for _, id in ipairs(ids) do
     local s = skey(id)
-    local f = redis.call('HMGET', s, 'own', 'conn')
+    local f = redis.call('HMGET', s, 'own', 'conn', 'qbm')
     local own = f[1]
     local ok = own ~= false
     if ok and chan then
@@ -49,8 +73,9 @@ local function fanout(ids, head, tail, maxlen, chan)
     end
     if ok then
       local seq = redis.call('HINCRBY', s, 'seq', 1)
-      redis.call('RPUSH', s .. ':q', head .. ',"seq":' .. seq .. tail)
-      redis.call('LTRIM', s .. ':q', -maxlen, -1)
+      local len = redis.call('RPUSH', s .. ':q', head .. ',"seq":' .. seq .. tail)
+      local c = base + 7 + #tostring(seq)
+      trim(s, len, redis.call('HINCRBY', s, 'qb', (wide and 2 * c or c) + 32), maxlen, tonumber(f[3]))
       local ttl = redis.call('PTTL', s)
       if ttl > 0 then redis.call('PEXPIRE', s .. ':q', ttl) end
       if chan then redis.call('HSET', s .. ':c', chan[1], chan[2] .. ':' .. chan[3]) end
@@ -159,14 +184,15 @@ end
 `;
 
 /**
- * ARGV: P, id, room, profile JSON, token hash, resumable (1/0), proc, now, maxlen.
+ * ARGV: P, id, room, profile JSON, token hash, resumable (1/0), proc, now, maxlen, user ('' none), buffer bytes cap.
  * Creates the session connected and owned by proc, tells the room, returns its roster (the new session
  * included): {room size, flat id, profile, connected…} as `roster` cuts it.
  */
 export const CREATE_LUA = `${COMMON}
 local id, room, prof, proc = ARGV[2], ARGV[3], ARGV[4], ARGV[7]
 local s = skey(id)
-redis.call('HSET', s, 'room', room, 'prof', prof, 'tok', ARGV[5], 'seq', 0, 'own', proc, 'conn', '1', 'res', ARGV[6], 'at', ARGV[8], 'dis', 0)
+redis.call('HSET', s, 'room', room, 'prof', prof, 'tok', ARGV[5], 'seq', 0, 'own', proc, 'conn', '1', 'res', ARGV[6], 'at', ARGV[8], 'dis', 0,
+  'usr', ARGV[10], 'qb', 0, 'qbm', ARGV[11])
 redis.call('SADD', P .. 'p:' .. proc .. ':s', id)
 redis.call('SADD', P .. 'all', id)
 presence(room, id, 'session/joined', '{"id":"' .. id .. '","profile":' .. prof .. '}', tonumber(ARGV[9]), 1)
@@ -177,7 +203,8 @@ return roster(room, id)
 `;
 
 /**
- * Resume. ARGV: P, id, token hash, last_seq, proc, now, maxlen.
+ * Resume. ARGV: P, id, token hash, last_seq, proc, now, maxlen, user ('' none).
+ * A session of another user (both users known) is refused bad_token before the gap check, untouched.
  * Returns {'err', code} (code: expired | unknown_session | bad_token | gap) or
  * {'ok', seq, room, prof, res, prevOwner, room size, roster (flat, as `roster`), channels hash}.
  * On ok the session is connected and owned by proc; a previous owner process is told {m:id}
@@ -186,17 +213,21 @@ return roster(room, id)
 export const CLAIM_LUA = `${COMMON}
 local id, proc, last = ARGV[2], ARGV[5], tonumber(ARGV[4])
 local s = skey(id)
-local f = redis.call('HMGET', s, 'room', 'tok', 'seq', 'own', 'conn', 'prof', 'res')
+local f = redis.call('HMGET', s, 'room', 'tok', 'seq', 'own', 'conn', 'prof', 'res', 'usr')
 if not f[1] then
   if redis.call('EXISTS', P .. 't:' .. id) == 1 then return {'err', 'expired'} end
   return {'err', 'unknown_session'}
 end
 if f[2] ~= ARGV[3] then return {'err', 'bad_token'} end
+local user = ARGV[8]
+if user ~= '' and f[8] and f[8] ~= '' and f[8] ~= user then return {'err', 'bad_token'} end
 local seq = tonumber(f[3])
 if last > seq then return {'err', 'gap'} end
 if last < seq and seq - redis.call('LLEN', s .. ':q') + 1 > last + 1 then return {'err', 'gap'} end
 local room, prev = f[1], f[4]
 redis.call('HSET', s, 'own', proc, 'conn', '1', 'dis', 0)
+-- As in memory, the resuming token's user becomes the session's (it was the same, or the session had none).
+if user ~= '' then redis.call('HSET', s, 'usr', user) end
 for _, k in ipairs({s, s .. ':q', s .. ':d', s .. ':c'}) do redis.call('PERSIST', k) end
 redis.call('ZREM', P .. 'exp', id)
 redis.call('SADD', P .. 'p:' .. proc .. ':s', id)
@@ -291,7 +322,11 @@ local s = skey(ARGV[2])
 local seq = tonumber(redis.call('HGET', s, 'seq') or '0')
 local first = seq - redis.call('LLEN', s .. ':q') + 1
 local drop = tonumber(ARGV[3]) - first + 1
-if drop > 0 then redis.call('LTRIM', s .. ':q', drop, -1) end
+if drop <= 0 or seq == 0 then return 0 end
+local freed = 0
+for _, t in ipairs(redis.call('LRANGE', s .. ':q', 0, drop - 1)) do freed = freed + cost(t) end
+redis.call('LTRIM', s .. ':q', drop, -1)
+if redis.call('LLEN', s .. ':q') == 0 then redis.call('HSET', s, 'qb', 0) else redis.call('HINCRBY', s, 'qb', -freed) end
 return 0
 `;
 
@@ -309,7 +344,7 @@ return out
 `;
 
 /**
- * ARGV: P, id, room, profile JSON, token hash, resumable, proc, now, seq, connected (1/0), ttl ms, channel….
+ * ARGV: P, id, room, profile JSON, token hash, resumable, proc, now, seq, connected (1/0), ttl ms, user, buffer bytes cap, channel….
  * Puts back a session this process holds that Redis lost (a restart without persistence), seq
  * continuing, with an empty replay buffer and its channels to be re-positioned. 0 when it exists.
  */
@@ -318,14 +353,15 @@ local id, room, prof, proc, now = ARGV[2], ARGV[3], ARGV[4], ARGV[7], tonumber(A
 local s = skey(id)
 if redis.call('EXISTS', s) == 1 then return 0 end
 local conn = ARGV[10]
-redis.call('HSET', s, 'room', room, 'prof', prof, 'tok', ARGV[5], 'seq', ARGV[9], 'own', proc, 'conn', conn, 'res', ARGV[6], 'at', now, 'dis', conn == '1' and 0 or now)
+redis.call('HSET', s, 'room', room, 'prof', prof, 'tok', ARGV[5], 'seq', ARGV[9], 'own', proc, 'conn', conn, 'res', ARGV[6], 'at', now, 'dis', conn == '1' and 0 or now,
+  'usr', ARGV[12], 'qb', 0, 'qbm', ARGV[13])
 redis.call('SADD', P .. 'p:' .. proc .. ':s', id)
 redis.call('SADD', P .. 'all', id)
 redis.call('HSET', P .. 'r:' .. room, id, prof)
 redis.call('ZADD', P .. 'r:' .. room .. ':o', redis.call('INCR', P .. 'joins'), id)
 if conn == '1' then redis.call('SADD', P .. 'r:' .. room .. ':on', id)
 else redis.call('ZADD', P .. 'exp', now + tonumber(ARGV[11]), id) end
-for i = 12, #ARGV do redis.call('HSET', s .. ':c', ARGV[i], '0:') end
+for i = 14, #ARGV do redis.call('HSET', s .. ':c', ARGV[i], '0:') end
 return 1
 `;
 

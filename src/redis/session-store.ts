@@ -10,8 +10,10 @@ import * as lua from './session-lua.js';
 export interface SessionStoreOptions extends RedisTarget {
   /** This process's id in Redis (liveness key, ownership, pub/sub channel). */
   proc: string;
-  /** Replay buffer cap per session, messages (LTRIM). */
+  /** Replay buffer cap per session, messages. */
   bufferMaxMessages: number;
+  /** Replay buffer cap per session, bytes as the in-memory buffer counts them (frameCost); default unbounded. */
+  bufferMaxBytes?: number;
   /** Client message ids remembered per session. */
   dedupWindow: number;
   /** Seconds a disconnected session is kept. */
@@ -38,6 +40,19 @@ export interface ClaimedSession {
   channels: Map<string, StreamPosition>;
 }
 
+/** What `restore` needs of a local session (a Session has it). */
+export interface RestorableSession {
+  id: string;
+  resumeToken: string;
+  room: string;
+  profile: Profile;
+  resumable: boolean;
+  seq: number;
+  isConnected: boolean;
+  subscriptions: Iterable<string>;
+  auth?: { userId: string };
+}
+
 /** A room's size and some of its members (system/init's list, or a room/list page), read in one step. */
 export interface RoomSnapshot {
   size: number;
@@ -50,12 +65,15 @@ export type ClaimResult = { ok: true; session: ClaimedSession } | { ok: false; e
 /** The session's fields for `GET /api/sessions`. */
 export interface StoredSessionInfo extends SessionInfo {
   room: string;
+  /** The JWT `sub` of its user; undefined without JWT. */
+  user?: string;
   owner: string;
   seq: number;
   createdAt: number;
   disconnectedAt: number;
-  /** Frames in the replay buffer. */
+  /** Frames in the replay buffer, and their bytes (frameCost). */
   buffered: number;
+  bufferedBytes: number;
   subscriptions: string[];
 }
 
@@ -94,7 +112,7 @@ export class RedisSessionStore {
   constructor(private readonly opts: SessionStoreOptions) {
     this.prefix = opts.prefix ?? DEFAULT_PREFIX;
     this.now = opts.now ?? Date.now;
-    this.redis = openRedis(opts.url, 'wsgate-sessions') as Scripted;
+    this.redis = openRedis(opts, 'wsgate-sessions') as Scripted;
     // Without a listener ioredis prints every failed reconnect with a stack; the bus reports the outage instead (/readyz).
     this.redis.on('error', () => undefined);
     for (const [name, script] of Object.entries(SCRIPTS)) {
@@ -110,8 +128,9 @@ export class RedisSessionStore {
     return this.opts.proc;
   }
 
-  get url(): string {
-    return this.opts.url;
+  /** Where it connects (URL and TLS), for the other connections of the same process. */
+  get target(): RedisTarget {
+    return this.opts;
   }
 
   /** Members above which a room gets counts instead of per-member presence. */
@@ -124,15 +143,16 @@ export class RedisSessionStore {
     return this.opts.presenceTickMs ?? 500;
   }
 
-  /** Create a connected session owned by this process and announce it to its room. Returns its system/init list. */
-  async create(id: string, token: string, room: string, profile: Profile, resumable: boolean): Promise<RoomSnapshot> {
-    const [size, flat] = (await this.redis.wsCreate(this.prefix, id, room, JSON.stringify(profile), hashToken(token), resumable ? 1 : 0, this.proc, this.now(), this.max)) as [number, string[]];
+  /** Create a connected session owned by this process (of `user`, the JWT sub, if any) and announce it to its room. Returns its system/init list. */
+  async create(id: string, token: string, room: string, profile: Profile, resumable: boolean, user?: string): Promise<RoomSnapshot> {
+    const args = [this.prefix, id, room, JSON.stringify(profile), hashToken(token), resumable ? 1 : 0, this.proc, this.now(), this.max, user ?? '', this.maxBytes];
+    const [size, flat] = (await this.redis.wsCreate(...args)) as [number, string[]];
     return toSnapshot(size, flat);
   }
 
-  /** Resume on this process: checks token and replay range, takes ownership (the old owner is told). */
-  async claim(id: string, token: string, lastSeq: number): Promise<ClaimResult> {
-    const r = (await this.redis.wsClaim(this.prefix, id, hashToken(token), lastSeq, this.proc, this.now(), this.max)) as unknown[];
+  /** Resume on this process: checks token, user (JWT sub, if given) and replay range, takes ownership (the old owner is told). */
+  async claim(id: string, token: string, lastSeq: number, user?: string): Promise<ClaimResult> {
+    const r = (await this.redis.wsClaim(this.prefix, id, hashToken(token), lastSeq, this.proc, this.now(), this.max, user ?? '')) as unknown[];
     if (r[0] === 'err') return { ok: false, error: r[1] as ResumeError };
     const [, seq, room, prof, res, prev, size, flat, chans] = r as [string, number, string, string, string, string, number, string[], string[]];
     const channels = new Map<string, StreamPosition>();
@@ -194,8 +214,9 @@ export class RedisSessionStore {
   }
 
   /** Put back a session this process holds that Redis no longer has (restart without persistence). true when it was missing. */
-  async restore(s: { id: string; resumeToken: string; room: string; profile: Profile; resumable: boolean; seq: number; isConnected: boolean; subscriptions: Iterable<string> }): Promise<boolean> {
-    const r = await this.redis.wsRestore(this.prefix, s.id, s.room, JSON.stringify(s.profile), hashToken(s.resumeToken), s.resumable ? 1 : 0, this.proc, this.now(), s.seq, s.isConnected ? 1 : 0, this.opts.sessionTtl * 1000, ...s.subscriptions);
+  async restore(s: RestorableSession): Promise<boolean> {
+    const head = [this.prefix, s.id, s.room, JSON.stringify(s.profile), hashToken(s.resumeToken), s.resumable ? 1 : 0, this.proc, this.now(), s.seq];
+    const r = await this.redis.wsRestore(...head, s.isConnected ? 1 : 0, this.opts.sessionTtl * 1000, s.auth?.userId ?? '', this.maxBytes, ...s.subscriptions);
     return r === 1;
   }
 
@@ -262,12 +283,14 @@ export class RedisSessionStore {
       id,
       room: h.room,
       profile: JSON.parse(h.prof ?? '{}') as Profile,
+      ...(h.usr ? { user: h.usr } : {}),
       is_connected: h.conn === '1',
       owner: h.own ?? '',
       seq: Number(h.seq),
       createdAt: Number(h.at),
       disconnectedAt: Number(h.dis),
       buffered: Number(r?.[1]?.[1] ?? 0),
+      bufferedBytes: Number(h.qb ?? 0),
       subscriptions: (r?.[2]?.[1] ?? []) as string[],
     };
   }
@@ -312,6 +335,10 @@ export class RedisSessionStore {
 
   private get max(): number {
     return this.opts.bufferMaxMessages;
+  }
+
+  private get maxBytes(): number {
+    return this.opts.bufferMaxBytes ?? Number.MAX_SAFE_INTEGER;
   }
 }
 

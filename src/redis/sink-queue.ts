@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import type { RedisSessionStore } from './session-store.js';
 
 /** One pending step: a message to sessions, or a change of a session's channel positions. */
@@ -21,7 +20,8 @@ export class SinkQueue {
 
   constructor(
     private readonly store: RedisSessionStore,
-    private readonly logger: Logger,
+    /** A step Redis did not take (it is away, most likely): the caller logs it. */
+    private readonly failed: (err: unknown, step: Step['kind']) => void,
   ) {}
 
   push(session: string, event: string, json: string | undefined, id: string | undefined): void {
@@ -55,7 +55,7 @@ export class SinkQueue {
     const steps = this.steps;
     if (steps.length === 0) return;
     this.steps = [];
-    for (const step of steps) this.run(step).catch((err: unknown) => this.logger.warn({ err: (err as Error).message, step: step.kind }, 'stream message not stored in Redis'));
+    for (const step of steps) this.run(step).catch((err: unknown) => this.failed(err, step.kind));
   }
 
   private run(step: Step): Promise<unknown> {

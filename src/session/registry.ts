@@ -6,6 +6,7 @@ import { ServerEvent, type Profile, type SessionInfo } from '../protocol/events.
 import type { Clock } from '../time/clock.js';
 import { DisconnectedBudget } from './disconnected-budget.js';
 import { RoomPresence } from './room-presence.js';
+import { SmallSet } from './small-set.js';
 import { Session, type SessionLimits, type SessionLink } from './session.js';
 import type { DetachReason, EndReason, ResumeResult, RoomMembersPage, SessionService, SessionSummary } from './session-service.js';
 
@@ -37,7 +38,7 @@ const PRESENCE_TICK_MS = 500;
  */
 export class SessionRegistry implements SessionService {
   private readonly sessions = new Map<string, Session>();
-  private readonly rooms = new Map<string, Set<Session>>();
+  private readonly rooms = new Map<string, SmallSet<Session>>();
   /** Created sessions not attached yet, with their `session/joined` payload encoded up front. */
   private readonly unannounced = new WeakMap<Session, EncodedPayload>();
   /** Ids of sessions that expired recently, so a late resume hears `expired`, not `unknown_session`. */
@@ -77,10 +78,12 @@ export class SessionRegistry implements SessionService {
     return session;
   }
 
-  async resume(sessionId: string, token: string, lastSeq: number): Promise<ResumeResult> {
+  async resume(sessionId: string, token: string, lastSeq: number, userId?: string): Promise<ResumeResult> {
     const session = this.sessions.get(sessionId);
     if (!session) return { ok: false, error: this.tombstones.has(sessionId) ? 'expired' : 'unknown_session' };
     if (!tokensEqual(session.resumeToken, token)) return { ok: false, error: 'bad_token' };
+    // Another user's session: checked before the gap rule, which would end it.
+    if (userId !== undefined && session.auth && session.auth.userId !== userId) return { ok: false, error: 'bad_token' };
     const replayed = session.buffer.missingAfter(lastSeq, session.seq);
     if (replayed === 'gap') {
       session.link?.close(CloseCode.Replaced, 'resume failed (gap); session ended');
@@ -202,7 +205,7 @@ export class SessionRegistry implements SessionService {
   }
 
   ack(session: Session, seq: number): void {
-    session.buffer.ack(seq);
+    session.ack(seq);
   }
 
   remember(session: Session, id: string): boolean {
@@ -237,7 +240,7 @@ export class SessionRegistry implements SessionService {
     session.state = 'connected';
     this.sessions.set(session.id, session);
     let members = this.rooms.get(session.room);
-    if (!members) this.rooms.set(session.room, (members = new Set()));
+    if (!members) this.rooms.set(session.room, (members = new SmallSet()));
     this.tellRoom(session, 1, ServerEvent.Joined, joined);
     members.add(session);
   }
@@ -287,6 +290,7 @@ export function summary(s: Session): SessionSummary {
     id: s.id,
     room: s.room,
     profile: s.profile,
+    user: s.auth?.userId,
     is_connected: s.isConnected,
     seq: s.seq,
     buffered: s.buffer.length,

@@ -23,7 +23,7 @@ export class RoomPresence {
     /** Coalescing tick, ms. */
     private readonly tickMs: number,
     /** The room's members now (undefined: the room is gone). */
-    private readonly members: (room: string) => ReadonlySet<Session> | undefined,
+    private readonly members: (room: string) => (Iterable<Session> & { readonly size: number }) | undefined,
   ) {}
 
   /** Is a room of `size` members (the one joining or leaving counted) big? */

@@ -29,6 +29,8 @@ export interface SessionSummary {
   id: string;
   room: string;
   profile: Profile;
+  /** The JWT `sub` the session was opened (or last resumed) with; undefined without JWT. */
+  user?: string;
   is_connected: boolean;
   /** Last seq sent to the session. */
   seq: number;
@@ -56,8 +58,12 @@ export interface SessionService {
    * when the session cannot be described to its room (e.g. a profile that cannot be encoded).
    */
   create(room: string, profile: Profile, resumable: boolean): Promise<Session>;
-  /** Check a resume request (token in constant time, replay window); on success the caller attaches. */
-  resume(sessionId: string, token: string, lastSeq: number): Promise<ResumeResult>;
+  /**
+   * Check a resume request (token in constant time, then the user, then the replay window); on success the caller
+   * attaches. `userId`: the hello token's `sub` (JWT); a session another user holds is refused `bad_token`, before
+   * anything about it changes (a stolen resume token alone must not take over, nor end, someone else's session).
+   */
+  resume(sessionId: string, token: string, lastSeq: number, userId?: string): Promise<ResumeResult>;
   /**
    * Bind `link` to the session: the session is connected, an older link is closed 4002, the room
    * hears `session/joined` (new) or `session/state` (resumed), and any expiry is cancelled.

@@ -1,9 +1,10 @@
-import { EncodedPayload, encodeFrame, encodeFrameRaw, encodePayload } from '../protocol/codec.js';
+import { EncodedPayload, encodeFrame, encodeFrameRaw, encodePayload, encodeStreamFrame } from '../protocol/codec.js';
 import type { TimerHandle } from '../time/clock.js';
 import type { Profile } from '../protocol/events.js';
 import type { Grants } from '../auth/grants.js';
 import { DedupWindow } from './dedup-window.js';
 import { ReplayBuffer, type SharedFrame } from './replay-buffer.js';
+import { SmallSet } from './small-set.js';
 
 /** The narrow view of a live connection a session needs. */
 export interface SessionLink {
@@ -53,10 +54,8 @@ export class Session {
   seq = 0;
   state: SessionState = 'connected';
   link: SessionLink | undefined;
-  readonly buffer: ReplayBuffer;
-  readonly dedup: DedupWindow;
   /** Channel names subscribed to. */
-  readonly subscriptions = new Set<string>();
+  readonly subscriptions = new SmallSet<string>();
   /** Expiry timer while disconnected (a handle of the gateway's Clock). */
   expiry: TimerHandle | undefined;
   /** Clock time (ms) of the last disconnect, for `GET /api/sessions`. */
@@ -76,18 +75,37 @@ export class Session {
     readonly profile: Profile,
     /** false: the session ends with its connection (v2 clients, fire-and-forget clients). */
     readonly resumable: boolean,
-    limits: SessionLimits,
+    /** Shared by every session of a gateway (bounds and hooks are read from it, not copied per session). */
+    private readonly limits: SessionLimits,
     /** Clock time (ms) the session was created, for `GET /api/sessions`. */
     readonly createdAt: number,
-  ) {
-    this.buffer = new ReplayBuffer(limits.bufferMaxMessages, limits.bufferMaxBytes);
-    this.dedup = new DedupWindow(limits.dedupWindow);
-    this.onSend = limits.onSend;
-    this.onHeld = limits.onHeld;
+  ) {}
+
+  // Made when first needed and let go when empty: an idle session with everything acked holds neither.
+  private replay: ReplayBuffer | undefined;
+  private dedupWindow: DedupWindow | undefined;
+
+  /** The un-acked stream messages (an empty shared buffer while there are none). */
+  get buffer(): ReplayBuffer {
+    return this.replay ?? EMPTY_BUFFER;
   }
 
-  private readonly onSend: ((event: string) => void) | undefined;
-  private readonly onHeld: ((session: Session) => void) | undefined;
+  /** The client message ids processed lately. */
+  get dedup(): DedupWindow {
+    return (this.dedupWindow ??= new DedupWindow(this.limits.dedupWindow));
+  }
+
+  /** The client has every message up to `seq`: they leave the replay buffer (and the buffer goes once empty). */
+  ack(seq: number): void {
+    const b = this.replay;
+    if (b === undefined) return;
+    b.ack(seq);
+    if (b.length === 0) this.replay = undefined;
+  }
+
+  private keep(seq: number, text: string | SharedFrame): void {
+    (this.replay ??= new ReplayBuffer(this.limits.bufferMaxMessages, this.limits.bufferMaxBytes)).push(seq, text);
+  }
 
   /**
    * Send a stream message: it gets the next seq, is kept for replay until acked, and is written
@@ -98,20 +116,23 @@ export class Session {
     if (this.state === 'ended') return -1;
     // Encoded before a seq is taken (here or by a shared store): a payload JSON cannot express (a BigInt, a
     // throwing toJSON, a cycle) throws here, and the session's seq has no hole that a later resume would trip over.
-    const json = payload instanceof EncodedPayload ? payload.json : encodePayload(payload);
     if (this.sink) {
       // Numbered by the shared store; the seq is not known yet (0).
-      this.sink.send(this, event, json, id);
-      this.onSend?.(event);
+      this.sink.send(this, event, payload instanceof EncodedPayload ? payload.json : encodePayload(payload), id);
+      this.limits.onSend?.(event);
       return 0;
     }
-    const seq = ++this.seq;
-    // A fan-out's frames differ only in seq: spliced from the payload's cached head and tail.
-    const text = payload instanceof EncodedPayload && id === undefined ? payload.frame(event, seq) : encodeFrameRaw(event, seq, id, json);
-    this.buffer.push(seq, text);
+    const seq = this.seq + 1;
+    // A fan-out's frames differ only in seq: spliced from the payload's cached head and tail. Any other frame is
+    // one JSON.stringify of the whole envelope (one flat string, no separate payload text to splice).
+    const text = payload instanceof EncodedPayload
+      ? (id === undefined ? payload.frame(event, seq) : encodeFrameRaw(event, seq, id, payload.json))
+      : encodeStreamFrame(event, seq, id, payload);
+    this.seq = seq;
+    this.keep(seq, text);
     if (this.link) this.link.sendStream(seq, text);
-    else if (this.state === 'disconnected') this.onHeld?.(this);
-    this.onSend?.(event);
+    else if (this.state === 'disconnected') this.limits.onHeld?.(this);
+    this.limits.onSend?.(event);
     return seq;
   }
 
@@ -123,10 +144,10 @@ export class Session {
     if (this.state === 'ended') return -1;
     if (this.sink) return this.send(event, payload);
     const seq = ++this.seq;
-    this.buffer.push(seq, frame);
+    this.keep(seq, frame);
     if (this.link) this.link.sendStream(seq, frame.text(seq));
-    else if (this.state === 'disconnected') this.onHeld?.(this);
-    this.onSend?.(event);
+    else if (this.state === 'disconnected') this.limits.onHeld?.(this);
+    this.limits.onSend?.(event);
     return seq;
   }
 
@@ -134,7 +155,7 @@ export class Session {
   accept(seq: number, text: string): void {
     if (this.state === 'ended') return;
     this.seq = seq;
-    this.buffer.push(seq, text);
+    this.keep(seq, text);
     this.link?.sendStream(seq, text);
   }
 
@@ -147,3 +168,6 @@ export class Session {
     return this.state === 'connected';
   }
 }
+
+/** What `Session.buffer` shows while a session holds nothing: nothing is ever pushed to it (`keep` makes a real one). */
+const EMPTY_BUFFER = new ReplayBuffer(0, 0);

@@ -37,6 +37,15 @@ export interface ConnectionEvents {
   ending(conn: Connection, code: number): void;
 }
 
+/** What every connection of an endpoint shares. */
+export interface ConnectionShared {
+  limits: ConnectionLimits;
+  clock: Clock;
+  /** The gateway's logger; a connection's child logger (with `remote`) is made when first used. */
+  log: Logger;
+  events: ConnectionEvents;
+}
+
 const ERROR_WINDOW_MS = 10_000;
 /** The connection a socket belongs to, kept on the socket: the shared listeners (see below) find it there. */
 const OWNER = Symbol('wsgate.connection');
@@ -89,12 +98,10 @@ export class Connection implements SessionLink {
     /** The `ws` socket. Only this class uses it (tests reach it through the gateway's test hooks). */
     readonly socket: WebSocket,
     request: IncomingMessage,
-    private readonly limits: ConnectionLimits,
-    private readonly clock: Clock,
-    /** The gateway's logger; this connection's child logger (with `remote`) is made when first used. */
-    private readonly parentLog: Logger,
-    private readonly events: ConnectionEvents,
+    /** What every connection of the endpoint shares: one reference instead of four fields per connection. */
+    private readonly shared: ConnectionShared,
   ) {
+    const { limits, clock } = shared;
     this.request = request;
     this.wire = request.socket;
     this.remote = request.socket.remoteAddress ?? 'unknown';
@@ -110,12 +117,12 @@ export class Connection implements SessionLink {
   // One set of socket listeners for every connection (`this` is the socket): four closures per connection add up.
   private static onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
     const conn = ownerOf(this);
-    conn.events.message(conn, data, isBinary);
+    conn.shared.events.message(conn, data, isBinary);
   }
 
   private static onPong(this: WebSocket, data: Buffer): void {
     const conn = ownerOf(this);
-    conn.events.pong(conn, data);
+    conn.shared.events.pong(conn, data);
   }
 
   private static onClose(this: WebSocket, code: number): void {
@@ -128,17 +135,17 @@ export class Connection implements SessionLink {
 
   /** This connection's logger (bound to its remote address). */
   get log(): Logger {
-    return (this.childLog ??= this.parentLog.child({ remote: this.remote }));
+    return (this.childLog ??= this.shared.log.child({ remote: this.remote }));
   }
 
   /** A debug line; the child logger is not made for it while debug is off. */
   debug(obj: object, msg: string): void {
-    if (this.parentLog.isLevelEnabled('debug')) this.log.debug(obj, msg);
+    if (this.shared.log.isLevelEnabled('debug')) this.log.debug(obj, msg);
   }
 
   /** The hello was accepted: what only the hello needed goes. */
   helloDone(): void {
-    if (this.helloTimer !== undefined) this.clock.clearTimeout(this.helloTimer);
+    if (this.helloTimer !== undefined) this.shared.clock.clearTimeout(this.helloTimer);
     this.helloTimer = undefined;
     this.request = undefined;
   }
@@ -153,8 +160,26 @@ export class Connection implements SessionLink {
     return this.socket.readyState === WebSocket.OPEN && this.state !== 'closing' && this.state !== 'closed';
   }
 
-  /** Run `task` after every task queued before it (a connection's messages are handled in order, async ones too). */
-  enqueue(task: () => Promise<void>, onError: (err: unknown) => void): void {
+  /**
+   * Run `task` after every task queued before it (a connection's messages are handled in order, async ones too).
+   * With nothing in flight it runs at once, and only a task that returns a promise makes later ones wait behind
+   * it: a message handled synchronously (most are) costs no promise and no trip through the microtask queue.
+   */
+  enqueue(task: () => void | Promise<void>, onError: (err: unknown) => void): void {
+    if (this.inFlight === 0) {
+      let pending: void | Promise<void>;
+      try {
+        pending = task();
+      } catch (err) {
+        onError(err);
+        return;
+      }
+      if (pending === undefined) return;
+      this.inFlight++;
+      const done = (): void => this.settle();
+      this.chain = pending.then(undefined, onError).then(done, done);
+      return;
+    }
     this.inFlight++;
     this.chain = this.chain.then(async () => {
       try {
@@ -162,10 +187,14 @@ export class Connection implements SessionLink {
       } catch (err) {
         onError(err);
       } finally {
-        // Nothing queued behind: let the settled promise go instead of keeping one per idle connection.
-        if (--this.inFlight === 0) this.chain = SETTLED;
+        this.settle();
       }
     });
+  }
+
+  private settle(): void {
+    // Nothing queued behind: let the settled promise go instead of keeping one per idle connection.
+    if (--this.inFlight === 0) this.chain = SETTLED;
   }
 
   /** Write one encoded transient frame (no seq). */
@@ -213,7 +242,7 @@ export class Connection implements SessionLink {
         // (the callback of a batch's last frame fires when it and everything before it are written).
         let bytes = 0;
         let count = 0;
-        while (count < batch.length && (count === 0 || bytes + batch[count]!.text.length <= this.limits.maxBuffered / 2)) {
+        while (count < batch.length && (count === 0 || bytes + batch[count]!.text.length <= this.shared.limits.maxBuffered / 2)) {
           bytes += batch[count]!.text.length;
           count++;
         }
@@ -229,7 +258,7 @@ export class Connection implements SessionLink {
 
   private checkBacklog(): void {
     if (this.state === 'closing' || this.replaying) return;
-    if (this.socket.bufferedAmount > this.limits.maxBuffered) {
+    if (this.socket.bufferedAmount > this.shared.limits.maxBuffered) {
       this.log.info({ buffered: this.socket.bufferedAmount }, 'slow consumer');
       // The close frame would queue behind the backlog the peer is not reading: drop the socket.
       this.serverCloseCode = CloseCode.SlowConsumer;
@@ -255,7 +284,7 @@ export class Connection implements SessionLink {
     }
     this.armGrace(CLOSE_GRACE_MS);
     // 4002: the session lives on in the connection that replaced this one.
-    if (safe !== CloseCode.Replaced && closeEndsSession(safe, true)) this.events.ending(this, safe);
+    if (safe !== CloseCode.Replaced && closeEndsSession(safe, true)) this.shared.events.ending(this, safe);
   }
 
   /** Send a transport-level ping (the transport pinger's probe). */
@@ -274,17 +303,17 @@ export class Connection implements SessionLink {
    */
   countError(code: string): boolean {
     if (!COUNTED_ERROR_CODES.has(code as ErrorCode)) return false;
-    const now = this.clock.now();
+    const now = this.shared.clock.now();
     this.errorTimes = (this.errorTimes ?? []).filter((t) => now - t < ERROR_WINDOW_MS);
     this.errorTimes.push(now);
-    return this.errorTimes.length > this.limits.maxErrors;
+    return this.errorTimes.length > this.shared.limits.maxErrors;
   }
 
   /** Token bucket; false when the client is over `rate_limit`. */
   takeToken(): boolean {
-    if (this.limits.rateLimit <= 0) return true;
-    const now = this.clock.now();
-    this.tokens = Math.min(this.limits.rateLimit * 2, this.tokens + ((now - this.tokensAt) / 1000) * this.limits.rateLimit);
+    if (this.shared.limits.rateLimit <= 0) return true;
+    const now = this.shared.clock.now();
+    this.tokens = Math.min(this.shared.limits.rateLimit * 2, this.tokens + ((now - this.tokensAt) / 1000) * this.shared.limits.rateLimit);
     this.tokensAt = now;
     if (this.tokens < 1) return false;
     this.tokens -= 1;
@@ -302,16 +331,16 @@ export class Connection implements SessionLink {
     this.serverCloseCode = code;
     if (this.state !== 'closed') this.state = 'closing';
     this.armGrace(CLOSE_GRACE_MS);
-    if (closeEndsSession(code, true)) this.events.ending(this, code);
+    if (closeEndsSession(code, true)) this.shared.events.ending(this, code);
   }
 
   private armGrace(ms: number): void {
     this.cancelGrace();
-    this.graceTimer = this.clock.setTimeout(() => this.socket.terminate(), ms);
+    this.graceTimer = this.shared.clock.setTimeout(() => this.socket.terminate(), ms);
   }
 
   private cancelGrace(): void {
-    if (this.graceTimer !== undefined) this.clock.clearTimeout(this.graceTimer);
+    if (this.graceTimer !== undefined) this.shared.clock.clearTimeout(this.graceTimer);
     this.graceTimer = undefined;
   }
 
@@ -319,10 +348,10 @@ export class Connection implements SessionLink {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.cancelGrace();
-    if (this.helloTimer !== undefined) this.clock.clearTimeout(this.helloTimer);
+    if (this.helloTimer !== undefined) this.shared.clock.clearTimeout(this.helloTimer);
     const byServer = this.serverCloseCode !== 0;
     try {
-      this.events.closed(this, byServer ? this.serverCloseCode : peerCode, byServer);
+      this.shared.events.closed(this, byServer ? this.serverCloseCode : peerCode, byServer);
     } finally {
       this.finished = true;
       this.resolveClosed?.();

@@ -63,41 +63,74 @@ const BUILTIN = new Map<string, Handler>([
   ],
 ]);
 
+/** Something a handler may return: nothing (it finished), or a promise-like to wait for. */
+type Pending = PromiseLike<unknown>;
+const isPending = (v: unknown): v is Pending =>
+  v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
+
 /**
  * Run one client message of an open session: dedup by `id`, the built-in or application handler,
  * then `system/ack` — or `system/error` with the id left unrecorded so a retry is processed.
  * Returns the error code when the message failed (the caller counts it toward `max_errors`).
+ * Synchronous when the store and the handler are (the common case: no promise per message); a promise
+ * only once something awaited.
  */
-export async function dispatch(core: GatewayCore, session: Session, frame: Frame): Promise<string | undefined> {
-  const { id, event } = frame;
+export function dispatch(core: GatewayCore, session: Session, frame: Frame): string | undefined | Promise<string | undefined> {
+  const id = frame.id;
+  let fresh: boolean | Promise<boolean>;
   try {
     // The in-memory store answers synchronously; only a shared store costs an await.
-    const fresh = id === undefined ? true : core.sessions.remember(session, id);
-    if (!(typeof fresh === 'boolean' ? fresh : await fresh)) {
-      core.metrics.dedupHits.inc();
-      session.send(ServerEvent.Ack, { id, duplicate: true });
-      return undefined;
-    }
+    fresh = id === undefined ? true : core.sessions.remember(session, id);
   } catch (err) {
     return fail(core, session, frame, err);
   }
+  if (fresh === true) return run(core, session, frame);
+  if (fresh === false) return duplicate(core, session, id!);
+  return fresh.then((f) => (f ? run(core, session, frame) : duplicate(core, session, id!)), (err: unknown) => fail(core, session, frame, err));
+}
+
+function duplicate(core: GatewayCore, session: Session, id: string): undefined {
+  core.metrics.dedupHits.inc();
+  session.send(ServerEvent.Ack, { id, duplicate: true });
+  return undefined;
+}
+
+/** The handler, then the ack; waits only when the handler returned a promise. */
+function run(core: GatewayCore, session: Session, frame: Frame): string | undefined | Promise<string | undefined> {
+  let pending: unknown;
   try {
-    const builtin = BUILTIN.get(event);
-    if (builtin) await builtin(core, session, frame.payload, frame);
-    else await runApplication(core, session, frame);
-    if (id !== undefined) session.send(ServerEvent.Ack, { id });
-    return undefined;
+    const builtin = BUILTIN.get(frame.event);
+    pending = builtin ? builtin(core, session, frame.payload, frame) : runApplication(core, session, frame);
+    if (!isPending(pending)) return acked(session, frame);
   } catch (err) {
-    if (id !== undefined) core.sessions.forget(session, id);
-    return fail(core, session, frame, err);
+    return failed(core, session, frame, err);
   }
+  return Promise.resolve(pending).then(
+    () => acked(session, frame),
+    (err: unknown) => failed(core, session, frame, err),
+  );
+}
+
+function acked(session: Session, frame: Frame): undefined {
+  if (frame.id !== undefined) session.send(ServerEvent.Ack, { id: frame.id });
+  return undefined;
+}
+
+/** The handler (or the ack after it) threw: the id is forgotten so a retry is processed. */
+function failed(core: GatewayCore, session: Session, frame: Frame, err: unknown): string {
+  if (frame.id !== undefined) core.sessions.forget(session, frame.id);
+  return fail(core, session, frame, err);
 }
 
 /** Answer a failed message with `system/error`; returns its code. */
 function fail(core: GatewayCore, session: Session, frame: Frame, err: unknown): string {
   const { id, event } = frame;
   const known = err instanceof ProtocolError;
-  if (!known) core.logger.warn({ err, event, session: session.id }, 'handler failed');
+  if (!known) {
+    // With a shared store that is away, failures are expected (the store logs the outage once): no warning each.
+    if (core.sessions.unavailable()) core.logger.debug({ err: (err as Error).message, event, session: session.id }, 'handler failed while the store is unreachable');
+    else core.logger.warn({ err, event, session: session.id }, 'handler failed');
+  }
   const code = known ? err.code : ErrorCode.Internal;
   const message = known ? err.message : 'internal error';
   core.metrics.errors.inc({ code });
@@ -105,10 +138,10 @@ function fail(core: GatewayCore, session: Session, frame: Frame, err: unknown): 
   return code;
 }
 
-async function runApplication(core: GatewayCore, session: Session, frame: Frame): Promise<void> {
+function runApplication(core: GatewayCore, session: Session, frame: Frame): void | Promise<void> {
   const handler = core.handlers.get(frame.event);
   if (!handler) throw new ProtocolError(ErrorCode.UnknownEvent, `unknown event "${frame.event}"`);
-  await handler({
+  return handler({
     session,
     event: frame.event,
     payload: frame.payload,

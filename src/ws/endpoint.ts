@@ -7,9 +7,9 @@ import { TransportPinger, type PingTarget } from '../liveness/transport-pinger.j
 import { CloseCode, ErrorCode } from '../protocol/codes.js';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
 import { CloseError } from '../protocol/errors.js';
-import { ClientEvent, ServerEvent } from '../protocol/events.js';
+import { ClientEvent, ServerEvent, type Frame } from '../protocol/events.js';
 import { SseWire } from '../sse/sse-wire.js';
-import { Connection, type ConnectionEvents } from './connection.js';
+import { Connection, type ConnectionEvents, type ConnectionShared } from './connection.js';
 import type { GatewayCore } from './core.js';
 import { dispatch } from './dispatch.js';
 import { acceptHello } from './hello.js';
@@ -71,6 +71,8 @@ export class V3Endpoint {
     closed: (c, code, byServer) => this.closed(c, portOf(c), code, byServer),
     ending: (c, code) => this.ending(c, code),
   };
+  /** Limits, clock, logger and handlers: the same for every connection. */
+  private readonly shared: ConnectionShared;
 
   constructor(
     private readonly core: GatewayCore,
@@ -78,6 +80,7 @@ export class V3Endpoint {
   ) {
     const o = core.options;
     const m = core.metrics;
+    this.shared = { limits: o, clock, log: core.logger, events: this.events };
     if (o.pingInterval > 0) {
       this.pinger = new TransportPinger(clock, o.pingIntervalMs, o.pingTimeoutMs, {
         onPing: () => m.pingsSent.inc(),
@@ -104,7 +107,7 @@ export class V3Endpoint {
     const o = this.core.options;
     // An SseWire has every member of a ws socket that Connection uses (readyState, bufferedAmount, send,
     // ping, close, terminate, and the message/pong/close events), so the whole v3 path runs over it.
-    const conn = new Connection(socket as WebSocket, request, o, this.clock, this.core.logger, this.events);
+    const conn = new Connection(socket as WebSocket, request, this.shared);
     const target = new LivenessPort(conn, o.heartbeatTimeout);
     conn.liveness = target;
     this.connections.add(conn);
@@ -135,7 +138,8 @@ export class V3Endpoint {
     );
   }
 
-  private async handle(conn: Connection, target: LivenessTarget, decoded: ReturnType<typeof decodeFrame>): Promise<void> {
+  /** One decoded message, in its turn. Synchronous unless the hello or the message's handler is not. */
+  private handle(conn: Connection, target: LivenessTarget, decoded: ReturnType<typeof decodeFrame>): void | Promise<void> {
     if (conn.state === 'closing' || conn.state === 'closed') return;
     if (!decoded.ok) {
       this.reportBad(conn, decoded.message, decoded.event, decoded.id);
@@ -143,25 +147,31 @@ export class V3Endpoint {
     }
     const frame = decoded.frame;
     this.core.metrics.countIn(metricEvent(frame.event));
-    if (conn.state === 'hello') {
-      if (frame.event !== ClientEvent.Hello) throw new CloseError(CloseCode.ProtocolError, 'the first message must be client/hello');
-      await acceptHello(this.core, conn, frame);
-      if (conn.state !== 'hello') return; // closed while authenticating
-      conn.state = 'open';
-      this.awaitingHello.delete(conn);
-      conn.helloDone();
-      this.heartbeat?.add(target);
-      // docs/protocol.md §2.5: a token expiring on a live connection ends it with 4001 (resume with a fresh one first).
-      if (conn.tokenExpiresAt !== undefined) {
-        conn.expiry = new TokenExpiry(this.clock, conn.tokenExpiresAt, () => conn.close(CloseCode.Unauthorized, 'token expired'));
-      }
-      conn.debug({ session: conn.session?.id }, 'hello accepted');
-      return;
-    }
+    if (conn.state === 'hello') return this.hello(conn, target, frame);
     if (frame.event === ClientEvent.Hello) throw new CloseError(CloseCode.ProtocolError, 'client/hello may be sent only once');
-    const session = conn.session!;
-    const failed = await dispatch(this.core, session, frame);
-    if (failed && conn.countError(failed)) conn.close(CloseCode.Policy, `more than ${this.core.options.maxErrors} errors in 10 s`);
+    const failed = dispatch(this.core, conn.session!, frame);
+    if (typeof failed === 'object') return failed.then((code) => this.counted(conn, code));
+    this.counted(conn, failed);
+  }
+
+  private async hello(conn: Connection, target: LivenessTarget, frame: Frame): Promise<void> {
+    if (frame.event !== ClientEvent.Hello) throw new CloseError(CloseCode.ProtocolError, 'the first message must be client/hello');
+    await acceptHello(this.core, conn, frame);
+    if (conn.state !== 'hello') return; // closed while authenticating
+    conn.state = 'open';
+    this.awaitingHello.delete(conn);
+    conn.helloDone();
+    this.heartbeat?.add(target);
+    // docs/protocol.md §2.5: a token expiring on a live connection ends it with 4001 (resume with a fresh one first).
+    if (conn.tokenExpiresAt !== undefined) {
+      conn.expiry = new TokenExpiry(this.clock, conn.tokenExpiresAt, () => conn.close(CloseCode.Unauthorized, 'token expired'));
+    }
+    conn.debug({ session: conn.session?.id }, 'hello accepted');
+  }
+
+  /** A message failed with `code`: counted toward max_errors. */
+  private counted(conn: Connection, code: string | undefined): void {
+    if (code && conn.countError(code)) conn.close(CloseCode.Policy, `more than ${this.core.options.maxErrors} errors in 10 s`);
   }
 
   /** A malformed frame: `system/error bad_message`, counted toward `max_errors`. */

@@ -43,13 +43,10 @@ export async function acceptHello(core: GatewayCore, conn: Connection, frame: Fr
   /** The first seq the client has not seen: after last_seq on resume, 1 for a new session. */
   let from = 1;
   if (hello.resume) {
-    const result = await sessions.resume(hello.resume.session_id, hello.resume.resume_token, hello.resume.last_seq);
+    // With JWT, a stolen resume token is not enough: the token's `sub` must be the session's user too.
+    const result = await sessions.resume(hello.resume.session_id, hello.resume.resume_token, hello.resume.last_seq, identity?.userId);
     metrics.resumes.inc({ outcome: result.ok ? 'resumed' : result.error });
-    if (result.ok && identity && result.session.auth && result.session.auth.userId !== identity.userId) {
-      // Another user's session: a stolen resume token is not enough, the token's `sub` must match too.
-      init = { ...init, resume_error: 'bad_token' };
-      core.logger.debug('resume refused: token of another user');
-    } else if (result.ok) {
+    if (result.ok) {
       session = result.session;
       replayed = result.replayed;
       from = hello.resume.last_seq + 1;

@@ -22,9 +22,9 @@ describe('a payload that cannot be encoded leaves no seq or offset hole', () => 
   test.each(unencodable)('sendTo with %s throws; the seq stays contiguous and a resume replays everything', async (_what, make) => {
     const { client, init } = await pool.connect(gw, { room: 'enc' });
     const id = init.session_id as string;
-    expect(gw.sendTo(id, 'app/one', { k: 1 })).toBe(true);
+    await expect(gw.sendTo(id, 'app/one', { k: 1 })).resolves.toBe(true);
     expect(() => gw.sendTo(id, 'app/bad', make())).toThrow(TypeError);
-    expect(gw.sendTo(id, 'app/two', { k: 2 })).toBe(true);
+    await expect(gw.sendTo(id, 'app/two', { k: 2 })).resolves.toBe(true);
     const one = await client.next('app/one');
     const two = await client.next('app/two');
     expect(two.seq).toBe(one.seq! + 1);

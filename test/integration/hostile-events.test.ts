@@ -27,7 +27,7 @@ test.each(['constructor', 'toString', '__proto__', 'valueOf', 'hasOwnProperty', 
 
 test.each([1004, 1005, 999, 5000])('ending a session with close code %i, which may not be sent, closes it 1011 instead', async (code) => {
   const { client, init } = await pool.connect(gw);
-  expect(gw.endSession(init.session_id as string, code, 'bye')).toBe(true);
+  await expect(gw.endSession(init.session_id as string, code, 'bye')).resolves.toBe(true);
   expect((await client.next('system/disconnect')).payload).toMatchObject({ code: 1011, reason: 'internal_error' });
   expect((await client.closed).code).toBe(1011);
 });

@@ -127,6 +127,30 @@ describe('messages', () => {
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
   });
 
+  test('messages are handled in arrival order: an async handler holds back the synchronous ones sent after it', async () => {
+    gw.handle('app/slow', async (ctx) => {
+      await new Promise((r) => setTimeout(r, 30));
+      ctx.reply('app/done', ctx.payload);
+    });
+    gw.handle('app/fast', (ctx) => ctx.reply('app/done', ctx.payload));
+    gw.handle('app/slow-fail', async () => {
+      await new Promise((r) => setTimeout(r, 30));
+      throw new ProtocolError('forbidden', 'no');
+    });
+    const { client: c } = await client();
+    c.send('app/fast', 1, 'i1');
+    c.send('app/slow', 2, 'i2');
+    c.send('app/fast', 3, 'i3');
+    c.send('app/slow-fail', 4, 'i4');
+    c.send('app/fast', 5, 'i5');
+    await c.next((f) => f.event === 'system/ack' && (f.payload as { id: string }).id === 'i5');
+    const order = c.frames.filter((f) => f.event !== 'system/init').map((f) => `${f.event}:${JSON.stringify(f.payload)}`);
+    expect(order).toEqual([
+      'app/done:1', 'system/ack:{"id":"i1"}', 'app/done:2', 'system/ack:{"id":"i2"}', 'app/done:3', 'system/ack:{"id":"i3"}',
+      'system/error:{"code":"forbidden","message":"no","event":"app/slow-fail","id":"i4"}', 'app/done:5', 'system/ack:{"id":"i5"}',
+    ]);
+  });
+
   test('a failed message is not recorded: its retry is processed', async () => {
     const { client: a } = await client();
     a.send('send/unicast', { receiver: 'nobody', subject: 's', body: 1 }, 'r1');

@@ -169,7 +169,7 @@ test('AUTH from the URL: the right password connects, a wrong one fails the star
     expect((await ok.publish('auth', 1)).offset).toBe(1);
     const wrong = new RedisBroker({ url: secured.url.replace('s3cret', 'wrong'), historySize: 10, historyTtl: 60 });
     open.push(wrong);
-    await expect(wrong.ready(1500)).rejects.toThrow(/not reachable/);
+    await expect(wrong.ready(1500)).rejects.toThrow(/the user\/password in the URL were refused/);
   } finally {
     await Promise.all(open.splice(0).map((b) => b.close()));
     await secured.stop();

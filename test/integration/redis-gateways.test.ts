@@ -73,6 +73,25 @@ test('the HTTP API of either process reaches, lists and ends the sessions of bot
   expect((await api(g2, 'POST', `/api/sessions/${ia.session_id}/send`, { event: 'app/x' })).status).toBe(404);
 });
 
+test('the library API of either process reaches and ends the sessions of both, as the HTTP API does', async () => {
+  const [g1, g2] = await pair();
+  const { client: a, init: ia } = await pool.connect(g1, { room: 'lib' });
+  const id = ia.session_id as string;
+  expect(g2.session(id)).toBeUndefined(); // not held by g2: reached through Redis
+  await expect(g2.sendTo(id, 'app/notice', { n: 1 })).resolves.toBe(true);
+  expect((await a.next('app/notice')).payload).toEqual({ n: 1 });
+  // A payload JSON cannot express throws at the call, as for a local session; nothing is sent.
+  expect(() => g2.sendTo(id, 'app/bad', { big: 1n })).toThrow(TypeError);
+  await expect(g1.sendTo(id, 'app/notice', { n: 2 })).resolves.toBe(true);
+  const second = await a.next('app/notice');
+  expect(second).toMatchObject({ payload: { n: 2 }, seq: a.all('app/notice')[0]!.seq! + 1 });
+  await expect(g2.sendTo('nobody', 'app/notice', {})).resolves.toBe(false);
+  await expect(g2.endSession('nobody')).resolves.toBe(false);
+  await expect(g2.endSession(id)).resolves.toBe(true);
+  expect((await a.closed).code).toBe(4003);
+  await expect(g1.sendTo(id, 'app/notice', {})).resolves.toBe(false);
+});
+
 test('a channel publish on one process reaches subscribers on both; a resume on the other process keeps the subscription', async () => {
   const [g1, g2] = await pair();
   const { client: a, init: ia } = await pool.connect(g1);

@@ -1,6 +1,7 @@
 import { ProcessBus, type BusHandler } from '../../src/redis/process-bus.js';
 import { Outbox } from '../../src/redis/outbox.js';
 import { RedisSessionStore } from '../../src/redis/session-store.js';
+import { ReplayBuffer } from '../../src/session/replay-buffer.js';
 import { startRedis, type RedisHandle } from '../support/redis.js';
 
 // Each "process" is a session store plus its bus with its own process id, sharing one Redis and prefix,
@@ -19,8 +20,8 @@ let redis: RedisHandle;
 let prefix: string;
 const procs: Proc[] = [];
 
-async function proc(name: string, sessionTtl = 30): Promise<Proc> {
-  const store = new RedisSessionStore({ url: redis.url, prefix, proc: name, bufferMaxMessages: 100, dedupWindow: 3, sessionTtl });
+async function proc(name: string, sessionTtl = 30, bufferMaxBytes?: number): Promise<Proc> {
+  const store = new RedisSessionStore({ url: redis.url, prefix, proc: name, bufferMaxMessages: 100, bufferMaxBytes, dedupWindow: 3, sessionTtl });
   const bus = new ProcessBus(store, undefined, { livenessTtlMs: 300, reapIntervalMs: 100, sweepIntervalMs: 100 });
   const p: Proc = { store, bus, out: new Map(), outboxes: new Map(), moved: [], ended: [] };
   const handler: BusHandler = {
@@ -192,4 +193,36 @@ test('dedup window and channel delivery are idempotent across processes', async 
   expect(await p2.store.channelDeliver(['a'], { ...m, offset: 1, epoch: 'F' })).toBe(1);
   await p1.store.unsubscribed('a', 'news');
   expect(await p2.store.channelDeliver(['a'], { ...m, offset: 2 })).toBe(0);
+});
+
+test('the replay buffer in Redis is capped by bytes as in memory: the same frames dropped, the same bytes counted, gap past them', async () => {
+  const cap = 2048;
+  const [p1, p2] = [await proc('one', 30, cap), await proc('two', 30, cap)];
+  await p1.store.create('a', 'tok-a', 'r', {}, true);
+  const mirror = new ReplayBuffer(100, cap);
+  const same = async (): Promise<void> => {
+    const held = await p2.store.get('a');
+    expect([held?.buffered, held?.bufferedBytes]).toEqual([mirror.length, mirror.size]);
+    const frames = await p2.store.frames('a', 1, 1000);
+    expect(frames).toEqual(mirror.from(1, 1000));
+  };
+  // ASCII, Latin-1 (one byte per character in V8, two in UTF-8) and wider text (two bytes per character in V8).
+  const bodies = ['x'.repeat(300), 'é'.repeat(400), '€'.repeat(250), 'ok', 'y'.repeat(900), 'z'.repeat(5000)];
+  for (const [i, body] of bodies.entries()) {
+    const { seq } = await (i % 2 ? p1 : p2).store.deliverSeq(['a'], 'app/n', body);
+    mirror.push(seq, (await p1.store.frames('a', seq, seq))[0]!.text);
+    await same();
+  }
+  // The last frame alone is over the cap: kept (the newest always is), everything before it dropped.
+  expect(mirror.length).toBe(1);
+  expect(await p2.store.claim('a', 'tok-a', 4)).toEqual({ ok: false, error: 'gap' });
+  for (const body of ['a', 'b', 'c']) {
+    const { seq } = await p1.store.deliverSeq(['a'], 'app/n', body);
+    mirror.push(seq, (await p1.store.frames('a', seq, seq))[0]!.text);
+  }
+  await same();
+  await p1.store.ack('a', 7);
+  mirror.ack(7);
+  await same();
+  expect(await p2.store.claim('a', 'tok-a', 7)).toMatchObject({ ok: true, session: { seq: 9 } });
 });

@@ -113,8 +113,8 @@ test('backend sends to a disconnected session are buffered and replayed', async 
   const seen = a.lastSeq;
   a.kill();
   await sleep(30);
-  expect(gw.sendTo(String(init.session_id), 'app/notice', { n: 1 })).toBe(true);
-  expect(gw.sendTo('missing', 'app/notice', {})).toBe(false);
+  await expect(gw.sendTo(String(init.session_id), 'app/notice', { n: 1 })).resolves.toBe(true);
+  await expect(gw.sendTo('missing', 'app/notice', {})).resolves.toBe(false);
   const { client: a2, init: r } = await client(resumeOf(init, seen));
   expect(r.replayed).toBe(1);
   expect((await a2.next('app/notice')).payload).toEqual({ n: 1 });

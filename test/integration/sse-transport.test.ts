@@ -200,7 +200,7 @@ describe('the SSE transport', () => {
     const c = sseClient();
     await until(() => c.state === 'connected');
     const failed = new Promise<{ code: number }>((resolve) => c.once('failed', resolve));
-    expect(gw.endSession(c.sessionId!)).toBe(true); // 4003 kicked: the client must stop
+    await expect(gw.endSession(c.sessionId!)).resolves.toBe(true); // 4003 kicked: the client must stop
     await expect(failed).resolves.toMatchObject({ code: 4003 });
   });
 });

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { decodeV2, encodeV2, type V2Frame } from '../../legacy-adapter/v2-codec.js';
 import { v2ToV3, v3ToV2 } from '../../legacy-adapter/translate.js';
-import { decodeFrame, encodeFrame } from '../../src/protocol/codec.js';
+import { decodeFrame, encodeFrame, encodeFrameRaw, encodePayload, encodeStreamFrame } from '../../src/protocol/codec.js';
 import type { Frame } from '../../src/protocol/events.js';
 import { MAX_JSON_DEPTH } from '../../src/protocol/json.js';
 import { frameText, nested } from '../support/arbitraries.js';
@@ -21,6 +21,16 @@ function roundTrips(frame: Frame): void {
 }
 
 describe('v3 codec', () => {
+  test('a stream frame encoded in one pass is the text of the payload encoded, then framed', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.nat(), fc.option(fc.string({ minLength: 1, maxLength: 64 }), { nil: undefined }), fc.option(fc.jsonValue(), { nil: undefined }), (event, seq, id, payload) => {
+        expect(encodeStreamFrame(event, seq, id, payload)).toBe(encodeFrameRaw(event, seq, id, encodePayload(payload)));
+      }),
+      RUNS,
+    );
+    expect(() => encodeStreamFrame('e', 1, undefined, { n: 1n })).toThrow('payload cannot be encoded as JSON');
+  });
+
   test('decode is total: a frame or a message, never a throw', () => {
     fc.assert(
       fc.property(frameText, (text) => {

@@ -100,12 +100,16 @@ test('raw requests: always an HTTP answer or a close, and /healthz keeps answeri
   expect(Object.keys(seen).length).toBeGreaterThan(3); // the generator reaches several outcomes, not one
 }, 60_000);
 
-function openWs(url: string): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    ws.once('open', () => resolve(ws));
+/** Open `url` and wait for its first `event`; the listener is on before the upgrade, so a frame in the 101's segment is not missed. */
+async function openFor(url: string, event: string, hello?: unknown): Promise<{ ws: WebSocket; first: Record<string, unknown> }> {
+  const ws = new WebSocket(url);
+  const first = firstMessage(ws, event);
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
     ws.once('error', reject);
   });
+  if (hello !== undefined) ws.send(JSON.stringify(hello));
+  return { ws, first: await first };
 }
 
 function firstMessage(ws: WebSocket, event: string): Promise<Record<string, unknown>> {
@@ -131,12 +135,12 @@ const apiBody = fc.oneof(
 );
 
 test('API bodies: 2xx or 4xx, never 5xx; a v3 and a v2 client receiving the accepted sends stay connected', async () => {
-  const v3 = await openWs(`ws://127.0.0.1:${gw.port}/api/ws`);
-  const init = firstMessage(v3, 'system/init');
-  v3.send(JSON.stringify({ event: 'client/hello', payload: { room: 'fuzz' } }));
-  const id3 = ((await init).payload as { session_id: string }).session_id;
-  const v2 = await openWs(`ws://127.0.0.1:${gw.port}/ws?username=fuzz2&password=x`);
-  const id2 = (await firstMessage(v2, 'system/init')).id as string;
+  const three = await openFor(`ws://127.0.0.1:${gw.port}/api/ws`, 'system/init', { event: 'client/hello', payload: { room: 'fuzz' } });
+  const v3 = three.ws;
+  const id3 = (three.first.payload as { session_id: string }).session_id;
+  const two = await openFor(`ws://127.0.0.1:${gw.port}/ws?username=fuzz2&password=x`, 'system/init');
+  const v2 = two.ws;
+  const id2 = two.first.id as string;
   const closes: number[] = [];
   for (const ws of [v3, v2]) ws.on('close', (code) => closes.push(code));
   const statuses: Record<string, number> = {};

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import type { Report } from '../../load/report.js';
 import { bundleFromSource } from './bundle.js';
 
-/** Bundle the load driver (cli, worker, gateway-child) from source; run it with {@link runDriver}. */
+/** Bundle the load driver (cli, worker, gateway-child; the failover storm) from source; run it with {@link runDriver}. */
 export function bundleDriver(): Promise<{ dir: string; remove(): void }> {
-  return bundleFromSource(['load/cli.ts', 'load/worker.ts', 'load/gateway-child.ts', 'load/hostile-worker.ts'], `wsgate-load-${process.pid}-${Date.now()}`);
+  return bundleFromSource(['load/cli.ts', 'load/worker.ts', 'load/gateway-child.ts', 'load/hostile-worker.ts', 'load/redis-failover.ts', 'load/failover-shard.ts'], `wsgate-load-${process.pid}-${Date.now()}`);
 }
 
 /** What one driver run produced. */

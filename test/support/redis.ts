@@ -3,12 +3,12 @@
  * persistence (no RDB, no AOF), so a restart is an empty Redis — the worst case a gateway must survive.
  *
  * ```ts
- * const redis = await startRedis();            // optional: { password }
+ * const redis = await startRedis();            // optional: { password, user, tls }
  * new Redis(redis.url); ... await redis.restart(); ... await redis.stop();
  * ```
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,8 +19,10 @@ export const REDIS_BIN = existsSync('/usr/bin/redis-server') ? '/usr/bin/redis-s
 /** A running redis-server. */
 export interface RedisHandle {
   port: number;
-  /** redis://[:password@]127.0.0.1:PORT */
+  /** redis://[:password@]127.0.0.1:PORT, or rediss:// with `tls` */
   url: string;
+  /** With `tls`: the PEM file of the CA that signed the server's certificate. */
+  caFile?: string;
   /** Kill it (SIGKILL: an outage, not a clean shutdown); `start()` brings it back. Idempotent. */
   kill(): Promise<void>;
   /** Start it again on the same port, empty. */
@@ -35,6 +37,10 @@ export interface RedisHandle {
 export interface RedisOptions {
   /** requirepass; the url then carries it. */
   password?: string;
+  /** An ACL user with every right (the url carries the default user's password, if any). */
+  user?: { name: string; password: string };
+  /** TLS only (no plain port), with a certificate for 127.0.0.1 signed by a CA made for the test (`caFile`). */
+  tls?: boolean;
 }
 
 /** Start a redis-server on a free 127.0.0.1 port; resolves once it accepts connections. */
@@ -44,6 +50,12 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisHandle> 
   let child: ChildProcess | undefined;
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
   if (opts.password) args.push('--requirepass', opts.password);
+  if (opts.user) args.push('--user', opts.user.name, 'on', `>${opts.user.password}`, '~*', '&*', '+@all');
+  const caFile = opts.tls ? makeCerts(dir) : undefined;
+  if (opts.tls) {
+    args[0] = '--tls-port';
+    args.push('--port', '0', '--tls-cert-file', join(dir, 'redis.crt'), '--tls-key-file', join(dir, 'redis.key'), '--tls-ca-cert-file', caFile!, '--tls-auth-clients', 'no');
+  }
 
   const start = async (): Promise<void> => {
     child = spawn(REDIS_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -62,7 +74,8 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisHandle> 
   const auth = opts.password ? `:${encodeURIComponent(opts.password)}@` : '';
   return {
     port,
-    url: `redis://${auth}127.0.0.1:${port}`,
+    url: `${opts.tls ? 'rediss' : 'redis'}://${auth}127.0.0.1:${port}`,
+    caFile,
     start,
     kill,
     stop: async () => {
@@ -75,6 +88,17 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisHandle> 
       await start();
     },
   };
+}
+
+/** A CA and a certificate for 127.0.0.1 it signs, made with openssl in `dir`; returns the CA's file. */
+function makeCerts(dir: string): string {
+  const ssl = (...a: string[]): void => void execFileSync('openssl', a, { cwd: dir, stdio: 'ignore' });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  ssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=wsgate test CA');
+  ssl('req', ...ec, '-keyout', 'redis.key', '-out', 'redis.csr', '-subj', '/CN=127.0.0.1');
+  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  ssl('x509', '-req', '-in', 'redis.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'redis.crt', '-days', '2', '-extfile', 'san.ext');
+  return join(dir, 'ca.crt');
 }
 
 function ready(child: ChildProcess): Promise<void> {

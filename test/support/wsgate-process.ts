@@ -25,10 +25,10 @@ export interface WsgateProcess {
   kill(): void;
 }
 
-/** Start `wsgate` with `args` (plus `--port 0 --host 127.0.0.1`) and wait for "wsgate listening". */
-export async function startWsgate(args: string[], timeoutMs = 10_000): Promise<WsgateProcess> {
+/** Start `wsgate` with `args` (plus `--port 0 --host 127.0.0.1`), and `env` added to the environment; wait for "wsgate listening". */
+export async function startWsgate(args: string[], timeoutMs = 10_000, env?: Record<string, string>): Promise<WsgateProcess> {
   const bin = await buildBin();
-  const child = spawn(process.execPath, [bin, '--port', '0', '--host', '127.0.0.1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, '--port', '0', '--host', '127.0.0.1', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: env && { ...process.env, ...env } });
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
