@@ -18,6 +18,8 @@ export interface BenchSizes {
   echoSeconds: number;
   /** Client processes the echo clients are spread over (the clients must not be the limit). */
   echoWorkers: number;
+  /** Client processes of the join (each reads a system/init and the room's presence per client). */
+  joinWorkers: number;
   join: number;
   joinRate: number;
   storm: number;
@@ -203,7 +205,10 @@ export function echo(kind: BenchKind, z: BenchSizes): Promise<Figures> {
 
 /** N clients into the default room at R/s: time, hello→init, bytes each client received while the room filled. */
 export function join(kind: BenchKind, z: BenchSizes): Promise<Figures> {
-  return withSetup(kind, z.join, z.perWorker, async (s, ws) => {
+  // Two client processes of 5,000 peaked at 85-92 % of a core with wsgate's clients: spread them wider, the same
+  // for every server, so the clients' own loop does not add to hello→init.
+  const perWorker = Math.min(z.perWorker, Math.ceil(z.join / z.joinWorkers));
+  return withSetup(kind, z.join, perWorker, async (s, ws) => {
     const sampler = new ProcSampler(s.proc.pid ?? 0);
     // The client processes too: a saturated client process paces late and reads late, and that is not the server.
     const clientSamplers = ws.map((w) => new ProcSampler(w.proc.pid ?? 0));
