@@ -26,6 +26,9 @@ export class GatewayMetrics {
   readonly dedupHits: Counter;
   readonly sessionsEvicted: Counter;
   readonly errors: Counter<'code'>;
+  readonly livenessLateness: Gauge<'layer'>;
+  /** Where the liveness lateness comes from, by layer (set by the endpoint that owns the wheels). */
+  private readonly latenessSources = new Map<string, () => number>();
 
   /** Client messages since the last scrape, by event (see `tallied`). */
   private readonly inPending: Tallies = new Map();
@@ -84,12 +87,26 @@ export class GatewayMetrics {
     });
     this.dedupHits = new Counter({ name: 'wsgate_dedup_hits_total', help: 'Client messages dropped as duplicates', registers: r });
     this.errors = new Counter({ name: 'wsgate_errors_total', help: 'system/error sent, by code', labelNames: ['code'], registers: r });
+    this.livenessLateness = new Gauge({
+      name: 'wsgate_liveness_lateness_max_seconds',
+      help: 'Longest delay of a liveness wheel (pings, heartbeats) behind its schedule since the last scrape, by layer',
+      labelNames: ['layer'],
+      registers: r,
+      collect() {
+        for (const [layer, take] of self.latenessSources) this.set({ layer }, take() / 1000);
+      },
+    });
     // prom-client's own collectors: CPU, RSS, heap spaces, handles, event-loop lag (min/mean/max/p50/p90/p99 since
     // the last scrape, sampled every 10 ms) and GC pauses by kind. A blocked loop delays pings and heartbeats, so
     // the lag's max is the first figure to watch.
     if (defaults) {
       collectDefaultMetrics({ register: this.registry, prefix: 'wsgate_', eventLoopMonitoringPrecision: 10, gcDurationBuckets: GC_BUCKETS });
     }
+  }
+
+  /** Report `layer`'s lateness (ms since the last call; the call resets it) as wsgate_liveness_lateness_max_seconds. */
+  watchLateness(layer: 'transport' | 'app', take: () => number): void {
+    this.latenessSources.set(layer, take);
   }
 
   /** Count one client message of `event` (already reduced to a bounded label). */

@@ -158,9 +158,12 @@ What the figures mean: docs/load.md ("npm run bench"). Every run's own figures a
 
 - **fan-out p50/p99** count from the server's send stamp. ws and Socket.IO stamp each message just before their
   synchronous loop sends it; wsgate's publishes all return at once and are then delivered in slices, so its latency
-  spans the whole delivery. **maxBlockMs** is the longest wait of a 1 ms timer during the fan-out (and the bench
-  clients' acks that arrive meanwhile); **quietMaxBlockMs** the same over a quiet second just before — on a shared
-  machine the OS alone delays timers that much; **maxGcMs** the longest GC pause during the fan-out.
+  spans the whole delivery. **maxBlockMs** is the longest gap between runs of a 1 ms timer during the fan-out (and
+  the bench clients' acks that arrive meanwhile), **check100MsBlockMs** the same figure for a known 100 ms block;
+  **maxBlockCpuMs** the server's CPU time within its heaviest gap (the block without the time a shared machine gave
+  to other processes); **quietMaxBlockMs** the same over a quiet second just before — on a shared machine the OS
+  alone delays timers that much; **maxGcMs** the longest GC pause during the fan-out; **pingLateMs** how late
+  wsgate's ping wheel ran against its schedule.
 - **echo** spreads its clients over \`--echo-workers\` client processes. On a 2-core machine the clients and the
   server share the cores, so round trips/s also depend on the clients' cost (**clientCpuUsPerRt**) and on whatever
   else runs; **serverCpuUsPerRt** (CPU time of the server process per round trip, user + system, from /proc) and its

@@ -18,11 +18,11 @@ export type WorkerCommand =
 
 /** Worker → parent replies. */
 export type WorkerReply =
-  | { type: 'connected'; ok: number; failed: number; hist: string; firstStart: number; lastStart: number; lastReady: number }
+  | { type: 'connected'; ok: number; failed: number; hist: string; firstStart: number; lastStart: number; lastReady: number; firstError?: string }
   | { type: 'echo'; hist: string; count: number }
   | { type: 'armed' }
   | { type: 'fanout'; hist: string; delivered: number; lastAt: number }
-  | { type: 'storm'; ok: number; failed: number; lastReady: number; hist: string }
+  | { type: 'storm'; ok: number; failed: number; lastReady: number; hist: string; firstError?: string }
   | { type: 'bytes'; max: number; sum: number; clients: number }
   | { type: 'error'; message: string };
 
@@ -40,6 +40,7 @@ async function connect(c: Extract<WorkerCommand, { cmd: 'connect' }>): Promise<v
   let failed = 0;
   let lastReady = 0;
   let lastStart = 0;
+  let firstError: string | undefined;
   const firstStart = nowMs();
   const interval = c.rate > 0 ? 1000 / c.rate : 0;
   let next = 0;
@@ -51,8 +52,9 @@ async function connect(c: Extract<WorkerCommand, { cmd: 'connect' }>): Promise<v
       hist.recordValue(us(conn.helloToInitMs));
       lastReady = nowMs();
       ok++;
-    } catch {
+    } catch (err) {
       failed++;
+      firstError ??= String(err);
     }
   };
   const lane = async (): Promise<void> => {
@@ -69,7 +71,7 @@ async function connect(c: Extract<WorkerCommand, { cmd: 'connect' }>): Promise<v
   // Paced connects (the join scenario) must not wait on each other: a lane per in-flight connection.
   const lanes = interval > 0 ? Math.min(c.count, 2000) : Math.min(c.count, c.parallel);
   await Promise.all(Array.from({ length: lanes }, lane));
-  reply({ type: 'connected', ok, failed, hist: encodeHist(hist), firstStart, lastStart, lastReady });
+  reply({ type: 'connected', ok, failed, hist: encodeHist(hist), firstStart, lastStart, lastReady, ...(firstError !== undefined ? { firstError } : {}) });
 }
 
 async function echo(seconds: number): Promise<void> {
@@ -108,18 +110,19 @@ async function storm(timeoutMs: number): Promise<void> {
   const hist = newHistogram();
   let ok = 0;
   let lastReady = 0;
+  let firstError: string | undefined;
   const all = Promise.all(conns.map(async (c) => {
     try {
       await c.reconnect();
       hist.recordValue(us(c.helloToInitMs));
       lastReady = nowMs();
       ok++;
-    } catch {
-      /* counted below as not resumed */
+    } catch (err) {
+      firstError ??= String(err); // counted below as not resumed; the first reason goes to the parent's log
     }
   }));
   await Promise.race([all, sleep(timeoutMs)]);
-  reply({ type: 'storm', ok, failed: conns.length - ok, lastReady, hist: encodeHist(hist) });
+  reply({ type: 'storm', ok, failed: conns.length - ok, lastReady, hist: encodeHist(hist), ...(firstError !== undefined ? { firstError } : {}) });
 }
 
 process.on('message', (m: WorkerCommand) => {

@@ -22,6 +22,7 @@ const USAGE = `Usage: npm run bench -- [options]      (or: node dist/load/bench/
   --fanout-messages K    messages published to all of them (default 20)
   --echo-clients N       (default 500)      --echo-seconds S   (default 10)
   --echo-workers N       client processes the echo clients are spread over (default 4)
+  --join-workers N       client processes the joining clients are spread over (default 4)
   --join N               clients into the default room (default 10000)
   --join-rate R          connections started per second (default 520: at least 500 arrive each second)
   --storm N              clients dropped and reconnecting at once (default 10000)
@@ -64,6 +65,7 @@ function sizes(): BenchSizes & { runs: number } {
     echoClients: num('echo-clients', small ? 100 : 500),
     echoSeconds: num('echo-seconds', small ? 3 : 10),
     echoWorkers: num('echo-workers', 4),
+    joinWorkers: num('join-workers', 4),
     join: num('join', small ? 300 : 10_000),
     joinRate: num('join-rate', 520),
     storm: num('storm', small ? 300 : 10_000),

@@ -18,6 +18,8 @@ export interface BenchSizes {
   echoSeconds: number;
   /** Client processes the echo clients are spread over (the clients must not be the limit). */
   echoWorkers: number;
+  /** Client processes of the join (each reads a system/init and the room's presence per client). */
+  joinWorkers: number;
   join: number;
   joinRate: number;
   storm: number;
@@ -99,6 +101,7 @@ export async function connectAll(kind: BenchKind, s: Server, ws: Worker[], total
   let lastReady = 0;
   for (const r of replies) {
     if (r.type !== 'connected') continue;
+    if (r.firstError !== undefined) process.stderr.write(`  ${kind}: ${r.failed} connections failed, first error: ${r.firstError}\n`);
     addEncoded(hist, r.hist);
     ok += r.ok;
     firstStart = Math.min(firstStart, r.firstStart);
@@ -130,6 +133,10 @@ export function fanout(kind: BenchKind, z: BenchSizes): Promise<Figures> {
   return withSetup(kind, z.fanoutClients, z.perWorker, async (s, ws) => {
     const c = await connectAll(kind, s, ws, z.fanoutClients, { room: 'own', subscribe: true });
     await Promise.all(ws.map((w) => w.ask({ cmd: 'fanout-arm', perClient: z.fanoutMessages })));
+    // The loop figure checked against a known 100 ms synchronous block: it must read ≥ 100.
+    await s.ask({ cmd: 'loop-reset' });
+    await s.ask({ cmd: 'block', ms: 100 });
+    const check = await s.ask({ cmd: 'loop' });
     // The same figure over a quiet second first: on a shared machine the OS alone delays timers (the baseline).
     await s.ask({ cmd: 'loop-reset' });
     await new Promise((r) => setTimeout(r, 1000));
@@ -146,11 +153,24 @@ export function fanout(kind: BenchKind, z: BenchSizes): Promise<Figures> {
     return {
       expected: c.ok * z.fanoutMessages, delivered, deliveriesPerSec: Math.round(delivered / ((last - start) / 1000)),
       p50Ms: hist.getValueAtPercentile(50) / 1000, p99Ms: hist.getValueAtPercentile(99) / 1000,
-      maxBlockMs: loop.type === 'loop' ? round(loop.maxBlockMs) : -1,
-      quietMaxBlockMs: quiet.type === 'loop' ? round(quiet.maxBlockMs) : -1,
-      maxGcMs: loop.type === 'loop' ? round(loop.maxGcMs) : -1,
+      ...loopFigures(loop, quiet, check),
     };
   });
+}
+
+/**
+ * The fan-out's loop figures: longest block and blocks over 10 ms (1 ms timer gaps), the same over a quiet second
+ * before, a known 100 ms block as read (the check), perf_hooks' reading for comparison, the longest GC pause, and
+ * (wsgate) how late the ping and heartbeat wheels ran against their schedule.
+ */
+function loopFigures(loop: ServerReply, quiet: ServerReply, check: ServerReply): Figures {
+  if (loop.type !== 'loop' || quiet.type !== 'loop' || check.type !== 'loop') return {};
+  return {
+    maxBlockMs: round(loop.maxBlockMs), maxBlockCpuMs: round(loop.maxBlockCpuMs), blocksOver10Ms: loop.blocksOver10Ms,
+    quietMaxBlockMs: round(quiet.maxBlockMs), quietMaxBlockCpuMs: round(quiet.maxBlockCpuMs),
+    check100MsBlockMs: round(check.maxBlockMs), eldMaxBlockMs: round(loop.eldMaxMs), maxGcMs: round(loop.maxGcMs),
+    pingLateMs: round(loop.pingLateMs), heartbeatLateMs: round(loop.heartbeatLateMs),
+  };
 }
 
 /** CPU ms used so far by the given processes together (0 for one that is gone). */
@@ -185,11 +205,17 @@ export function echo(kind: BenchKind, z: BenchSizes): Promise<Figures> {
 
 /** N clients into the default room at R/s: time, hello→init, bytes each client received while the room filled. */
 export function join(kind: BenchKind, z: BenchSizes): Promise<Figures> {
-  return withSetup(kind, z.join, z.perWorker, async (s, ws) => {
+  // Two client processes of 5,000 peaked at 85-92 % of a core with wsgate's clients: spread them wider, the same
+  // for every server, so the clients' own loop does not add to hello→init.
+  const perWorker = Math.min(z.perWorker, Math.ceil(z.join / z.joinWorkers));
+  return withSetup(kind, z.join, perWorker, async (s, ws) => {
     const sampler = new ProcSampler(s.proc.pid ?? 0);
+    // The client processes too: a saturated client process paces late and reads late, and that is not the server.
+    const clientSamplers = ws.map((w) => new ProcSampler(w.proc.pid ?? 0));
     const c = await connectAll(kind, s, ws, z.join, { room: 'default', subscribe: false, rate: z.joinRate });
     await new Promise((r) => setTimeout(r, 1000)); // presence still in flight lands in the byte count
     const cpu = sampler.stop();
+    const clientPeakCpuPct = Math.max(...clientSamplers.map((cs) => cs.stop().peakCpuPct));
     const bytes = await Promise.all(ws.map((w) => w.ask({ cmd: 'bytes' })));
     let max = 0;
     let sum = 0;
@@ -198,7 +224,7 @@ export function join(kind: BenchKind, z: BenchSizes): Promise<Figures> {
       joined: c.ok, seconds: round(c.seconds, 2), arrivalsPerSec: Math.round(c.startsPerSec),
       p50InitMs: c.hist.getValueAtPercentile(50) / 1000, p99InitMs: c.hist.getValueAtPercentile(99) / 1000,
       maxKiBPerClient: round(max / 1024), meanKiBPerClient: round(sum / Math.max(1, c.ok) / 1024),
-      serverPeakCpuPct: Math.round(cpu.peakCpuPct), serverAvgCpuPct: Math.round(cpu.avgCpuPct),
+      serverPeakCpuPct: Math.round(cpu.peakCpuPct), serverAvgCpuPct: Math.round(cpu.avgCpuPct), clientPeakCpuPct: Math.round(clientPeakCpuPct),
     };
   });
 }
@@ -212,8 +238,15 @@ export function storm(kind: BenchKind, z: BenchSizes): Promise<Figures> {
     let ok = 0;
     let last = 0;
     const hist = newHistogram();
-    for (const r of replies) if (r.type === 'storm') (ok += r.ok, (last = Math.max(last, r.lastReady)), addEncoded(hist, r.hist));
-    return { ready: ok, seconds: round((last - start) / 1000, 2), p99InitMs: hist.getValueAtPercentile(99) / 1000 };
+    for (const r of replies) {
+      if (r.type !== 'storm') continue;
+      ok += r.ok;
+      last = Math.max(last, r.lastReady);
+      addEncoded(hist, r.hist);
+      if (r.firstError !== undefined) process.stderr.write(`  storm ${kind}: ${r.failed} not ready, first error: ${r.firstError}\n`);
+    }
+    // No client ready: no time to report (it was a negative number of seconds); `failed` says why.
+    return { ready: ok, failed: z.storm - ok, ...(ok > 0 ? { seconds: round((last - start) / 1000, 2), p99InitMs: hist.getValueAtPercentile(99) / 1000 } : {}) };
   });
 }
 

@@ -15,6 +15,7 @@ import v8 from 'node:v8';
 import { Server as IoServer } from 'socket.io';
 import { WebSocketServer, WebSocket } from 'ws';
 import { createGateway } from '../../src/index.js';
+import { LoopGaps } from './loop-gaps.js';
 
 /** Which server a bench process runs. */
 export type BenchKind = 'ws' | 'socketio' | 'wsgate';
@@ -25,13 +26,28 @@ export type ServerCommand =
   | { cmd: 'loop-reset' }
   | { cmd: 'loop' }
   | { cmd: 'fanout'; n: number }
+  /** Hold the loop for `ms` in one synchronous busy wait: a known block, to check the loop figure against. */
+  | { cmd: 'block'; ms: number }
   | { cmd: 'snapshot'; file: string };
 
 /** Server → parent replies (one per command, in order). */
 export type ServerReply =
   | { type: 'ready'; port: number }
   | { type: 'mem'; heap: number; rss: number }
-  | { type: 'loop'; maxBlockMs: number; p99Ms: number; maxGcMs: number }
+  | {
+      type: 'loop';
+      /** Longest gap between runs of a 1 ms timer, beyond the 1 ms (load/bench/loop-gaps.ts). */
+      maxBlockMs: number;
+      /** The process's CPU time within its longest-CPU gap: the block without the time the OS gave to others. */
+      maxBlockCpuMs: number;
+      blocksOver10Ms: number;
+      /** perf_hooks.monitorEventLoopDelay's max over the same window, for comparison only. */
+      eldMaxMs: number;
+      maxGcMs: number;
+      /** wsgate: how late the liveness wheels (pings, heartbeats) ran against their schedule, ms; -1 for the others. */
+      pingLateMs: number;
+      heartbeatLateMs: number;
+    }
   | { type: 'done' };
 
 const nowMs = (): number => performance.timeOrigin + performance.now();
@@ -39,12 +55,19 @@ const nowMs = (): number => performance.timeOrigin + performance.now();
 const BACKLOG = 4096;
 
 type Fanout = (n: number) => Promise<void>;
+/** wsgate only: the liveness wheels' lateness since the last read (ms, by layer); the others have none. */
+type Lateness = () => Promise<{ transport: number; app: number }>;
+interface Started {
+  port: number;
+  fanout: Fanout;
+  lateness?: Lateness;
+}
 
 function listen(server: http.Server): Promise<number> {
   return new Promise((r) => server.listen({ port: 0, host: '127.0.0.1', backlog: BACKLOG }, () => r((server.address() as AddressInfo).port)));
 }
 
-async function rawWs(): Promise<{ port: number; fanout: Fanout }> {
+async function rawWs(): Promise<Started> {
   const server = http.createServer();
   const wss = new WebSocketServer({ server, perMessageDeflate: false });
   const subscribers = new Set<WebSocket>();
@@ -70,7 +93,7 @@ async function rawWs(): Promise<{ port: number; fanout: Fanout }> {
   return { port: await listen(server), fanout };
 }
 
-async function socketIo(): Promise<{ port: number; fanout: Fanout }> {
+async function socketIo(): Promise<Started> {
   const server = http.createServer();
   const io = new IoServer(server, { transports: ['websocket'], perMessageDeflate: false, serveClient: false });
   io.on('connection', (s) => {
@@ -87,7 +110,7 @@ async function socketIo(): Promise<{ port: number; fanout: Fanout }> {
   return { port: await listen(server), fanout };
 }
 
-async function wsgate(): Promise<{ port: number; fanout: Fanout }> {
+async function wsgate(): Promise<Started> {
   // Both liveness layers at their defaults, process metrics on: what users run. Fan-out goes through a channel, as
   // an application would do it (history, replay buffers and all).
   // The bench's clients come from a few loopback addresses (6,000 connections each): no per-address bound.
@@ -97,12 +120,20 @@ async function wsgate(): Promise<{ port: number; fanout: Fanout }> {
   const fanout: Fanout = async (n) => {
     for (let k = 0; k < n; k++) await gw.publish('bench', { t: nowMs(), k });
   };
-  return { port, fanout };
+  // Read (and reset) through the gateway's own metric, as a Prometheus scrape would.
+  const lateness: Lateness = async () => {
+    const metric = gw.metrics.registry.getSingleMetric('wsgate_liveness_lateness_max_seconds');
+    const got = metric ? await metric.get() : { values: [] };
+    const by = (layer: string): number => (got.values.find((v) => v.labels.layer === layer)?.value ?? 0) * 1000;
+    return { transport: by('transport'), app: by('app') };
+  };
+  return { port, fanout, lateness };
 }
 
 const kind = process.argv[2] as BenchKind;
-const loop = monitorEventLoopDelay({ resolution: 1 });
-loop.enable();
+const gaps = new LoopGaps();
+const eld = monitorEventLoopDelay({ resolution: 1 });
+eld.enable();
 /** The longest GC pause since the last reset: tells a GC from the code itself when the loop was held. */
 let maxGcMs = 0;
 new PerformanceObserver((list) => {
@@ -111,7 +142,7 @@ new PerformanceObserver((list) => {
 const send = (m: ServerReply): void => void process.send?.(m);
 
 async function main(): Promise<void> {
-  const { port, fanout } = await { ws: rawWs, socketio: socketIo, wsgate }[kind]();
+  const { port, fanout, lateness } = await { ws: rawWs, socketio: socketIo, wsgate }[kind]();
   const gc = (globalThis as { gc?: () => void }).gc;
   process.on('message', (m: ServerCommand) => {
     if (m.cmd === 'mem') {
@@ -120,12 +151,19 @@ async function main(): Promise<void> {
       const u = process.memoryUsage();
       send({ type: 'mem', heap: u.heapUsed, rss: u.rss });
     } else if (m.cmd === 'loop-reset') {
-      loop.reset();
+      gaps.reset();
+      eld.reset();
       maxGcMs = 0;
-      send({ type: 'done' });
+      void (lateness?.() ?? Promise.resolve()).then(() => send({ type: 'done' }));
     } else if (m.cmd === 'loop') {
-      // The delay histogram's max is the longest time a 1 ms timer waited behind other work.
-      send({ type: 'loop', maxBlockMs: loop.max / 1e6, p99Ms: loop.percentile(99) / 1e6, maxGcMs });
+      const g = gaps.read();
+      void (lateness?.() ?? Promise.resolve({ transport: -1, app: -1 })).then((late) => {
+        send({ type: 'loop', ...g, eldMaxMs: eld.max / 1e6, maxGcMs, pingLateMs: late.transport, heartbeatLateMs: late.app });
+      });
+    } else if (m.cmd === 'block') {
+      const end = performance.now() + m.ms;
+      while (performance.now() < end);
+      send({ type: 'done' });
     } else if (m.cmd === 'fanout') {
       void fanout(m.n).then(() => send({ type: 'done' }));
     } else if (m.cmd === 'snapshot') {

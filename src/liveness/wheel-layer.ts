@@ -43,6 +43,11 @@ export abstract class WheelLayer<T, E extends { target: T } & WheelItem> {
     this.wheel.cancel(entry);
   }
 
+  /** How late (ms) this layer's wheel ran against its schedule since the last call (see TimerWheel). */
+  takeMaxLateness(): number {
+    return this.wheel.takeMaxLateness();
+  }
+
   /** Connections watched. */
   get size(): number {
     return this.entries.size;

@@ -5,6 +5,21 @@ export interface BufferedFrame {
 }
 
 /**
+ * One frame every subscriber of a publish gets, differing only in its seq: a replay buffer keeps this one shared
+ * object instead of a text per subscriber (a fan-out to 10,000 made 10,000 strings per message that lived until
+ * the acks came, and the young-generation GC copied them all), and makes the text again only for a replay.
+ */
+export interface SharedFrame {
+  /** The frame's text with this seq. */
+  text(seq: number): string;
+  /** What one session is charged for holding it (as frameCost of its text), so the buffer's bounds stay the same. */
+  readonly cost: number;
+}
+
+type Held = string | SharedFrame;
+const costOf = (f: Held): number => (typeof f === 'string' ? frameCost(f) : f.cost);
+
+/**
  * What one held frame costs beyond its characters, bytes: the string's header (16), its slot in the
  * array (8), V8's 8-byte alignment and the array's spare capacity. Measured: 31.7 bytes per frame over
  * 1.5 million held frames of about 100 characters (load/results/memory-abuse.md).
@@ -31,7 +46,7 @@ const WIDE_CHAR = /[^\u0000-\u00ff]/;
  * stored, from `first` on: no object per frame.
  */
 export class ReplayBuffer {
-  private texts: string[] = [];
+  private texts: Held[] = [];
   private head = 0;
   /** seq of texts[head]. */
   private first = 1;
@@ -45,11 +60,11 @@ export class ReplayBuffer {
   ) {}
 
   /** Store a frame just sent (or queued while disconnected). `seq` follows the last one pushed. */
-  push(seq: number, text: string): void {
+  push(seq: number, text: Held): void {
     if (this.length === 0) this.first = seq;
     else if (seq !== this.first + this.length) throw new Error(`replay buffer: seq ${seq} does not follow ${this.first + this.length - 1}`);
     this.texts.push(text);
-    this.bytes += frameCost(text);
+    this.bytes += costOf(text);
     while (this.length > this.maxMessages || (this.bytes > this.maxBytes && this.length > 1)) this.dropOldest();
     this.compact();
   }
@@ -89,7 +104,11 @@ export class ReplayBuffer {
     const start = this.head + skip;
     const end = Math.min(this.texts.length, start + limit);
     const out: BufferedFrame[] = [];
-    for (let i = start; i < end; i++) out.push({ seq: this.first + (i - this.head), text: this.texts[i]! });
+    for (let i = start; i < end; i++) {
+      const seqAt = this.first + (i - this.head);
+      const held = this.texts[i]!;
+      out.push({ seq: seqAt, text: typeof held === 'string' ? held : held.text(seqAt) });
+    }
     return out;
   }
 
@@ -104,7 +123,7 @@ export class ReplayBuffer {
   }
 
   private dropOldest(): void {
-    this.bytes -= frameCost(this.texts[this.head]!);
+    this.bytes -= costOf(this.texts[this.head]!);
     // Release the string now, not at the next compaction.
     this.texts[this.head] = '';
     this.head++;

@@ -3,7 +3,7 @@ import type { TimerHandle } from '../time/clock.js';
 import type { Profile } from '../protocol/events.js';
 import type { Grants } from '../auth/grants.js';
 import { DedupWindow } from './dedup-window.js';
-import { ReplayBuffer } from './replay-buffer.js';
+import { ReplayBuffer, type SharedFrame } from './replay-buffer.js';
 import { SmallSet } from './small-set.js';
 
 /** The narrow view of a live connection a session needs. */
@@ -103,7 +103,7 @@ export class Session {
     if (b.length === 0) this.replay = undefined;
   }
 
-  private keep(seq: number, text: string): void {
+  private keep(seq: number, text: string | SharedFrame): void {
     (this.replay ??= new ReplayBuffer(this.limits.bufferMaxMessages, this.limits.bufferMaxBytes)).push(seq, text);
   }
 
@@ -131,6 +131,21 @@ export class Session {
     this.seq = seq;
     this.keep(seq, text);
     if (this.link) this.link.sendStream(seq, text);
+    else if (this.state === 'disconnected') this.limits.onHeld?.(this);
+    this.limits.onSend?.(event);
+    return seq;
+  }
+
+  /**
+   * Send a fan-out's frame (see SharedFrame): like `send(event, payload)`, but the replay buffer keeps the shared
+   * frame, not a text of its own; the text made for the socket is garbage once written.
+   */
+  sendShared(event: string, payload: EncodedPayload, frame: SharedFrame): number {
+    if (this.state === 'ended') return -1;
+    if (this.sink) return this.send(event, payload);
+    const seq = ++this.seq;
+    this.keep(seq, frame);
+    if (this.link) this.link.sendStream(seq, frame.text(seq));
     else if (this.state === 'disconnected') this.limits.onHeld?.(this);
     this.limits.onSend?.(event);
     return seq;

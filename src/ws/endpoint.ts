@@ -88,6 +88,8 @@ export class V3Endpoint {
         onTimeout: () => m.pingTimeouts.inc(),
         onError: (err) => core.logger.error({ err }, 'transport pinger failed on a connection'),
       });
+      const pinger = this.pinger;
+      m.watchLateness('transport', () => pinger.takeMaxLateness());
     }
     if (o.heartbeatInterval > 0) {
       this.heartbeat = new AppHeartbeat(clock, o.heartbeatIntervalMs, o.heartbeatTimeoutMs, {
@@ -95,6 +97,8 @@ export class V3Endpoint {
         onTimeout: () => m.heartbeatTimeouts.inc(),
         onError: (err) => core.logger.error({ err }, 'app heartbeat failed on a connection'),
       });
+      const heartbeat = this.heartbeat;
+      m.watchLateness('app', () => heartbeat.takeMaxLateness());
     }
   }
 

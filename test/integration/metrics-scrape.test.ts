@@ -108,6 +108,20 @@ test('Node process and event-loop metrics are exported with the wsgate_ prefix',
   expect(text.split('\n').filter((l) => l && !l.startsWith('#') && !l.startsWith('wsgate_'))).toEqual([]);
 });
 
+test('a ping due while the event loop is held shows how late it went out; the next scrape starts over', async () => {
+  gw = await startGateway({ pingInterval: 0.2, pingTimeout: 5, heartbeatInterval: 0 });
+  await open(gw);
+  await sleep(300);
+  await scrape(gw); // lateness is since the previous scrape
+  const end = Date.now() + 400;
+  while (Date.now() < end); // the gateway runs in this process: a ping comes due at least 200 ms before this ends
+  await sleep(50);
+  const held = metric(await scrape(gw), 'wsgate_liveness_lateness_max_seconds', { layer: 'transport' });
+  expect(held).toBeGreaterThanOrEqual(0.15);
+  const next = metric(await scrape(gw), 'wsgate_liveness_lateness_max_seconds', { layer: 'transport' });
+  expect(next).toBeLessThan(held);
+});
+
 test('a blocked event loop and garbage-collection pauses show on /metrics', async () => {
   gw = await startGateway({ processMetrics: true, pingInterval: 0, heartbeatInterval: 0 });
   await scrape(gw); // the lag figures are since the previous scrape

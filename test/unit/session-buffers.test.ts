@@ -57,6 +57,29 @@ describe('ReplayBuffer', () => {
   });
 });
 
+describe('ReplayBuffer with a shared fan-out frame', () => {
+  test('replays the shared frame with each held seq, charges its cost, and mixes with plain texts in order', () => {
+    const shared = { text: (seq: number) => `{"event":"channel/message","seq":${seq},"payload":{}}`, cost: 90 };
+    const b = new ReplayBuffer(100, 1 << 20);
+    b.push(1, 'one');
+    b.push(2, shared);
+    b.push(3, shared);
+    expect(b.size).toBe(frameCost('one') + 180);
+    expect(b.since(0, 3)).toEqual([
+      { seq: 1, text: 'one' },
+      { seq: 2, text: '{"event":"channel/message","seq":2,"payload":{}}' },
+      { seq: 3, text: '{"event":"channel/message","seq":3,"payload":{}}' },
+    ]);
+    b.ack(2);
+    expect(b.size).toBe(90);
+    // The bound in bytes applies as it did to texts: a byte limit of two shared frames keeps the newest two.
+    const small = new ReplayBuffer(100, 180);
+    for (let seq = 1; seq <= 5; seq++) small.push(seq, shared);
+    expect(small.since(2, 5)).toEqual('gap');
+    expect(small.since(3, 5)).toHaveLength(2);
+  });
+});
+
 describe('DedupWindow', () => {
   test('remembers the newest ids up to its capacity', () => {
     const d = new DedupWindow(1024);
