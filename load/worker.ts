@@ -8,6 +8,7 @@ import { V2Client } from './clients/v2-client.js';
 import { V3Client } from './clients/v3-client.js';
 import { addToSpread, bump, emptyStats, encodeHist, newHistogram } from './stats.js';
 import type { FromWorker, Progress, ToWorker, WorkerConfig } from './types.js';
+import { connectsDue } from './pace.js';
 
 let clients: BaseClient[] = [];
 let ctx: ClientContext | undefined;
@@ -73,12 +74,17 @@ function addrOf(config: WorkerConfig, index: number): string | undefined {
   return config.localAddresses[index % config.localAddresses.length];
 }
 
-/** Open clients at `rate` per second, in small batches every 20 ms. */
+/**
+ * Open clients at `rate` per second, checked every 20 ms. After a stall of this process the backlog is caught up
+ * at most a tenth of a second's worth per tick, so the gateway never sees a burst far above the asked rate.
+ */
 function ramp(rate: number): void {
   let next = 0;
-  const perTick = Math.max(1, Math.round(rate / 50));
+  const start = performance.now();
+  const maxBurst = Math.max(1, Math.ceil(rate / 10));
   const t = setInterval(() => {
-    for (let i = 0; i < perTick && next < clients.length; i++) clients[next++]!.connect();
+    const due = Math.min(connectsDue(rate, performance.now() - start, clients.length), next + maxBurst);
+    while (next < due) clients[next++]!.connect();
     if (next >= clients.length) clearInterval(t);
   }, 20);
 }
