@@ -4,6 +4,7 @@
  * Plain data over IPC; times are absolute (Date.now(), one machine), the parent subtracts the kill time.
  */
 import { FailoverClient } from './failover-clients.js';
+import { connectsDue } from './pace.js';
 
 /** Parent → shard. */
 export type ToShard =
@@ -36,11 +37,12 @@ const post = (m: FromShard): void => void process.send?.(m);
 
 async function start(m: Extract<ToShard, { type: 'start' }>): Promise<void> {
   clients = Array.from({ length: m.count }, (_, i) => new FailoverClient(m.first + i, m.addresses[i % m.addresses.length]));
-  const perTick = Math.max(1, Math.round(m.rate / 50));
   const started: Promise<void>[] = [];
+  const t0 = performance.now();
   for (let i = 0; i < clients.length; i++) {
+    // Paced from the start (load/pace.ts): m.rate per second, whatever the tick.
+    while (connectsDue(m.rate, performance.now() - t0, clients.length) <= i) await new Promise((r) => setTimeout(r, 20));
     started.push(clients[i]!.start(m.port));
-    if ((i + 1) % perTick === 0) await new Promise((r) => setTimeout(r, 20));
   }
   // A client that never got in (after its retries) is reported with no session id; the run counts it.
   await Promise.allSettled(started);
