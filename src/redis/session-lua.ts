@@ -371,7 +371,7 @@ return out
 export const RESTORE_LUA = `${COMMON}
 local id, room, prof, proc, now = ARGV[2], ARGV[3], ARGV[4], ARGV[7], tonumber(ARGV[8])
 local s = skey(id)
-if redis.call('EXISTS', s) == 1 then return 0 end
+if redis.call('HEXISTS', s, 'room') == 1 then return 0 end -- not EXISTS: a subscription may have come back first
 local conn = ARGV[10]
 redis.call('HSET', s, 'room', room, 'prof', prof, 'tok', ARGV[5], 'seq', ARGV[9], 'own', proc, 'conn', conn, 'res', ARGV[6], 'at', now, 'dis', conn == '1' and 0 or now,
   'usr', ARGV[12], 'qb', 0, 'qbm', ARGV[13])

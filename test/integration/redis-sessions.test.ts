@@ -277,3 +277,15 @@ test('interleaved channel messages to several sessions go to Redis once per mess
   expect(offsets('b')).toEqual([[1, 1], [2, 'b only'], [3, 2], [4, 3]]);
   expect(offsets('c')).toEqual([[1, 2], [2, 3]]);
 });
+
+test('a session Redis lost is put back even when its channel subscription reached Redis before the restore', async () => {
+  const [p1] = [await proc('one')];
+  await p1.store.create('a', 'tok-a', 'r', {}, true);
+  await p1.store.redis.del(`${prefix}s:a`); // lost (a restart without persistence)
+  await p1.store.subscribing('a', 'news', 'E'); // the channel position lives in the session hash: it makes one
+  const held = { id: 'a', resumeToken: 'tok-a', room: 'r', profile: {}, resumable: true, seq: 5, isConnected: true, subscriptions: ['news'] };
+  expect(await p1.store.restore(held)).toBe(true);
+  expect(await p1.store.restore(held)).toBe(false);
+  expect(await p1.store.get('a')).toMatchObject({ seq: 5, owner: 'one', is_connected: true, subscriptions: ['news'] });
+  expect(await p1.store.channelDeliver(['a'], { channel: 'news', offset: 1, epoch: 'E', data: 'x' })).toBe(1);
+});
