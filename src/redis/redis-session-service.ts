@@ -13,6 +13,7 @@ import type { BusHandler, ProcessBus } from './process-bus.js';
 import { SharedRoomPresence } from './room-counts.js';
 import type { RedisSessionStore, RoomSnapshot } from './session-store.js';
 import { SinkQueue } from './sink-queue.js';
+import { TurnCork } from './turn-cork.js';
 
 /** What the gateway plugs into the Redis session service. */
 export interface RedisSessionHooks {
@@ -49,6 +50,8 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
   private readonly unended = new Map<string, EndReason>();
   private readonly queue: SinkQueue;
   private readonly outage: OutageLog;
+  /** Sockets written from the bus this turn, corked until its end. */
+  private readonly cork = new TurnCork();
   private resyncing = false;
   private closed = false;
 
@@ -244,9 +247,7 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
     const all = await this.store.list();
     return all
       .filter((s) => room === null || s.room === room)
-      .map((s) => {
-        return { ...s, disconnectedAt: s.is_connected ? 0 : s.disconnectedAt };
-      });
+      .map((s) => ({ ...s, disconnectedAt: s.is_connected ? 0 : s.disconnectedAt }));
   }
 
   ack(session: Session, seq: number): void {
@@ -277,6 +278,7 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
     this.outboxes.clear();
     for (const t of this.repairs.values()) this.clock.clearTimeout(t);
     this.repairs.clear();
+    this.cork.release();
     this.queue.flush();
     await this.bus.stop();
     await this.store.close();
@@ -294,6 +296,8 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
       this.claiming.get(id)?.push({ seq, text });
       return;
     }
+    const link = this.local.get(id)?.link;
+    if (link) this.cork.hold(link);
     box.push(seq, text);
     if (box.waiting > 0 && !this.repairs.has(id)) {
       // A frame is missing before this one (lost with a subscriber connection, or still on its way): read it back if it does not come.

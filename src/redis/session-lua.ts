@@ -7,8 +7,8 @@
  *                     qb (bytes the replay buffer holds, as frameCost counts them), qbm (its byte cap)
  *   s:ID:q     list   the replay buffer: the frames exactly as sent, oldest first, the newest has seq = s:ID.seq
  *                     (so the first has seq - LLEN + 1); capped at maxlen frames and qbm bytes, oldest dropped
+ *              and c:CHANNEL → `offset:epoch` of the last message of that channel put into the session's stream
  *   s:ID:d     zset   dedup window (client message ids, oldest evicted)
- *   s:ID:c     hash   channel → `offset:epoch` of the last channel message put into the session's stream
  *   r:ROOM     hash   member id → profile JSON;  r:ROOM:on  set: members connected now
  *   r:ROOM:o   zset   member id → join number (joining order, for system/init and room/list pages)
  *   r:ROOM:t   string a big room's presence tick (PX): while it lives, further changes publish nothing
@@ -53,18 +53,21 @@ end
 
 -- Give each session the next seq, append the frame to its replay buffer, tell each owner process once.
 -- chan = {name, offset, epoch}: a channel message, skipped for a session that is not subscribed or already has it.
-local function fanout(ids, head, tail, maxlen, chan)
+-- later: a list to put the owners' messages in, published by the caller (nil: published now).
+local function fanout(ids, head, tail, maxlen, chan, later)
   local byOwner = {}
   local n, last, conn = 0, 0, '0'
   -- Frames differ only in their seq (ASCII): the rest of the cost is counted once.
   local base, wide = chars(head .. tail)
+  -- A channel position lives in the session hash: read with the rest, written with seq and qb.
+  local cfield, at = chan and ('c:' .. chan[1]), chan and (chan[2] .. ':' .. chan[3])
   for _, id in ipairs(ids) do
     local s = skey(id)
-    local f = redis.call('HMGET', s, 'own', 'conn', 'qbm')
+    local f = redis.call('HMGET', s, 'own', 'conn', 'qbm', 'seq', 'qb', cfield or 'qb')
     local own = f[1]
     local ok = own ~= false
     if ok and chan then
-      local pos = redis.call('HGET', s .. ':c', chan[1])
+      local pos = f[6]
       if pos == false then ok = false
       else
         local sep = string.find(pos, ':', 1, true)
@@ -72,13 +75,17 @@ local function fanout(ids, head, tail, maxlen, chan)
       end
     end
     if ok then
-      local seq = redis.call('HINCRBY', s, 'seq', 1)
+      -- seq and qb read with the rest and written back in one HSET (the script is atomic): two commands fewer than HINCRBYs.
+      local seq = (tonumber(f[4]) or 0) + 1
       local len = redis.call('RPUSH', s .. ':q', head .. ',"seq":' .. seq .. tail)
       local c = base + 7 + #tostring(seq)
-      trim(s, len, redis.call('HINCRBY', s, 'qb', (wide and 2 * c or c) + 32), maxlen, tonumber(f[3]))
-      local ttl = redis.call('PTTL', s)
+      local held = (tonumber(f[5]) or 0) + (wide and 2 * c or c) + 32
+      if chan then redis.call('HSET', s, 'seq', seq, 'qb', held, cfield, at) else redis.call('HSET', s, 'seq', seq, 'qb', held) end
+      trim(s, len, held, maxlen, tonumber(f[3]))
+      -- A connected session's keys have no TTL (create and claim leave them without one): only a disconnected
+      -- session's list, which this RPUSH may just have created, needs the session's TTL.
+      local ttl = f[2] ~= '1' and redis.call('PTTL', s) or -1
       if ttl > 0 then redis.call('PEXPIRE', s .. ':q', ttl) end
-      if chan then redis.call('HSET', s .. ':c', chan[1], chan[2] .. ':' .. chan[3]) end
       n = n + 1
       last = seq
       conn = f[2]
@@ -90,7 +97,9 @@ local function fanout(ids, head, tail, maxlen, chan)
       end
     end
   end
-  for own, l in pairs(byOwner) do pub(own, {f = {head, tail, l}}) end
+  for own, l in pairs(byOwner) do
+    if later then later[#later + 1] = {own, {f = {head, tail, l}}} else pub(own, {f = {head, tail, l}}) end
+  end
   return {n, last, conn}
 end
 
@@ -146,8 +155,7 @@ local function roster(room, self)
 end
 
 local function setTtl(id, ms)
-  local s = skey(id)
-  for _, k in ipairs({s, s .. ':q', s .. ':d', s .. ':c'}) do redis.call('PEXPIRE', k, ms) end
+  for _, k in ipairs({skey(id), skey(id) .. ':q', skey(id) .. ':d'}) do redis.call('PEXPIRE', k, ms) end
 end
 
 -- Connected → disconnected: the room hears is_connected:false, the session expires after ttl unless resumed.
@@ -175,7 +183,7 @@ local function finish(id, reason, caller, maxlen)
   if own ~= '' then redis.call('SREM', P .. 'p:' .. own .. ':s', id) end
   redis.call('ZREM', P .. 'exp', id)
   redis.call('SREM', P .. 'all', id)
-  redis.call('DEL', s, s .. ':q', s .. ':d', s .. ':c')
+  redis.call('DEL', s, s .. ':q', s .. ':d')
   if reason == 'expired' then redis.call('SET', P .. 't:' .. id, '1', 'EX', 3600) end
   presence(room, id, 'session/left', '{"id":"' .. id .. '","reason":"' .. reason .. '"}', maxlen, 1)
   if own ~= '' and own ~= caller then pub(own, {e = {id, reason}}) end
@@ -228,7 +236,7 @@ local room, prev = f[1], f[4]
 redis.call('HSET', s, 'own', proc, 'conn', '1', 'dis', 0)
 -- As in memory, the resuming token's user becomes the session's (it was the same, or the session had none).
 if user ~= '' then redis.call('HSET', s, 'usr', user) end
-for _, k in ipairs({s, s .. ':q', s .. ':d', s .. ':c'}) do redis.call('PERSIST', k) end
+for _, k in ipairs({s, s .. ':q', s .. ':d'}) do redis.call('PERSIST', k) end
 redis.call('ZREM', P .. 'exp', id)
 redis.call('SADD', P .. 'p:' .. proc .. ':s', id)
 if prev ~= '' and prev ~= proc then
@@ -240,7 +248,12 @@ if f[5] ~= '1' then
   presence(room, id, 'session/state', '{"id":"' .. id .. '","is_connected":true}', tonumber(ARGV[7]))
 end
 local listed = roster(room, id)
-return {'ok', seq, room, f[6], f[7], prev, listed[1], listed[2], redis.call('HGETALL', s .. ':c')}
+local chans = {}
+local h = redis.call('HGETALL', s)
+for i = 1, #h, 2 do
+  if string.sub(h[i], 1, 2) == 'c:' then chans[#chans + 1] = string.sub(h[i], 3); chans[#chans + 1] = h[i + 1] end
+end
+return {'ok', seq, room, f[6], f[7], prev, listed[1], listed[2], chans}
 `;
 
 /** ARGV: P, id, proc, now, ttl ms, maxlen. The connection of a session proc owns went away. Returns 1 when it was connected. */
@@ -299,11 +312,18 @@ export const ROOM_LUA = `${COMMON}
 return fanout(others(ARGV[5], ARGV[6]), ARGV[3], ARGV[4], tonumber(ARGV[2]))
 `;
 
-/** ARGV: P, maxlen, head, tail, channel, offset, epoch, id…. A channel message to subscribed sessions that lack it; {how many, last seq}. */
+/** ARGV: P, maxlen, per channel message: head, tail, channel, offset, epoch, n, n ids. Each, in order, to subscribed sessions
+ * that lack it; frames published once all are stored (an owner reads them in one go). {how many, last seq} of the last. */
 export const CHANNEL_LUA = `${COMMON}
-local ids = {}
-for i = 8, #ARGV do ids[#ids + 1] = ARGV[i] end
-return fanout(ids, ARGV[3], ARGV[4], tonumber(ARGV[2]), {ARGV[5], ARGV[6], ARGV[7]})
+local i, later, r = 3, {}, {0, 0, '0'}
+while i <= #ARGV do
+  local n, ids = tonumber(ARGV[i + 5]), {}
+  for j = 1, n do ids[j] = ARGV[i + 5 + j] end
+  r = fanout(ids, ARGV[i], ARGV[i + 1], tonumber(ARGV[2]), {ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]}, later)
+  i = i + 6 + n
+end
+for _, m in ipairs(later) do pub(m[1], m[2]) end
+return r
 `;
 
 /** ARGV: P, id, message id, window, now. Records a client message id; 1 new, 0 a duplicate. */
@@ -351,7 +371,7 @@ return out
 export const RESTORE_LUA = `${COMMON}
 local id, room, prof, proc, now = ARGV[2], ARGV[3], ARGV[4], ARGV[7], tonumber(ARGV[8])
 local s = skey(id)
-if redis.call('EXISTS', s) == 1 then return 0 end
+if redis.call('HEXISTS', s, 'room') == 1 then return 0 end -- not EXISTS: a subscription may have come back first
 local conn = ARGV[10]
 redis.call('HSET', s, 'room', room, 'prof', prof, 'tok', ARGV[5], 'seq', ARGV[9], 'own', proc, 'conn', conn, 'res', ARGV[6], 'at', now, 'dis', conn == '1' and 0 or now,
   'usr', ARGV[12], 'qb', 0, 'qbm', ARGV[13])
@@ -361,7 +381,7 @@ redis.call('HSET', P .. 'r:' .. room, id, prof)
 redis.call('ZADD', P .. 'r:' .. room .. ':o', redis.call('INCR', P .. 'joins'), id)
 if conn == '1' then redis.call('SADD', P .. 'r:' .. room .. ':on', id)
 else redis.call('ZADD', P .. 'exp', now + tonumber(ARGV[11]), id) end
-for i = 14, #ARGV do redis.call('HSET', s .. ':c', ARGV[i], '0:') end
+for i = 14, #ARGV do redis.call('HSET', s, 'c:' .. ARGV[i], '0:') end
 return 1
 `;
 

@@ -203,14 +203,20 @@ export class RedisSessionStore {
   }
 
   /** channelDeliver with the `channel/message` payload already JSON. */
-  async channelDeliverJson(ids: string[], m: StreamPosition & { channel: string }, payloadJson: string): Promise<number> {
-    const [head, tail] = frameParts('channel/message', payloadJson);
-    return delivered(await this.redis.wsChannel(this.prefix, this.max, head, tail, m.channel, m.offset, m.epoch, ...ids)).count;
+  channelDeliverJson(ids: string[], m: StreamPosition & { channel: string }, payloadJson: string): Promise<number> {
+    return this.channelDeliverMany([{ ids, channel: m.channel, offset: m.offset, epoch: m.epoch, json: payloadJson }]);
+  }
+
+  /** Several channel messages in order, one script: their frames reach each owner together. Returns how many got the last. */
+  async channelDeliverMany(batch: readonly ChannelBatchItem[]): Promise<number> {
+    const args: (string | number)[] = [this.prefix, this.max];
+    for (const b of batch) args.push(...frameParts('channel/message', b.json), b.channel, b.offset, b.epoch, b.ids.length, ...b.ids);
+    return delivered(await this.redis.wsChannel(...args)).count;
   }
 
   /** A new subscription: channel messages of `epoch` start flowing into the session's buffer (kept if already recorded). */
   async subscribing(id: string, channel: string, epoch: string): Promise<void> {
-    await this.redis.hsetnx(`${this.key(id)}:c`, channel, `0:${epoch}`);
+    await this.redis.hsetnx(this.key(id), `c:${channel}`, `0:${epoch}`);
   }
 
   /** Put back a session this process holds that Redis no longer has (restart without persistence). true when it was missing. */
@@ -222,11 +228,11 @@ export class RedisSessionStore {
 
   /** Record a subscription and the position its channel messages start after. */
   async subscribed(id: string, channel: string, position: StreamPosition): Promise<void> {
-    await this.redis.hset(`${this.key(id)}:c`, channel, `${position.offset}:${position.epoch}`);
+    await this.redis.hset(this.key(id), `c:${channel}`, `${position.offset}:${position.epoch}`);
   }
 
   async unsubscribed(id: string, channel: string): Promise<void> {
-    await this.redis.hdel(`${this.key(id)}:c`, channel);
+    await this.redis.hdel(this.key(id), `c:${channel}`);
   }
 
   /** The client has every message ≤ seq. */
@@ -276,7 +282,7 @@ export class RedisSessionStore {
   /** One session's record, or undefined. */
   async get(id: string): Promise<StoredSessionInfo | undefined> {
     const k = this.key(id);
-    const r = await this.redis.multi().hgetall(k).llen(`${k}:q`).hkeys(`${k}:c`).exec();
+    const r = await this.redis.multi().hgetall(k).llen(`${k}:q`).exec();
     const h = (r?.[0]?.[1] ?? {}) as Record<string, string>;
     if (!h.room) return undefined;
     return {
@@ -291,7 +297,7 @@ export class RedisSessionStore {
       disconnectedAt: Number(h.dis),
       buffered: Number(r?.[1]?.[1] ?? 0),
       bufferedBytes: Number(h.qb ?? 0),
-      subscriptions: (r?.[2]?.[1] ?? []) as string[],
+      subscriptions: Object.keys(h).filter((f) => f.startsWith('c:')).map((f) => f.slice(2)),
     };
   }
 
@@ -340,6 +346,13 @@ export class RedisSessionStore {
   private get maxBytes(): number {
     return this.opts.bufferMaxBytes ?? Number.MAX_SAFE_INTEGER;
   }
+}
+
+/** One channel message for `channelDeliverMany`: its position, its `channel/message` payload JSON, the sessions. */
+export interface ChannelBatchItem extends StreamPosition {
+  channel: string;
+  json: string;
+  ids: string[];
 }
 
 /** What a delivery did: how many sessions got the message, the seq the last of them gave it, whether that one is connected. */

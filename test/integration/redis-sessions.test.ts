@@ -2,6 +2,7 @@ import { ProcessBus, type BusHandler } from '../../src/redis/process-bus.js';
 import { Outbox } from '../../src/redis/outbox.js';
 import { RedisSessionStore } from '../../src/redis/session-store.js';
 import { ReplayBuffer } from '../../src/session/replay-buffer.js';
+import { SinkQueue } from '../../src/redis/sink-queue.js';
 import { startRedis, type RedisHandle } from '../support/redis.js';
 
 // Each "process" is a session store plus its bus with its own process id, sharing one Redis and prefix,
@@ -225,4 +226,66 @@ test('the replay buffer in Redis is capped by bytes as in memory: the same frame
   mirror.ack(7);
   await same();
   expect(await p2.store.claim('a', 'tok-a', 7)).toMatchObject({ ok: true, session: { seq: 9 } });
+});
+
+test('frames held for a disconnected session expire with it, also in a replay list emptied by acks and made again', async () => {
+  const [p1] = [await proc('one', 30)];
+  await p1.store.create('a', 'tok-a', 'r', {}, true);
+  await p1.store.deliver(['a'], 'app/n', 1);
+  const q = `${prefix}s:a:q`;
+  // Connected: nothing of the session expires.
+  expect([await p1.store.redis.pttl(`${prefix}s:a`), await p1.store.redis.pttl(q)]).toEqual([-1, -1]);
+  await p1.store.ack('a', 1);
+  expect(await p1.store.redis.exists(q)).toBe(0);
+  expect(await p1.store.disconnect('a')).toBe(true);
+  await p1.store.deliver(['a'], 'app/n', 2);
+  const [session, list] = [await p1.store.redis.pttl(`${prefix}s:a`), await p1.store.redis.pttl(q)];
+  expect(list).toBeGreaterThan(30_000);
+  expect(Math.abs(session - list)).toBeLessThan(1000);
+  // Resumed: connected again, nothing expires.
+  expect(await p1.store.claim('a', 'tok-a', 1)).toMatchObject({ ok: true, session: { seq: 2 } });
+  await p1.store.deliver(['a'], 'app/n', 3);
+  expect(await p1.store.redis.pttl(q)).toBe(-1);
+});
+
+test('interleaved channel messages to several sessions go to Redis once per message, consecutive ones in one script, each session in order', async () => {
+  const [p1] = [await proc('one')];
+  const calls: string[][][] = [];
+  const deliver = p1.store.channelDeliverMany.bind(p1.store);
+  p1.store.channelDeliverMany = (batch) => (calls.push(batch.map((b) => [...b.ids])), deliver(batch));
+  const failed: unknown[] = [];
+  const queue = new SinkQueue(p1.store, (err) => failed.push(err));
+  for (const id of ['a', 'b', 'c']) {
+    await p1.store.create(id, `tok-${id}`, `room-${id}`, {}, true);
+    await p1.store.subscribed(id, 'news', { offset: 0, epoch: 'E' });
+  }
+  const json = (offset: number) => JSON.stringify({ channel: 'news', offset, epoch: 'E', data: offset });
+  // As ChannelHub hands out a burst: subscriber by subscriber, each its messages in order; c joins late, and
+  // b gets a message of its own in between, which its later channel messages must not overtake.
+  for (const id of ['a', 'b']) for (const offset of [1, 2, 3]) {
+    queue.push(id, 'channel/message', json(offset), undefined);
+    if (id === 'b' && offset === 1) queue.push('b', 'app/own', '"b only"', undefined);
+  }
+  for (const offset of [2, 3]) queue.push('c', 'channel/message', json(offset), undefined);
+  queue.flush();
+  await until('all frames', () => (p1.out.get('a')?.length ?? 0) === 3 && (p1.out.get('b')?.length ?? 0) === 4 && (p1.out.get('c')?.length ?? 0) === 2);
+  // b's messages after its own one cannot join a's; c's join the latest of each message. Consecutive ones: one script.
+  expect(calls).toEqual([[['a', 'b'], ['a'], ['a']], [['b', 'c'], ['b', 'c']]]);
+  expect(failed).toEqual([]);
+  const offsets = (id: string) => events(p1, id).map(([seq, e, pl]) => [seq, e === 'channel/message' ? (pl as { offset: number }).offset : pl]);
+  expect(offsets('a')).toEqual([[1, 1], [2, 2], [3, 3]]);
+  expect(offsets('b')).toEqual([[1, 1], [2, 'b only'], [3, 2], [4, 3]]);
+  expect(offsets('c')).toEqual([[1, 2], [2, 3]]);
+});
+
+test('a session Redis lost is put back even when its channel subscription reached Redis before the restore', async () => {
+  const [p1] = [await proc('one')];
+  await p1.store.create('a', 'tok-a', 'r', {}, true);
+  await p1.store.redis.del(`${prefix}s:a`); // lost (a restart without persistence)
+  await p1.store.subscribing('a', 'news', 'E'); // the channel position lives in the session hash: it makes one
+  const held = { id: 'a', resumeToken: 'tok-a', room: 'r', profile: {}, resumable: true, seq: 5, isConnected: true, subscriptions: ['news'] };
+  expect(await p1.store.restore(held)).toBe(true);
+  expect(await p1.store.restore(held)).toBe(false);
+  expect(await p1.store.get('a')).toMatchObject({ seq: 5, owner: 'one', is_connected: true, subscriptions: ['news'] });
+  expect(await p1.store.channelDeliver(['a'], { channel: 'news', offset: 1, epoch: 'E', data: 'x' })).toBe(1);
 });
