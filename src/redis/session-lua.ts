@@ -61,6 +61,7 @@ local function fanout(ids, head, tail, maxlen, chan, later)
   local base, wide = chars(head .. tail)
   -- A channel position lives in the session hash: read with the rest, written with seq and qb.
   local cfield, at = chan and ('c:' .. chan[1]), chan and (chan[2] .. ':' .. chan[3])
+  local offset = chan and tonumber(chan[2])
   for _, id in ipairs(ids) do
     local s = skey(id)
     local f = redis.call('HMGET', s, 'own', 'conn', 'qbm', 'seq', 'qb', cfield or 'qb')
@@ -71,7 +72,7 @@ local function fanout(ids, head, tail, maxlen, chan, later)
       if pos == false then ok = false
       else
         local sep = string.find(pos, ':', 1, true)
-        if string.sub(pos, sep + 1) == chan[3] and tonumber(string.sub(pos, 1, sep - 1)) >= tonumber(chan[2]) then ok = false end
+        if string.sub(pos, sep + 1) == chan[3] and tonumber(string.sub(pos, 1, sep - 1)) >= offset then ok = false end
       end
     end
     if ok then
