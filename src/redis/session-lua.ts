@@ -37,18 +37,19 @@ local function chars(t)
   return #t - cont, string.find(t, '[\\196-\\244]') ~= nil
 end
 
--- A held frame's bytes as the in-memory replay buffer counts them (frameCost, src/session/replay-buffer.ts).
-local function cost(t)
-  local n, wide = chars(t)
-  return (wide and 2 * n or n) + 32
-end
+-- A held frame's bytes as the in-memory replay buffer counts them (frameCost, src/session/replay-buffer.ts),
+-- from its characters and whether one is wide.
+local function weigh(n, wide) return (wide and 2 * n or n) + 32 end
+local function cost(t) return weigh(chars(t)) end
 
--- Drop a replay buffer's oldest frames while it holds over maxlen frames or over cap bytes (keeping the newest), as in memory.
+-- Drop a replay buffer's oldest frames while it holds over maxlen frames or over cap bytes (keeping the newest), as in
+-- memory. Returns the bytes it holds then: the caller writes them once, with the seq.
 local function trim(s, len, held, maxlen, cap)
   while len > maxlen or (cap and held > cap and len > 1) do
-    held = redis.call('HINCRBY', s, 'qb', -cost(redis.call('LPOP', s .. ':q')))
+    held = held - cost(redis.call('LPOP', s .. ':q'))
     len = len - 1
   end
+  return held
 end
 
 -- Give each session the next seq, append the frame to its replay buffer, tell each owner process once.
@@ -76,13 +77,11 @@ local function fanout(ids, head, tail, maxlen, chan, later)
       end
     end
     if ok then
-      -- seq and qb read with the rest and written back in one HSET (the script is atomic): two commands fewer than HINCRBYs.
+      -- seq and qb read with the rest and written back (qb after the trim) in one HSET: no HINCRBY per field or dropped frame.
       local seq = (tonumber(f[4]) or 0) + 1
       local len = redis.call('RPUSH', s .. ':q', head .. ',"seq":' .. seq .. tail)
-      local c = base + 7 + #tostring(seq)
-      local held = (tonumber(f[5]) or 0) + (wide and 2 * c or c) + 32
+      local held = trim(s, len, (tonumber(f[5]) or 0) + weigh(base + 7 + #tostring(seq), wide), maxlen, tonumber(f[3]))
       if chan then redis.call('HSET', s, 'seq', seq, 'qb', held, cfield, at) else redis.call('HSET', s, 'seq', seq, 'qb', held) end
-      trim(s, len, held, maxlen, tonumber(f[3]))
       -- A connected session's keys have no TTL (create and claim leave them without one): only a disconnected
       -- session's list, which this RPUSH may just have created, needs the session's TTL.
       local ttl = f[2] ~= '1' and redis.call('PTTL', s) or -1
