@@ -340,13 +340,14 @@ return 1
 export const ACK_LUA = `${COMMON}
 local s = skey(ARGV[2])
 local seq = tonumber(redis.call('HGET', s, 'seq') or '0')
-local first = seq - redis.call('LLEN', s .. ':q') + 1
+local len = redis.call('LLEN', s .. ':q')
+local first = seq - len + 1
 local drop = tonumber(ARGV[3]) - first + 1
 if drop <= 0 or seq == 0 then return 0 end
 local freed = 0
 for _, t in ipairs(redis.call('LRANGE', s .. ':q', 0, drop - 1)) do freed = freed + cost(t) end
 redis.call('LTRIM', s .. ':q', drop, -1)
-if redis.call('LLEN', s .. ':q') == 0 then redis.call('HSET', s, 'qb', 0) else redis.call('HINCRBY', s, 'qb', -freed) end
+if drop >= len then redis.call('HSET', s, 'qb', 0) else redis.call('HINCRBY', s, 'qb', -freed) end
 return 0
 `;
 
