@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { IdempotencyPending, type IdempotencyStore, type IdempotentOutcome } from '../http/idempotency.js';
+import { IDEMPOTENCY_MAX_KEYS, IDEMPOTENCY_TTL_MS, IdempotencyPending, type IdempotencyStore, type IdempotentOutcome } from '../http/idempotency.js';
 import { systemClock, type Clock } from '../time/clock.js';
 
 /**
@@ -57,8 +57,8 @@ export class RedisIdempotency<T> implements IdempotencyStore<T> {
     private readonly redis: Redis,
     private readonly opts: RedisIdempotencyOptions,
   ) {
-    this.ttl = opts.ttlMs ?? 5 * 60_000;
-    this.max = opts.max ?? 100_000;
+    this.ttl = opts.ttlMs ?? IDEMPOTENCY_TTL_MS;
+    this.max = opts.max ?? IDEMPOTENCY_MAX_KEYS;
     this.waitMs = opts.waitMs ?? 10_000;
     this.clock = opts.clock ?? systemClock;
     if (!('wsIdemBegin' in redis)) redis.defineCommand('wsIdemBegin', { numberOfKeys: 0, lua: BEGIN_LUA });
