@@ -200,12 +200,8 @@ export class RedisSessionStore {
 
   /** A channel message into the streams of subscribed sessions that do not have it yet (idempotent). Returns how many got it. */
   channelDeliver(ids: string[], m: ChannelMessage): Promise<number> {
-    return this.channelDeliverJson(ids, m, JSON.stringify({ channel: m.channel, offset: m.offset, epoch: m.epoch, data: m.data }));
-  }
-
-  /** channelDeliver with the `channel/message` payload already JSON. */
-  channelDeliverJson(ids: string[], m: StreamPosition & { channel: string }, payloadJson: string): Promise<number> {
-    return this.channelDeliverMany([{ ids, channel: m.channel, offset: m.offset, epoch: m.epoch, json: payloadJson }]);
+    const json = JSON.stringify({ channel: m.channel, offset: m.offset, epoch: m.epoch, data: m.data });
+    return this.channelDeliverMany([{ ids, channel: m.channel, offset: m.offset, epoch: m.epoch, json }]);
   }
 
   /** Several channel messages in order, one script: their frames reach each owner together. Returns how many got the last. */
