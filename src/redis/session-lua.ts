@@ -155,7 +155,8 @@ local function roster(room, self)
 end
 
 local function setTtl(id, ms)
-  for _, k in ipairs({skey(id), skey(id) .. ':q', skey(id) .. ':d'}) do redis.call('PEXPIRE', k, ms) end
+  local s = skey(id)
+  for _, k in ipairs({s, s .. ':q', s .. ':d'}) do redis.call('PEXPIRE', k, ms) end
 end
 
 -- Connected → disconnected: the room hears is_connected:false, the session expires after ttl unless resumed.
