@@ -7,6 +7,11 @@ interface Entry<T> {
   expires: number;
 }
 
+/** How long a key is remembered by default, ms (5 minutes), in memory and in Redis. */
+export const IDEMPOTENCY_TTL_MS = 5 * 60_000;
+/** How many keys are remembered at most by default (oldest dropped first), in memory and in Redis. */
+export const IDEMPOTENCY_MAX_KEYS = 100_000;
+
 /** What `run` answers: the result and whether it was replayed, or `conflict` (the key was used for another request). */
 export type IdempotentOutcome<T> = { value: T; replayed: boolean } | 'conflict';
 
@@ -34,9 +39,9 @@ export class IdempotencyCache<T> implements IdempotencyStore<T> {
 
   constructor(
     /** Milliseconds a key is remembered. Default 5 minutes. */
-    private readonly ttlMs = 5 * 60_000,
+    private readonly ttlMs = IDEMPOTENCY_TTL_MS,
     /** Keys remembered at most. Default 100,000. */
-    private readonly max = 100_000,
+    private readonly max = IDEMPOTENCY_MAX_KEYS,
     /** Time source of the ttl. */
     private readonly clock: Clock = systemClock,
   ) {}

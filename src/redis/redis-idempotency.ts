@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { IdempotencyPending, type IdempotencyStore, type IdempotentOutcome } from '../http/idempotency.js';
+import { IDEMPOTENCY_MAX_KEYS, IDEMPOTENCY_TTL_MS, IdempotencyPending, type IdempotencyStore, type IdempotentOutcome } from '../http/idempotency.js';
 import { systemClock, type Clock } from '../time/clock.js';
 
 /**
@@ -57,8 +57,8 @@ export class RedisIdempotency<T> implements IdempotencyStore<T> {
     private readonly redis: Redis,
     private readonly opts: RedisIdempotencyOptions,
   ) {
-    this.ttl = opts.ttlMs ?? 5 * 60_000;
-    this.max = opts.max ?? 100_000;
+    this.ttl = opts.ttlMs ?? IDEMPOTENCY_TTL_MS;
+    this.max = opts.max ?? IDEMPOTENCY_MAX_KEYS;
     this.waitMs = opts.waitMs ?? 10_000;
     this.clock = opts.clock ?? systemClock;
     if (!('wsIdemBegin' in redis)) redis.defineCommand('wsIdemBegin', { numberOfKeys: 0, lua: BEGIN_LUA });
@@ -67,8 +67,9 @@ export class RedisIdempotency<T> implements IdempotencyStore<T> {
   async run(key: string, fingerprint: string, fn: () => Promise<T>): Promise<IdempotentOutcome<T>> {
     const k = `${this.opts.prefix}i:${key}`;
     const deadline = this.clock.now() + this.waitMs;
+    const claim = JSON.stringify({ fp: fingerprint } satisfies Entry<T>);
     for (;;) {
-      const got = await this.begin(k, fingerprint);
+      const got = await this.begin(k, claim);
       if (got === null) return { value: await this.first(k, fingerprint, fn), replayed: false };
       if (got.fp !== fingerprint) return 'conflict';
       if (got.v !== undefined) return { value: got.v, replayed: true };
@@ -77,9 +78,8 @@ export class RedisIdempotency<T> implements IdempotencyStore<T> {
     }
   }
 
-  /** Claim the key; null when this call is the first, else the entry stored. */
-  private async begin(k: string, fingerprint: string): Promise<Entry<T> | null> {
-    const record = JSON.stringify({ fp: fingerprint } satisfies Entry<T>);
+  /** Claim the key with `record` (a pending entry, JSON); null when this call is the first, else the entry stored. */
+  private async begin(k: string, record: string): Promise<Entry<T> | null> {
     const got = (await (this.redis as Scripted).wsIdemBegin(k, `${this.opts.prefix}i`, record, this.clock.now(), this.ttl, this.max)) as string | null;
     return got === null ? null : (JSON.parse(got) as Entry<T>);
   }

@@ -15,9 +15,6 @@ import { RedisIdempotency } from './redis-idempotency.js';
 import { RedisSessionService, type RedisSessionHooks } from './redis-session-service.js';
 import { RedisSessionStore } from './session-store.js';
 
-/** How often a big room hears its counts, ms (as in memory, src/session/registry.ts). */
-const PRESENCE_TICK_MS = 500;
-
 /** What a gateway gives to build its Redis side. */
 export interface RedisPartsInit {
   options: Pick<GatewayOptions, 'redis' | 'redisTlsCa' | 'historySize' | 'historyTtl' | 'bufferMaxMessages' | 'bufferMaxBytes' | 'dedupWindow' | 'sessionTtl' | 'presenceLimit'>;
@@ -55,7 +52,6 @@ export function createRedisParts(init: RedisPartsInit, hooks: RedisSessionHooks)
     dedupWindow: o.dedupWindow,
     sessionTtl: o.sessionTtl,
     presenceLimit: o.presenceLimit,
-    presenceTickMs: PRESENCE_TICK_MS,
     now: () => init.clock.now(),
   });
   const bus = new ProcessBus(store, logger);

@@ -37,18 +37,19 @@ local function chars(t)
   return #t - cont, string.find(t, '[\\196-\\244]') ~= nil
 end
 
--- A held frame's bytes as the in-memory replay buffer counts them (frameCost, src/session/replay-buffer.ts).
-local function cost(t)
-  local n, wide = chars(t)
-  return (wide and 2 * n or n) + 32
-end
+-- A held frame's bytes as the in-memory replay buffer counts them (frameCost, src/session/replay-buffer.ts),
+-- from its characters and whether one is wide.
+local function weigh(n, wide) return (wide and 2 * n or n) + 32 end
+local function cost(t) return weigh(chars(t)) end
 
--- Drop a replay buffer's oldest frames while it holds over maxlen frames or over cap bytes (keeping the newest), as in memory.
+-- Drop a replay buffer's oldest frames while it holds over maxlen frames or over cap bytes (keeping the newest), as in
+-- memory. Returns the bytes it holds then: the caller writes them once, with the seq.
 local function trim(s, len, held, maxlen, cap)
   while len > maxlen or (cap and held > cap and len > 1) do
-    held = redis.call('HINCRBY', s, 'qb', -cost(redis.call('LPOP', s .. ':q')))
+    held = held - cost(redis.call('LPOP', s .. ':q'))
     len = len - 1
   end
+  return held
 end
 
 -- Give each session the next seq, append the frame to its replay buffer, tell each owner process once.
@@ -61,6 +62,7 @@ local function fanout(ids, head, tail, maxlen, chan, later)
   local base, wide = chars(head .. tail)
   -- A channel position lives in the session hash: read with the rest, written with seq and qb.
   local cfield, at = chan and ('c:' .. chan[1]), chan and (chan[2] .. ':' .. chan[3])
+  local offset = chan and tonumber(chan[2])
   for _, id in ipairs(ids) do
     local s = skey(id)
     local f = redis.call('HMGET', s, 'own', 'conn', 'qbm', 'seq', 'qb', cfield or 'qb')
@@ -71,17 +73,15 @@ local function fanout(ids, head, tail, maxlen, chan, later)
       if pos == false then ok = false
       else
         local sep = string.find(pos, ':', 1, true)
-        if string.sub(pos, sep + 1) == chan[3] and tonumber(string.sub(pos, 1, sep - 1)) >= tonumber(chan[2]) then ok = false end
+        if string.sub(pos, sep + 1) == chan[3] and tonumber(string.sub(pos, 1, sep - 1)) >= offset then ok = false end
       end
     end
     if ok then
-      -- seq and qb read with the rest and written back in one HSET (the script is atomic): two commands fewer than HINCRBYs.
+      -- seq and qb read with the rest and written back (qb after the trim) in one HSET: no HINCRBY per field or dropped frame.
       local seq = (tonumber(f[4]) or 0) + 1
       local len = redis.call('RPUSH', s .. ':q', head .. ',"seq":' .. seq .. tail)
-      local c = base + 7 + #tostring(seq)
-      local held = (tonumber(f[5]) or 0) + (wide and 2 * c or c) + 32
+      local held = trim(s, len, (tonumber(f[5]) or 0) + weigh(base + 7 + #tostring(seq), wide), maxlen, tonumber(f[3]))
       if chan then redis.call('HSET', s, 'seq', seq, 'qb', held, cfield, at) else redis.call('HSET', s, 'seq', seq, 'qb', held) end
-      trim(s, len, held, maxlen, tonumber(f[3]))
       -- A connected session's keys have no TTL (create and claim leave them without one): only a disconnected
       -- session's list, which this RPUSH may just have created, needs the session's TTL.
       local ttl = f[2] ~= '1' and redis.call('PTTL', s) or -1
@@ -155,7 +155,8 @@ local function roster(room, self)
 end
 
 local function setTtl(id, ms)
-  for _, k in ipairs({skey(id), skey(id) .. ':q', skey(id) .. ':d'}) do redis.call('PEXPIRE', k, ms) end
+  local s = skey(id)
+  for _, k in ipairs({s, s .. ':q', s .. ':d'}) do redis.call('PEXPIRE', k, ms) end
 end
 
 -- Connected → disconnected: the room hears is_connected:false, the session expires after ttl unless resumed.
@@ -340,13 +341,14 @@ return 1
 export const ACK_LUA = `${COMMON}
 local s = skey(ARGV[2])
 local seq = tonumber(redis.call('HGET', s, 'seq') or '0')
-local first = seq - redis.call('LLEN', s .. ':q') + 1
+local len = redis.call('LLEN', s .. ':q')
+local first = seq - len + 1
 local drop = tonumber(ARGV[3]) - first + 1
 if drop <= 0 or seq == 0 then return 0 end
 local freed = 0
 for _, t in ipairs(redis.call('LRANGE', s .. ':q', 0, drop - 1)) do freed = freed + cost(t) end
 redis.call('LTRIM', s .. ':q', drop, -1)
-if redis.call('LLEN', s .. ':q') == 0 then redis.call('HSET', s, 'qb', 0) else redis.call('HINCRBY', s, 'qb', -freed) end
+if drop >= len then redis.call('HSET', s, 'qb', 0) else redis.call('HINCRBY', s, 'qb', -freed) end
 return 0
 `;
 

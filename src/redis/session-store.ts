@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { ChannelMessage } from '../broker/broker.js';
 import type { ResumeError } from '../protocol/codes.js';
 import type { Profile, SessionInfo, StreamPosition } from '../protocol/events.js';
+import { PRESENCE_TICK_MS } from '../session/registry.js';
 import { DEFAULT_PREFIX, closeRedis, openRedis, whenReady, type RedisTarget } from './connection.js';
 import * as lua from './session-lua.js';
 
@@ -20,7 +21,7 @@ export interface SessionStoreOptions extends RedisTarget {
   sessionTtl: number;
   /** Members above which a room gets counts instead of per-member presence (docs/protocol.md §4.6); default 100. */
   presenceLimit?: number;
-  /** How often, at most, a big room's change is announced to the processes, ms; default 500. */
+  /** How often, at most, a big room's change is announced to the processes, ms; default PRESENCE_TICK_MS, as in memory. */
   presenceTickMs?: number;
   now?: () => number;
 }
@@ -140,7 +141,7 @@ export class RedisSessionStore {
 
   /** The TTL of a big room's note key: changes within it are announced once. */
   get presenceTickMs(): number {
-    return this.opts.presenceTickMs ?? 500;
+    return this.opts.presenceTickMs ?? PRESENCE_TICK_MS;
   }
 
   /** Create a connected session owned by this process (of `user`, the JWT sub, if any) and announce it to its room. Returns its system/init list. */
@@ -199,12 +200,8 @@ export class RedisSessionStore {
 
   /** A channel message into the streams of subscribed sessions that do not have it yet (idempotent). Returns how many got it. */
   channelDeliver(ids: string[], m: ChannelMessage): Promise<number> {
-    return this.channelDeliverJson(ids, m, JSON.stringify({ channel: m.channel, offset: m.offset, epoch: m.epoch, data: m.data }));
-  }
-
-  /** channelDeliver with the `channel/message` payload already JSON. */
-  channelDeliverJson(ids: string[], m: StreamPosition & { channel: string }, payloadJson: string): Promise<number> {
-    return this.channelDeliverMany([{ ids, channel: m.channel, offset: m.offset, epoch: m.epoch, json: payloadJson }]);
+    const json = JSON.stringify({ channel: m.channel, offset: m.offset, epoch: m.epoch, data: m.data });
+    return this.channelDeliverMany([{ ids, channel: m.channel, offset: m.offset, epoch: m.epoch, json }]);
   }
 
   /** Several channel messages in order, one script: their frames reach each owner together. Returns how many got the last. */

@@ -28,7 +28,7 @@ export interface RegistryLimits extends SessionLimits {
 
 const TOMBSTONE_MAX = 10_000;
 /** How often a big room hears its counts, ms: short enough to feel live, long enough to coalesce a join storm. */
-const PRESENCE_TICK_MS = 500;
+export const PRESENCE_TICK_MS = 500;
 
 /**
  * The in-memory SessionService: every session of this process, by id and by room. Owns presence
