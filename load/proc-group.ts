@@ -65,6 +65,12 @@ export class ProcGroupSampler {
     this.peakCpuPct = Math.max(this.peakCpuPct, now.cpuPct);
   }
 
+  /** Every member's pid, the primary's children looked up again now (ones that exited included). */
+  pids(): number[] {
+    this.discover();
+    return [...this.samplers.keys()];
+  }
+
   /** Count every member's open fds now (a readdir of /proc/PID/fd each: call it at a few moments, not each second). */
   countFds(): void {
     for (const p of this.samplers.keys()) {

@@ -8,13 +8,20 @@ export interface LiveView {
   stop(): void;
 }
 
+/**
+ * The counters both views print. Liveness traffic is what an idle run consists of: show it, not only the (then
+ * zero) message counters.
+ */
+function counters(p: Progress | undefined): string {
+  return `open ${p?.open ?? 0} failed ${p?.failed ?? 0} cut ${p?.unexpectedCloses ?? 0} | pings ${p?.pings ?? 0} hb out ${p?.heartbeatsSent ?? 0} in ${p?.heartbeatsReceived ?? 0} | msgs out ${p?.sent ?? 0} in ${p?.received ?? 0} | resumed ${p?.resumed ?? 0}`;
+}
+
 /** A cli-progress bar on a TTY; on anything else, nothing at all (CI logs stay clean). */
 export function liveView(enabled = Boolean(process.stdout.isTTY)): LiveView {
   if (!enabled) return { phase: () => undefined, update: () => undefined, stop: () => undefined };
   const bar = new cliProgress.SingleBar(
     {
-      // Liveness traffic is what an idle run consists of: show it, not only the (then zero) message counters.
-      format: '{phase} |{bar}| {value}/{total} | open {open} failed {failed} cut {cut} | pings {pings} hb out {hbOut} in {hbIn} | msgs out {sent} in {recv} | resumed {resumed}',
+      format: '{phase} |{bar}| {value}/{total} | {counters}',
       hideCursor: true,
       stream: process.stdout,
       clearOnComplete: false,
@@ -25,15 +32,7 @@ export function liveView(enabled = Boolean(process.stdout.isTTY)): LiveView {
   let last: Progress | undefined;
   const payload = (p: Progress | undefined, phase?: string): Record<string, unknown> => ({
     ...(phase ? { phase } : {}),
-    open: p?.open ?? 0,
-    failed: p?.failed ?? 0,
-    cut: p?.unexpectedCloses ?? 0,
-    pings: p?.pings ?? 0,
-    hbOut: p?.heartbeatsSent ?? 0,
-    hbIn: p?.heartbeatsReceived ?? 0,
-    sent: p?.sent ?? 0,
-    recv: p?.received ?? 0,
-    resumed: p?.resumed ?? 0,
+    counters: counters(p),
   });
   return {
     phase(name, total) {
@@ -65,7 +64,7 @@ export function lineView(everySeconds: number, clients: number, write = (s: stri
   const line = (value: number, p: Progress | undefined): void => {
     const t = Math.round((Date.now() - start) / 1000);
     const of = phase === 'connect' ? `${value}/${clients}` : `${value}/${total} s`;
-    write(`[load ${String(t).padStart(5)} s] ${phase.padEnd(7)} ${of} | open ${p?.open ?? 0} failed ${p?.failed ?? 0} cut ${p?.unexpectedCloses ?? 0} | pings ${p?.pings ?? 0} hb out ${p?.heartbeatsSent ?? 0} in ${p?.heartbeatsReceived ?? 0} | msgs out ${p?.sent ?? 0} in ${p?.received ?? 0} | resumed ${p?.resumed ?? 0}\n`);
+    write(`[load ${String(t).padStart(5)} s] ${phase.padEnd(7)} ${of} | ${counters(p)}\n`);
   };
   let last: Progress | undefined;
   return {

@@ -7,18 +7,14 @@
  *   npm run build && node dist/load/redis-join.js --redis redis://127.0.0.1:6379 [--clients 3000] [--rate 520]
  *     [--processes 2] [--presence-limit 100] [--out load/results/redis-join-3000.md]
  */
-import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import type { WorkerCommand, WorkerReply } from './bench/client-worker.js';
-import { Child, type Worker } from './bench/scenarios.js';
+import { connectAll, startWorkers } from './bench/scenarios.js';
 import { ProcSampler, type ProcSummary } from './proc-stats.js';
 import { startGatewayChild } from './processes.js';
 import { machineInfo } from './report.js';
 import { scriptArg } from './script-arg.js';
-import { addEncoded, newHistogram } from './stats.js';
 
 const USAGE = 'usage: redis-join --redis URL [--clients N] [--rate R] [--processes P] [--presence-limit L] [--per-worker N] [--out FILE.md]';
 const arg = (name: string, fallback?: string): string => scriptArg(USAGE, name, fallback);
@@ -48,48 +44,25 @@ async function main(): Promise<void> {
   const gws = await Promise.all(
     Array.from({ length: processes }, () => startGatewayChild({ redis: url, legacy: false, ...(limit ? { presenceLimit: Number(limit) } : {}) })),
   );
-  const workerFile = fileURLToPath(new URL('./bench/client-worker.js', import.meta.url));
-  const nWorkers = Math.max(processes, Math.ceil(clients / perWorker));
-  const workers: Worker[] = Array.from({ length: nWorkers }, () => new Child<WorkerCommand, WorkerReply>(fork(workerFile, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })));
+  const workers = startWorkers(Math.max(processes, Math.ceil(clients / perWorker)));
   const loadBefore = loadavg()[0]!;
   const before = await redisStats(redis);
   const samplers = gws.map((g) => new ProcSampler(g.child.pid ?? 0));
   const redisSampler = new ProcSampler(before.pid);
-  const per = Math.ceil(clients / nWorkers);
-  const replies = await Promise.all(
-    workers.map((w, i) =>
-      w.ask({
-        cmd: 'connect', kind: 'wsgate', port: gws[i % processes]!.port, count: Math.max(0, Math.min(per, clients - i * per)),
-        localAddress: `127.0.0.${i + 2}`, room: 'default', subscribe: false, rate: rate / nWorkers, parallel: 200, idBase: i * per,
-      }),
-    ),
-  );
+  // Worker i talks to gateway i % processes (the bench's own connect: load/bench/scenarios.ts).
+  const c = await connectAll('wsgate', gws.map((g) => g.port), workers, clients, { room: 'default', subscribe: false, rate });
   await new Promise((r) => setTimeout(r, 2000)); // the last presence ticks land in the byte count
   const gwStats: ProcSummary[] = samplers.map((s) => s.stop());
   const redisCpu = redisSampler.stop();
   const after = await redisStats(redis);
   const bytes = await Promise.all(workers.map((w) => w.ask({ cmd: 'bytes' })));
-  const hist = newHistogram();
-  let ok = 0;
-  let failed = 0;
-  let first = Infinity;
-  let lastStart = 0;
-  let lastReady = 0;
-  for (const r of replies) {
-    if (r.type !== 'connected') continue;
-    addEncoded(hist, r.hist);
-    ok += r.ok;
-    failed += r.failed;
-    first = Math.min(first, r.firstStart);
-    lastStart = Math.max(lastStart, r.lastStart);
-    lastReady = Math.max(lastReady, r.lastReady);
-  }
+  const { ok, failed, hist } = c;
   let maxBytes = 0;
   let sumBytes = 0;
   for (const b of bytes) if (b.type === 'bytes') (maxBytes = Math.max(maxBytes, b.max), (sumBytes += b.sum));
   const figures = {
     clients, processes, presenceLimit: limit ? Number(limit) : 100, joined: ok, failed,
-    seconds: round((lastReady - first) / 1000, 2), arrivalsPerSec: Math.round((clients - 1) / ((lastStart - first) / 1000)),
+    seconds: round(c.seconds, 2), arrivalsPerSec: Math.round(c.startsPerSec),
     p50InitMs: hist.getValueAtPercentile(50) / 1000, p99InitMs: hist.getValueAtPercentile(99) / 1000, maxInitMs: hist.maxValue / 1000,
     maxKiBPerClient: round(maxBytes / 1024, 2), meanKiBPerClient: round(sumBytes / Math.max(1, ok) / 1024, 2),
     gatewayPeakCpuPct: gwStats.map((s) => Math.round(s.peakCpuPct)), gatewayAvgCpuPct: gwStats.map((s) => Math.round(s.avgCpuPct)),

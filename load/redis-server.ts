@@ -60,7 +60,13 @@ export async function redisSnapshot(client: Redis): Promise<RedisSnapshot> {
   };
 }
 
-function waitReady(child: ChildProcess, timeoutMs: number): Promise<void> {
+/** redis-server's arguments for a throw-away server on 127.0.0.1:`port` with its files in `dir` (no RDB, no AOF). */
+export function redisServerArgs(port: number, dir: string): string[] {
+  return ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
+}
+
+/** Resolves once `child` (a redis-server) logs that it accepts connections; rejects if it exits or errs first. */
+export function waitRedisReady(child: ChildProcess, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     let out = '';
     const fail = (why: string): void => {
@@ -89,7 +95,7 @@ async function startOnce(): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'wsgate-load-redis-'));
   // maxclients: every gateway process holds a few connections; the default 10,000 is plenty, but say so.
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--maxclients', '1000'];
+  const args = [...redisServerArgs(port, dir), '--maxclients', '1000'];
   const child = spawn(REDIS_SERVER_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const kill = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -101,7 +107,7 @@ async function startOnce(): Promise<RedisServer> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitReady(child, 10_000);
+    await waitRedisReady(child, 10_000);
   } catch (err) {
     await kill();
     throw err;

@@ -5,7 +5,7 @@
  * whether anything grows while nothing happens.
  */
 import os from 'node:os';
-import { childPids, type GroupMember, type ProcGroupSampler } from './proc-group.js';
+import type { GroupMember, ProcGroupSampler } from './proc-group.js';
 import { CLK_TCK, cpuTicks } from './proc-stats.js';
 import type { RedisServer, RedisSnapshot } from './redis-server.js';
 
@@ -76,14 +76,10 @@ export class ScaleProbe {
     private readonly processes: number,
   ) {}
 
-  private pids(): number[] {
-    return [this.group.pid, ...childPids(this.group.pid)];
-  }
-
   /** Take one moment: before the clients, when all are connected, at the end of the idle phase. */
   async mark(open: number): Promise<void> {
     const ticks = new Map<number, number>();
-    for (const p of this.pids()) ticks.set(p, cpuTicks(p) ?? 0);
+    for (const p of this.group.pids()) ticks.set(p, cpuTicks(p) ?? 0);
     this.group.countFds();
     this.moments.push({ at: Date.now(), redis: await this.redis.snapshot(), rssMiB: this.group.current().rssMiB, ticks, open });
   }

@@ -47,7 +47,7 @@ async function snapshot(s: Server, dir: string, name: string): Promise<string> {
 async function breakdown(kind: BenchKind, n: number, top: number, dir: string): Promise<string> {
   const rows = await withSetup(kind, n, 6000, async (s, ws) => {
     const before = groups(await snapshot(s, dir, `${kind}-before`));
-    const c = await connectAll(kind, s, ws, n, { room: 'own', subscribe: true });
+    const c = await connectAll(kind, s.port, ws, n, { room: 'own', subscribe: true });
     await new Promise((r) => setTimeout(r, 2000));
     const after = groups(await snapshot(s, dir, `${kind}-after`));
     return [...after].map(([key, a]) => {

@@ -71,7 +71,8 @@ function startServer(kind: BenchKind): Promise<Server> {
   });
 }
 
-function startWorkers(n: number): Worker[] {
+/** `n` bench client processes. */
+export function startWorkers(n: number): Worker[] {
   return Array.from({ length: n }, () => new Child<WorkerCommand, WorkerReply>(fork(here('./client-worker.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })));
 }
 
@@ -87,15 +88,20 @@ export async function withSetup<T>(kind: BenchKind, clients: number, perWorker: 
   }
 }
 
-/** Split `total` connections over the workers and connect them; returns the merged reply. */
-export async function connectAll(kind: BenchKind, s: Server, ws: Worker[], total: number, opts: { room: 'own' | 'default'; subscribe: boolean; rate?: number }) {
+/**
+ * Split `total` connections over the workers and connect them; returns the merged reply. With several `ports`
+ * (one gateway process each), worker i talks to ports[i % ports.length].
+ */
+export async function connectAll(kind: BenchKind, ports: number | readonly number[], ws: Worker[], total: number, opts: { room: 'own' | 'default'; subscribe: boolean; rate?: number }) {
   const per = Math.ceil(total / ws.length);
+  const portOf = (i: number): number => (typeof ports === 'number' ? ports : ports[i % ports.length]!);
   const replies = await Promise.all(ws.map((w, i) => w.ask({
-    cmd: 'connect', kind, port: s.port, count: Math.max(0, Math.min(per, total - i * per)), localAddress: `127.0.0.${i + 2}`,
+    cmd: 'connect', kind, port: portOf(i), count: Math.max(0, Math.min(per, total - i * per)), localAddress: `127.0.0.${i + 2}`,
     room: opts.room, subscribe: opts.subscribe, rate: (opts.rate ?? 0) / ws.length, parallel: 200, idBase: i * per,
   })));
   const hist = newHistogram();
   let ok = 0;
+  let failed = 0;
   let firstStart = Infinity;
   let lastStart = 0;
   let lastReady = 0;
@@ -104,12 +110,13 @@ export async function connectAll(kind: BenchKind, s: Server, ws: Worker[], total
     if (r.firstError !== undefined) process.stderr.write(`  ${kind}: ${r.failed} connections failed, first error: ${r.firstError}\n`);
     addEncoded(hist, r.hist);
     ok += r.ok;
+    failed += r.failed;
     firstStart = Math.min(firstStart, r.firstStart);
     lastStart = Math.max(lastStart, r.lastStart);
     lastReady = Math.max(lastReady, r.lastReady);
   }
   // Arrival rate: connections started per second over the run (the clients pace themselves at --join-rate).
-  return { ok, hist, seconds: (lastReady - firstStart) / 1000, startsPerSec: total > 1 ? (total - 1) / ((lastStart - firstStart) / 1000) : 0 };
+  return { ok, failed, hist, seconds: (lastReady - firstStart) / 1000, startsPerSec: total > 1 ? (total - 1) / ((lastStart - firstStart) / 1000) : 0 };
 }
 
 async function mem(s: Server): Promise<{ heap: number; rss: number }> {
@@ -121,7 +128,7 @@ async function mem(s: Server): Promise<{ heap: number; rss: number }> {
 export function idle(kind: BenchKind, z: BenchSizes): Promise<Figures> {
   return withSetup(kind, z.idle, z.perWorker, async (s, ws) => {
     const before = await mem(s);
-    const c = await connectAll(kind, s, ws, z.idle, { room: 'own', subscribe: true });
+    const c = await connectAll(kind, s.port, ws, z.idle, { room: 'own', subscribe: true });
     await new Promise((r) => setTimeout(r, 2000)); // acks flushed, handshake garbage collectable
     const after = await mem(s);
     return { connected: c.ok, heapKiB: round((after.heap - before.heap) / c.ok / 1024, 2), rssKiB: round((after.rss - before.rss) / c.ok / 1024, 2) };
@@ -131,7 +138,7 @@ export function idle(kind: BenchKind, z: BenchSizes): Promise<Figures> {
 /** K messages to every subscriber: deliveries/s, latency from the server's send stamp, longest loop block. */
 export function fanout(kind: BenchKind, z: BenchSizes): Promise<Figures> {
   return withSetup(kind, z.fanoutClients, z.perWorker, async (s, ws) => {
-    const c = await connectAll(kind, s, ws, z.fanoutClients, { room: 'own', subscribe: true });
+    const c = await connectAll(kind, s.port, ws, z.fanoutClients, { room: 'own', subscribe: true });
     await Promise.all(ws.map((w) => w.ask({ cmd: 'fanout-arm', perClient: z.fanoutMessages })));
     // The loop figure checked against a known 100 ms synchronous block: it must read ≥ 100.
     await s.ask({ cmd: 'loop-reset' });
@@ -185,7 +192,7 @@ const cpuOf = (procs: ChildProcess[]): number => procs.reduce((t, p) => t + (cpu
 export function echo(kind: BenchKind, z: BenchSizes): Promise<Figures> {
   const perWorker = Math.min(z.perWorker, Math.ceil(z.echoClients / z.echoWorkers));
   return withSetup(kind, z.echoClients, perWorker, async (s, ws) => {
-    await connectAll(kind, s, ws, z.echoClients, { room: 'own', subscribe: false });
+    await connectAll(kind, s.port, ws, z.echoClients, { room: 'own', subscribe: false });
     await Promise.all(ws.map((w) => w.ask({ cmd: 'echo', seconds: 1 })));
     const clients = ws.map((w) => w.proc);
     const [server0, clients0, start] = [cpuOf([s.proc]), cpuOf(clients), nowMs()];
@@ -212,7 +219,7 @@ export function join(kind: BenchKind, z: BenchSizes): Promise<Figures> {
     const sampler = new ProcSampler(s.proc.pid ?? 0);
     // The client processes too: a saturated client process paces late and reads late, and that is not the server.
     const clientSamplers = ws.map((w) => new ProcSampler(w.proc.pid ?? 0));
-    const c = await connectAll(kind, s, ws, z.join, { room: 'default', subscribe: false, rate: z.joinRate });
+    const c = await connectAll(kind, s.port, ws, z.join, { room: 'default', subscribe: false, rate: z.joinRate });
     await new Promise((r) => setTimeout(r, 1000)); // presence still in flight lands in the byte count
     const cpu = sampler.stop();
     const clientPeakCpuPct = Math.max(...clientSamplers.map((cs) => cs.stop().peakCpuPct));
@@ -232,7 +239,7 @@ export function join(kind: BenchKind, z: BenchSizes): Promise<Figures> {
 /** N connected clients lose their sockets at once and reconnect at once: time until every one is ready again. */
 export function storm(kind: BenchKind, z: BenchSizes): Promise<Figures> {
   return withSetup(kind, z.storm, z.perWorker, async (s, ws) => {
-    await connectAll(kind, s, ws, z.storm, { room: 'own', subscribe: true });
+    await connectAll(kind, s.port, ws, z.storm, { room: 'own', subscribe: true });
     const start = nowMs();
     const replies = await Promise.all(ws.map((w) => w.ask({ cmd: 'storm', timeoutMs: 120_000 })));
     let ok = 0;

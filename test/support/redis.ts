@@ -8,13 +8,14 @@
  * ```
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../load/free-port.js';
+import { REDIS_SERVER_BIN, redisServerArgs, waitRedisReady } from '../../load/redis-server.js';
 
-/** Where scripts/test.sh installs it from Debian. */
-export const REDIS_BIN = existsSync('/usr/bin/redis-server') ? '/usr/bin/redis-server' : 'redis-server';
+/** Where scripts/test.sh installs it from Debian (the load driver's: load/redis-server.ts). */
+export const REDIS_BIN = REDIS_SERVER_BIN;
 
 /** A running redis-server. */
 export interface RedisHandle {
@@ -48,7 +49,7 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisHandle> 
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'wsgate-redis-'));
   let child: ChildProcess | undefined;
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
+  const args = redisServerArgs(port, dir);
   if (opts.password) args.push('--requirepass', opts.password);
   if (opts.user) args.push('--user', opts.user.name, 'on', `>${opts.user.password}`, '~*', '&*', '+@all');
   const caFile = opts.tls ? makeCerts(dir) : undefined;
@@ -59,7 +60,7 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisHandle> 
 
   const start = async (): Promise<void> => {
     child = spawn(REDIS_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    await ready(child);
+    await waitRedisReady(child, 10_000);
   };
   const kill = async (): Promise<void> => {
     const c = child;
@@ -99,41 +100,4 @@ function makeCerts(dir: string): string {
   writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
   ssl('x509', '-req', '-in', 'redis.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'redis.crt', '-days', '2', '-extfile', 'san.ext');
   return join(dir, 'ca.crt');
-}
-
-function ready(child: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10_000);
-    const onData = (d: Buffer): void => {
-      out += d.toString();
-      if (out.includes('Ready to accept connections')) {
-        clearTimeout(timer);
-        child.stdout!.off('data', onData);
-        child.stdout!.resume();
-        resolve();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot run ${REDIS_BIN} (scripts/test.sh installs it): ${err.message}`));
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`redis-server exited ${code}: ${out}`));
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
