@@ -37,6 +37,8 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
   private attempt = 0;
   private session: { id: string; token: string } | undefined;
   private lastSeq = 0;
+  /** Acks go no further than this while a page that saved its state for a reload goes away. */
+  private ackHold: number | undefined;
   private ackedSeq = 0;
   private serverDisconnect: DisconnectPayload | undefined;
   private _init: InitPayload | undefined;
@@ -92,6 +94,17 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
   /** What a later page needs to resume this session (see the `reload` option of `createClient`), once there is one. */
   get resumeState(): ResumeState | undefined {
     return this.session ? { sessionId: this.session.id, resumeToken: this.session.token, lastSeq: this.lastSeq } : undefined;
+  }
+
+  /**
+   * @internal The `reload` option saved `resumeState` at pagehide: ack nothing past it from now on,
+   * or a frame that arrives while the page unloads would be acked, trimmed by the gateway, and the
+   * next page's resume from the saved seq answered `gap`. `false` (the page came back from the
+   * back/forward cache) acks normally again.
+   */
+  holdAcks(hold: boolean): void {
+    this.ackHold = hold ? this.lastSeq : undefined;
+    if (!hold) this.scheduleAck();
   }
 
   /** Every live subscription. */
@@ -281,7 +294,7 @@ export class WsgateClient extends Emitter<ClientEvents> implements SubscriptionH
   private flushAck(): void {
     this.ackTimer.cancel();
     if (!this.ready) return;
-    const upTo = Math.min(this.lastSeq, this.opts.ackLimit?.() ?? Infinity);
+    const upTo = Math.min(this.lastSeq, this.opts.ackLimit?.() ?? Infinity, this.ackHold ?? Infinity);
     if (upTo < this.lastSeq) this.ackTimer.arm(this.opts.ackDelay ?? 1000); // held back: try again later
     if (upTo > this.ackedSeq && this.write({ event: ClientEvent.Ack, payload: { seq: upTo } })) this.ackedSeq = upTo;
   }

@@ -53,12 +53,17 @@ export interface ReloadSource {
   readonly resumeState: ResumeState | undefined;
   subscriptions(): Subscription[];
   on(event: 'connected', fn: () => void): () => void;
+  /** Ack nothing past the saved state while the page goes away (`false`: it came back). */
+  holdAcks?(hold: boolean): void;
 }
 
 /**
  * Keep `client`'s session and channel positions in `sessionStorage` under `key` — never
  * `localStorage`: a resume token must not outlive the tab or reach another one. Saved when a
- * session starts or resumes, and on `pagehide` (the last moment a reload gives us).
+ * session starts or resumes, and on `pagehide` (the last moment a reload gives us). From pagehide
+ * on, the client acks nothing past what was saved: frames that still arrive while the page unloads
+ * are replayed to the next page instead of acked away (which would make its resume a `gap`). A
+ * page restored from the back/forward cache (`pageshow` with `persisted`) acks normally again.
  */
 export function keepForReload(client: ReloadSource, key: string): () => void {
   const store = sessionStore();
@@ -77,11 +82,20 @@ export function keepForReload(client: ReloadSource, key: string): () => void {
       /* quota or blocked storage: the next page starts a fresh session */
     }
   };
+  const hide = (): void => {
+    client.holdAcks?.(true);
+    save();
+  };
+  const show = (ev: { persisted?: boolean }): void => {
+    if (ev.persisted) client.holdAcks?.(false);
+  };
   const off = client.on('connected', save);
-  const win = globalThis as { addEventListener?(t: string, f: () => void): void; removeEventListener?(t: string, f: () => void): void };
-  win.addEventListener?.('pagehide', save);
+  const win = globalThis as { addEventListener?(t: string, f: (ev: { persisted?: boolean }) => void): void; removeEventListener?(t: string, f: (ev: { persisted?: boolean }) => void): void };
+  win.addEventListener?.('pagehide', hide);
+  win.addEventListener?.('pageshow', show);
   return () => {
     off();
-    win.removeEventListener?.('pagehide', save);
+    win.removeEventListener?.('pagehide', hide);
+    win.removeEventListener?.('pageshow', show);
   };
 }

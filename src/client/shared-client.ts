@@ -37,6 +37,7 @@ export class SharedWsgateClient extends Emitter<ClientEvents> implements Subscri
   private rid = 0;
   private snap: Snapshot = { state: 'idle', transport: 'ws', sessionId: undefined, resumeToken: undefined, seq: 0, stats: { heartbeatsSent: 0, heartbeatsReceived: 0, messagesReceived: 0, duplicatesDropped: 0, reconnects: 0, resumes: 0 } };
   private closed = false;
+  private ackHeld = false;
   private _init: ClientEvents['connected']['init'] | undefined;
   /** Messages made before the hello went out (it waits for the tab's lock): the worker needs the hello first. */
   private beforeHello: TabMessage[] | undefined = [];
@@ -93,6 +94,12 @@ export class SharedWsgateClient extends Emitter<ClientEvents> implements Subscri
   get resumeState(): ResumeState | undefined {
     const { sessionId, resumeToken, seq } = this.snap;
     return sessionId && resumeToken ? { sessionId, resumeToken, lastSeq: seq } : undefined;
+  }
+
+  /** @internal As `WsgateClient.holdAcks`: while held, this tab tells the worker of nothing more it processed. */
+  holdAcks(hold: boolean): void {
+    this.ackHeld = hold;
+    if (!hold && this.snap.seq > 0) this.post({ t: 'done', seq: this.snap.seq });
   }
 
   /** Reconnect now if the shared connection waits for a retry. */
@@ -211,7 +218,8 @@ export class SharedWsgateClient extends Emitter<ClientEvents> implements Subscri
       case 'msg':
         this.subs.get(msg.channel)?.handleMessage(msg.payload);
         // The worker acks the server only this far: a reload of this tab resumes from what it processed.
-        return this.post({ t: 'done', seq: msg.snap.seq });
+        if (!this.ackHeld) this.post({ t: 'done', seq: msg.snap.seq });
+        return;
       case 'suberr':
         return this.subs.get(msg.channel)?.handleError(toError(msg.error));
       case 'resync':

@@ -112,3 +112,46 @@ describe('the reload store (sessionStorage)', () => {
     expect(loadReloadState('k')).toBeUndefined();
   });
 });
+
+describe('the reload store at pagehide', () => {
+  /** `addEventListener`/`dispatchEvent` on globalThis, as a page has them. */
+  function pageEvents(): { fire(type: string, init?: { persisted?: boolean }): void; restore(): void } {
+    const g = globalThis as unknown as Record<string, unknown>;
+    const target = new EventTarget();
+    g.addEventListener = target.addEventListener.bind(target);
+    g.removeEventListener = target.removeEventListener.bind(target);
+    return {
+      fire: (type, init = {}) => target.dispatchEvent(Object.assign(new Event(type), init)),
+      restore: () => {
+        delete g.addEventListener;
+        delete g.removeEventListener;
+      },
+    };
+  }
+  const msg = (seq: number) => ({ event: 'send/broadcast', seq, payload: { from: 'x', data: seq } });
+
+  it('acks nothing past the saved seq while the page unloads (the next page resumes without a gap), and acks again when the page comes back', () => {
+    (globalThis as { sessionStorage?: unknown }).sessionStorage = new MemoryStorage();
+    const page = pageEvents();
+    try {
+      const c = make({ ackEvery: 50 });
+      const stop = keepForReload(c, 'k');
+      const s = accept();
+      for (let seq = 1; seq <= 10; seq++) s.receive(msg(seq));
+      page.fire('pagehide');
+      expect(loadReloadState('k')!.resume.lastSeq).toBe(10);
+      // Frames still arriving while the page goes away: enough for an ack, and its timer too.
+      for (let seq = 11; seq <= 80; seq++) s.receive(msg(seq));
+      clock.advance(5_000);
+      const acked = () => s.of('client/ack').map((f) => (f.payload as { seq: number }).seq);
+      expect(Math.max(0, ...acked())).toBeLessThanOrEqual(10);
+      // Back from the back/forward cache: the page goes on, and acks what it processed.
+      page.fire('pageshow', { persisted: true });
+      clock.advance(5_000);
+      expect(Math.max(...acked())).toBe(80);
+      stop();
+    } finally {
+      page.restore();
+    }
+  });
+});
