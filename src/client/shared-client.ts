@@ -38,6 +38,8 @@ export class SharedWsgateClient extends Emitter<ClientEvents> implements Subscri
   private snap: Snapshot = { state: 'idle', transport: 'ws', sessionId: undefined, resumeToken: undefined, seq: 0, stats: { heartbeatsSent: 0, heartbeatsReceived: 0, messagesReceived: 0, duplicatesDropped: 0, reconnects: 0, resumes: 0 } };
   private closed = false;
   private ackHeld = false;
+  /** The seq this tab last told the worker it processed (`done`). */
+  private reported = 0;
   private _init: ClientEvents['connected']['init'] | undefined;
   /** Messages made before the hello went out (it waits for the tab's lock): the worker needs the hello first. */
   private beforeHello: TabMessage[] | undefined = [];
@@ -99,7 +101,14 @@ export class SharedWsgateClient extends Emitter<ClientEvents> implements Subscri
   /** @internal As `WsgateClient.holdAcks`: while held, this tab tells the worker of nothing more it processed. */
   holdAcks(hold: boolean): void {
     this.ackHeld = hold;
-    if (!hold && this.snap.seq > 0) this.post({ t: 'done', seq: this.snap.seq });
+    if (!hold) this.report();
+  }
+
+  /** Tell the worker this tab has handled everything up to its snapshot's seq (it acks the gateway no further). */
+  private report(): void {
+    if (this.ackHeld || this.snap.seq <= this.reported) return;
+    this.reported = this.snap.seq;
+    this.post({ t: 'done', seq: this.reported });
   }
 
   /** Reconnect now if the shared connection waits for a retry. */
@@ -204,6 +213,16 @@ export class SharedWsgateClient extends Emitter<ClientEvents> implements Subscri
   private onWorker(msg: WorkerMessage): void {
     if (!msg || typeof msg !== 'object' || !msg.snap) return;
     this.snap = msg.snap;
+    try {
+      this.route(msg);
+    } finally {
+      // Whatever the message was (a channel message, an event, a bare snapshot), this tab has handled every frame
+      // up to its seq: a reload of this tab resumes from there, so the worker may ack the gateway that far.
+      this.report();
+    }
+  }
+
+  private route(msg: WorkerMessage): void {
     switch (msg.t) {
       case 'snap':
         if (msg.init) this._init = msg.init;
@@ -216,10 +235,7 @@ export class SharedWsgateClient extends Emitter<ClientEvents> implements Subscri
       case 'subscribed':
         return this.subs.get(msg.channel)?.handleSubscribed(msg.payload);
       case 'msg':
-        this.subs.get(msg.channel)?.handleMessage(msg.payload);
-        // The worker acks the server only this far: a reload of this tab resumes from what it processed.
-        if (!this.ackHeld) this.post({ t: 'done', seq: msg.snap.seq });
-        return;
+        return this.subs.get(msg.channel)?.handleMessage(msg.payload);
       case 'suberr':
         return this.subs.get(msg.channel)?.handleError(toError(msg.error));
       case 'resync':

@@ -31,7 +31,7 @@ function errorData(err: unknown): ErrorData {
 /** One connected tab, as the hub sees it. */
 class TabLink implements MuxTab {
   readonly channels = new Set<string>();
-  /** The worker's seq when it last posted this tab a message, and the seq the tab said it processed. */
+  /** The worker's seq when it last posted this tab anything, and the seq the tab said it processed up to. */
   posted = 0;
   done = 0;
   constructor(
@@ -42,7 +42,7 @@ class TabLink implements MuxTab {
 
   post(msg: WorkerMessage extends infer M ? (M extends unknown ? Omit<M, 'snap'> : never) : never): void {
     const snap = this.snap();
-    if (msg.t === 'msg') this.posted = snap.seq;
+    this.posted = snap.seq;
     try {
       this.port.postMessage({ ...msg, snap });
     } catch {
@@ -191,15 +191,31 @@ export class WorkerHub {
   }
 
   /**
-   * The seq every tab has processed: the least of what tabs with messages still in flight said they
-   * processed (no limit when none is behind). Acking further would let the gateway drop frames a
-   * lagging tab never saw — and if that tab reloads, its resume from what it processed is a `gap`,
-   * which ends the session.
+   * The seq every tab has processed: the least `done` of the tabs that have not said they handled the worker's
+   * latest seq (no limit when all have). A tab saves its snapshot's seq for a reload and resumes from it; acking
+   * past it would let the gateway drop frames that resume needs, and the resume would be a `gap`, which ends the
+   * session. That holds for frames a tab never sees too (another tab's channel, an event posted while it was
+   * busy): a tab that was posted nothing since such a frame is sent a bare snapshot (after the frame's own posts,
+   * so its seq never runs ahead of a message still on its way), and its `done` lets the next ack go further.
    */
   private processed(): number {
+    const seq = this.client?.seq ?? 0;
     let least = Infinity;
-    for (const tab of this.tabs.values()) if (tab.done < tab.posted) least = Math.min(least, tab.done);
+    let untold = false;
+    for (const tab of this.tabs.values()) {
+      if (tab.done >= seq) continue;
+      least = Math.min(least, tab.done);
+      if (tab.posted < seq) untold = true;
+    }
+    // Called before the newest frame is dispatched (the ack is scheduled first): tell the tabs once its posts are out.
+    if (untold) queueMicrotask(() => this.tellSeq());
     return least;
+  }
+
+  /** Post a bare snapshot to each tab that was posted nothing since the worker's latest frame. */
+  private tellSeq(): void {
+    const seq = this.client?.seq ?? 0;
+    for (const tab of this.tabs.values()) if (tab.posted < seq) tab.post({ t: 'snap' });
   }
 
   /** A tab is gone: release its channels. */

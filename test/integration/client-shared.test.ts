@@ -181,6 +181,32 @@ describe('the shared mode (WorkerHub + tab clients over MessagePorts) against a 
     port.close();
   });
 
+  // A tab saves its snapshot's seq for a reload. Frames it is posted as events (a unicast), and frames it
+  // is posted nothing for (another tab's channel), must not be acked before the tab said it handled them:
+  // otherwise its reload resumes below what the gateway dropped, and the session ends with `gap`.
+  it('acks events and other tabs\' frames no further than every tab has handled, so any tab can reload', async () => {
+    const port = attachPort() as unknown as MessagePort;
+    let seen = 0; // the highest snapshot seq the raw tab was posted
+    port.onmessage = (ev: MessageEvent<{ snap: { seq: number } }>) => void (seen = Math.max(seen, ev.data.snap.seq));
+    port.postMessage({ t: 'hello', tab: 'raw', options: { url: gw.url('/api/ws') } });
+    await until(() => connectedSessions() === 1, 10_000, 'connected');
+    const session = gw.sessions()[0]!;
+    // Another tab on a channel the raw tab never asked for: it processes each message and says so.
+    const other = tab();
+    const got: number[] = [];
+    other.subscribe('elsewhere', (m) => got.push(m.data as number));
+    await until(() => other.subscription('elsewhere')?.state === 'subscribed', 10_000, 'subscribed');
+    await publish('elsewhere', range(60)); // past ackEvery (50)
+    for (const n of range(10)) await gw.sendTo(session.id, 'app/note', n); // events, posted to both tabs
+    await until(() => got.length === 60 && seen === session.seq, 10_000, 'all handled by the other tab, the raw tab told the seq');
+    await new Promise((r) => setTimeout(r, 1300)); // past ackDelay (1 s)
+    // The raw tab said nothing: it may reload and resume from the seq it had before all of these.
+    expect(session.buffer.length).toBeGreaterThanOrEqual(70);
+    port.postMessage({ t: 'done', seq: seen });
+    await until(() => session.buffer.length === 0, 5_000, 'acked once the raw tab handled them');
+    port.close();
+  });
+
   it('answers a tab that joins since a position from the ring: recovered when it can, missed when it cannot', async () => {
     const t1 = tab();
     const s1 = t1.subscribe('r');
