@@ -55,6 +55,9 @@ async function main(): Promise<void> {
   const ids = Array.from({ length: roomSize }, (_, i) => `s${i}`);
   for (const id of ids) await store.subscribed(id, 'news', { offset: 1, epoch: 'x' });
   await measure(r, `channel fan-out into ${roomSize} session streams`, () => store.channelDeliver(ids, { channel: 'news', offset: 2, epoch: 'x', data: 1 }));
+  // A burst: 10 consecutive messages of one tick go in one script, one HMGET/RPUSH/HSET per session for all of them.
+  const burst = Array.from({ length: 10 }, (_, k) => ({ ids, channel: 'news', offset: 3 + k, epoch: 'x', json: JSON.stringify({ channel: 'news', offset: 3 + k, epoch: 'x', data: k }) }));
+  await measure(r, `… a burst of 10 such messages, per message`, () => store.channelDeliverMany(burst), 10);
 
   const n = 20_000;
   const t0 = process.hrtime.bigint();

@@ -1,3 +1,5 @@
+import type { HeldFrame } from '../session/replay-buffer.js';
+
 /**
  * Writes one session's stream frames to its socket strictly in seq order, each once. Frames reach a
  * process by two paths — live over pub/sub, and read back from the replay stream (on resume, or
@@ -5,16 +7,16 @@
  * gap before them is filled and drops what was already written.
  */
 export class Outbox {
-  private readonly held = new Map<number, string>();
+  private readonly held = new Map<number, HeldFrame>();
 
   constructor(
     /** The next seq to write (last_seq + 1 on resume, 1 for a new session). */
     private next: number,
-    private readonly write: (seq: number, text: string) => void,
+    private readonly write: (seq: number, frame: HeldFrame) => void,
   ) {}
 
   /** Offer one frame; writes it and any held successors when it is the next one. */
-  push(seq: number, text: string): void {
+  push(seq: number, text: HeldFrame): void {
     if (seq < this.next || this.held.has(seq)) return;
     if (seq > this.next) {
       this.held.set(seq, text);

@@ -1,13 +1,17 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { frameCost, type HeldFrame, type SharedFrame } from '../session/replay-buffer.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import { closeRedis, openRedis, whenReady } from './connection.js';
 import type { RedisSessionStore } from './session-store.js';
 
 /** What the bus hands to the gateway process it runs in. */
 export interface BusHandler {
-  /** A stream frame for a session this process owns (may arrive out of order: feed an Outbox). */
-  frame(id: string, seq: number, text: string): void;
+  /**
+   * A stream frame for a session this process owns (may arrive out of order: feed an Outbox): its own text, or
+   * one frame shared by the sessions of a group (written as text(seq)).
+   */
+  frame(id: string, seq: number, frame: HeldFrame): void;
   /** The session was resumed on another process: close the local socket with 4002, forget it here. */
   moved(id: string): void;
   /** The session was ended from another process (API kick, expiry). */
@@ -28,8 +32,13 @@ export interface BusTimings {
   sweepIntervalMs?: number;
 }
 
+/** One frame for each listed session: head .. ',"seq":N' .. tail, with [id, N, id, N, …]. */
+type FrameGroup = [string, string, (string | number)[]];
+
 interface FramesMessage {
-  f?: [string, string, (string | number)[]];
+  f?: FrameGroup;
+  /** Several groups in order: the frames one channel script numbered for this process's sessions. */
+  g?: FrameGroup[];
   m?: string;
   e?: [string, string];
 }
@@ -117,14 +126,17 @@ export class ProcessBus {
     } catch {
       return;
     }
-    if (msg.f) {
-      const [head, tail, list] = msg.f;
-      for (let i = 0; i + 1 < list.length; i += 2) {
-        const seq = Number(list[i + 1]);
-        h.frame(String(list[i]), seq, `${head},"seq":${seq}${tail}`);
-      }
-    } else if (msg.m) h.moved(msg.m);
+    if (msg.f) this.frames(h, msg.f);
+    else if (msg.g) for (const group of msg.g) this.frames(h, group);
+    else if (msg.m) h.moved(msg.m);
     else if (msg.e) h.ended(msg.e[0], msg.e[1]);
   }
-}
 
+  private frames(h: BusHandler, [head, tail, list]: FrameGroup): void {
+    // The group's frames differ only in their seq: each session's replay mirror holds this one object, not a text
+    // of its own (as the in-memory fan-out does, see SharedFrame); the text is made for the socket and then dropped.
+    const text = (seq: number): string => `${head},"seq":${seq}${tail}`;
+    const shared: SharedFrame = { text, cost: frameCost(text(0)) };
+    for (let i = 0; i + 1 < list.length; i += 2) h.frame(String(list[i]), Number(list[i + 1]), list.length === 2 ? text(Number(list[1])) : shared);
+  }
+}

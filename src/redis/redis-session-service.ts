@@ -5,6 +5,7 @@ import { CloseCode, closeEndsSession } from '../protocol/codes.js';
 import { EncodedPayload } from '../protocol/codec.js';
 import type { Profile, SessionInfo, StreamPosition } from '../protocol/events.js';
 import type { DetachReason, EndReason, ResumeResult, RoomMembersPage, SessionService, SessionSummary } from '../session/session-service.js';
+import type { HeldFrame } from '../session/replay-buffer.js';
 import { Session, type SessionLimits, type SessionLink, type StreamSink } from '../session/session.js';
 import type { Clock } from '../time/clock.js';
 import { Outbox } from './outbox.js';
@@ -43,7 +44,7 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
   /** Disconnects Redis did not hear (it was away); told when it is back. */
   private readonly undelivered = new Set<Session>();
   /** Frames that arrive for a session while this process is claiming it (before its outbox exists). */
-  private readonly claiming = new Map<string, { seq: number; text: string }[]>();
+  private readonly claiming = new Map<string, { seq: number; text: HeldFrame }[]>();
   /** Sessions whose outbox waits behind a gap, with the timer that reads the gap back from Redis. */
   private readonly repairs = new Map<string, unknown>();
   /** Sessions ended here while Redis was away, and why: ended there too when it is back. */
@@ -94,7 +95,7 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
   async resume(sessionId: string, token: string, lastSeq: number, userId?: string): Promise<ResumeResult> {
     this.queue.flush();
     // Frames numbered after the claim are published to this process and may beat the claim's own reply here.
-    const early: { seq: number; text: string }[] = [];
+    const early: { seq: number; text: HeldFrame }[] = [];
     this.claiming.set(sessionId, early);
     let r: Awaited<ReturnType<RedisSessionStore['claim']>>;
     try {
@@ -290,7 +291,7 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
   }
 
   // BusHandler
-  frame(id: string, seq: number, text: string): void {
+  frame(id: string, seq: number, text: HeldFrame): void {
     const box = this.outboxes.get(id);
     if (!box) {
       this.claiming.get(id)?.push({ seq, text });

@@ -17,7 +17,8 @@
  *   exp        zset   disconnected session → expiry time (ms);  t:ID  tombstone (`expired`), 1 h;  all  set of ids
  *
  * Pub/sub channel p:PROC carries what a process must write to its sockets, JSON:
- * {f:[head, tail, [id, seq, …]]} frames (frame = head .. ',"seq":N' .. tail), {m:id} the session moved to
+ * {f:[head, tail, [id, seq, …]]} frames (frame = head .. ',"seq":N' .. tail), {g:[[head, tail, [id, seq, …]], …]}
+ * several such groups in order (a batch of channel messages), {m:id} the session moved to
  * another process, {e:[id, reason]} the session was ended elsewhere. Pub/sub channel `rooms` carries the name of a
  * room over the presence limit that changed (at most once per tick per room): every process with members there
  * reads its counts and sends them `room/presence` (docs/protocol.md §4.6).
@@ -53,35 +54,21 @@ local function trim(s, len, held, maxlen, cap)
 end
 
 -- Give each session the next seq, append the frame to its replay buffer, tell each owner process once.
--- chan = {name, offset, epoch}: a channel message, skipped for a session that is not subscribed or already has it.
--- later: a list to put the owners' messages in, published by the caller (nil: published now).
-local function fanout(ids, head, tail, maxlen, chan, later)
+local function fanout(ids, head, tail, maxlen)
   local byOwner = {}
   local n, last, conn = 0, 0, '0'
   -- Frames differ only in their seq (ASCII): the rest of the cost is counted once.
   local base, wide = chars(head .. tail)
-  -- A channel position lives in the session hash: read with the rest, written with seq and qb.
-  local cfield, at = chan and ('c:' .. chan[1]), chan and (chan[2] .. ':' .. chan[3])
-  local offset = chan and tonumber(chan[2])
   for _, id in ipairs(ids) do
     local s = skey(id)
-    local f = redis.call('HMGET', s, 'own', 'conn', 'qbm', 'seq', 'qb', cfield or 'qb')
+    local f = redis.call('HMGET', s, 'own', 'conn', 'qbm', 'seq', 'qb')
     local own = f[1]
-    local ok = own ~= false
-    if ok and chan then
-      local pos = f[6]
-      if pos == false then ok = false
-      else
-        local sep = string.find(pos, ':', 1, true)
-        if string.sub(pos, sep + 1) == chan[3] and tonumber(string.sub(pos, 1, sep - 1)) >= offset then ok = false end
-      end
-    end
-    if ok then
+    if own ~= false then
       -- seq and qb read with the rest and written back (qb after the trim) in one HSET: no HINCRBY per field or dropped frame.
       local seq = (tonumber(f[4]) or 0) + 1
       local len = redis.call('RPUSH', s .. ':q', head .. ',"seq":' .. seq .. tail)
       local held = trim(s, len, (tonumber(f[5]) or 0) + weigh(base + 7 + #tostring(seq), wide), maxlen, tonumber(f[3]))
-      if chan then redis.call('HSET', s, 'seq', seq, 'qb', held, cfield, at) else redis.call('HSET', s, 'seq', seq, 'qb', held) end
+      redis.call('HSET', s, 'seq', seq, 'qb', held)
       -- A connected session's keys have no TTL (create and claim leave them without one): only a disconnected
       -- session's list, which this RPUSH may just have created, needs the session's TTL.
       local ttl = f[2] ~= '1' and redis.call('PTTL', s) or -1
@@ -97,9 +84,7 @@ local function fanout(ids, head, tail, maxlen, chan, later)
       end
     end
   end
-  for own, l in pairs(byOwner) do
-    if later then later[#later + 1] = {own, {f = {head, tail, l}}} else pub(own, {f = {head, tail, l}}) end
-  end
+  for own, l in pairs(byOwner) do pub(own, {f = {head, tail, l}}) end
   return {n, last, conn}
 end
 
@@ -313,18 +298,93 @@ export const ROOM_LUA = `${COMMON}
 return fanout(others(ARGV[5], ARGV[6]), ARGV[3], ARGV[4], tonumber(ARGV[2]))
 `;
 
-/** ARGV: P, maxlen, per channel message: head, tail, channel, offset, epoch, n, n ids. Each, in order, to subscribed sessions
- * that lack it; frames published once all are stored (an owner reads them in one go). {how many, last seq} of the last. */
+/**
+ * ARGV: P, maxlen, per channel message: head, tail, channel, offset, epoch, ids (space-separated). Each, in order, to subscribed
+ * sessions that lack it; frames published once all are stored (an owner reads them in one go). {how many, last seq}
+ * of the last. Session by session, not message by message: a session in several of the batch's messages (a burst of
+ * publishes to its channels) costs one HMGET, one RPUSH of all its frames and one HSET, not three commands a frame.
+ */
 export const CHANNEL_LUA = `${COMMON}
-local i, later, r = 3, {}, {0, 0, '0'}
+local maxlen = tonumber(ARGV[2])
+local msgs, order, per = {}, {}, {}
+local i = 3
 while i <= #ARGV do
-  local n, ids = tonumber(ARGV[i + 5]), {}
-  for j = 1, n do ids[j] = ARGV[i + 5 + j] end
-  r = fanout(ids, ARGV[i], ARGV[i + 1], tonumber(ARGV[2]), {ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]}, later)
-  i = i + 6 + n
+  local head, tail = ARGV[i], ARGV[i + 1]
+  -- Frames differ only in their seq (ASCII): the rest of the cost is counted once per message.
+  local base, wide = chars(head .. tail)
+  local m = {head = head, tail = tail, cfield = 'c:' .. ARGV[i + 2], at = ARGV[i + 3] .. ':' .. ARGV[i + 4],
+    offset = tonumber(ARGV[i + 3]), epoch = ARGV[i + 4], base = base, wide = wide, owners = {}, n = 0, last = 0, conn = '0'}
+  msgs[#msgs + 1] = m
+  -- The sessions, one argument: their ids joined by spaces (a nanoid has none), far cheaper to send than one each.
+  for id in string.gmatch(ARGV[i + 5], '[^ ]+') do
+    local l = per[id]
+    if not l then l = {}; per[id] = l; order[#order + 1] = id end
+    l[#l + 1] = m
+  end
+  i = i + 6
 end
-for _, m in ipairs(later) do pub(m[1], m[2]) end
-return r
+for _, id in ipairs(order) do
+  local ms, s = per[id], skey(id)
+  -- The session's record and the position of each channel among its messages, in one HMGET.
+  local fields, slot = {'own', 'conn', 'qbm', 'seq', 'qb'}, {}
+  for _, m in ipairs(ms) do
+    if not slot[m.cfield] then fields[#fields + 1] = m.cfield; slot[m.cfield] = #fields end
+  end
+  local f = redis.call('HMGET', s, unpack(fields))
+  local own = f[1]
+  if own ~= false then
+    local pos = {}
+    for cf, k in pairs(slot) do
+      local p = f[k]
+      if p then
+        local sep = string.find(p, ':', 1, true)
+        pos[cf] = {tonumber(string.sub(p, 1, sep - 1)), string.sub(p, sep + 1)}
+      end
+    end
+    local seq, held, frames, moved = tonumber(f[4]) or 0, tonumber(f[5]) or 0, {}, {}
+    for _, m in ipairs(ms) do
+      local p = pos[m.cfield]
+      -- Not subscribed (no position), or it has this message already (same epoch, offset at or past it): skip.
+      if p and not (p[2] == m.epoch and p[1] >= m.offset) then
+        seq = seq + 1
+        frames[#frames + 1] = m.head .. ',"seq":' .. seq .. m.tail
+        held = held + weigh(m.base + 7 + #tostring(seq), m.wide)
+        pos[m.cfield] = {m.offset, m.epoch}
+        moved[m.cfield] = m.at
+        m.n, m.last, m.conn = m.n + 1, seq, f[2]
+        if own ~= '' then
+          local l = m.owners[own]
+          if not l then l = {}; m.owners[own] = l end
+          l[#l + 1] = id
+          l[#l + 1] = seq
+        end
+      end
+    end
+    if #frames > 0 then
+      local len = redis.call('RPUSH', s .. ':q', unpack(frames))
+      held = trim(s, len, held, maxlen, tonumber(f[3]))
+      local set = {'seq', seq, 'qb', held}
+      for cf, at in pairs(moved) do set[#set + 1] = cf; set[#set + 1] = at end
+      redis.call('HSET', s, unpack(set))
+      -- A connected session's keys have no TTL: only a disconnected session's list, which this RPUSH may just have
+      -- created, needs the session's TTL.
+      local ttl = f[2] ~= '1' and redis.call('PTTL', s) or -1
+      if ttl > 0 then redis.call('PEXPIRE', s .. ':q', ttl) end
+    end
+  end
+end
+-- One message per owner process with all of the batch's frames for it, in order: {g: [[head, tail, [id, seq, …]], …]}.
+local outs, owners = {}, {}
+for _, m in ipairs(msgs) do
+  for own, l in pairs(m.owners) do
+    local o = outs[own]
+    if not o then o = {}; outs[own] = o; owners[#owners + 1] = own end
+    o[#o + 1] = {m.head, m.tail, l}
+  end
+end
+for _, own in ipairs(owners) do pub(own, {g = outs[own]}) end
+local last = msgs[#msgs]
+return last and {last.n, last.last, last.conn} or {0, 0, '0'}
 `;
 
 /** ARGV: P, id, message id, window, now. Records a client message id; 1 new, 0 a duplicate. */

@@ -207,7 +207,7 @@ export class RedisSessionStore {
   /** Several channel messages in order, one script: their frames reach each owner together. Returns how many got the last. */
   async channelDeliverMany(batch: readonly ChannelBatchItem[]): Promise<number> {
     const args: (string | number)[] = [this.prefix, this.max];
-    for (const b of batch) args.push(...frameParts('channel/message', b.json), b.channel, b.offset, b.epoch, b.ids.length, ...b.ids);
+    for (const b of batch) args.push(...frameParts('channel/message', b.json), b.channel, b.offset, b.epoch, b.ids.join(' '));
     return delivered(await this.redis.wsChannel(...args)).count;
   }
 

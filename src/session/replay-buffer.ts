@@ -16,7 +16,9 @@ export interface SharedFrame {
   readonly cost: number;
 }
 
-type Held = string | SharedFrame;
+/** A frame as a replay buffer holds it: its own text, or a fan-out's shared frame. */
+export type HeldFrame = string | SharedFrame;
+type Held = HeldFrame;
 const costOf = (f: Held): number => (typeof f === 'string' ? frameCost(f) : f.cost);
 
 /**

@@ -3,7 +3,7 @@ import type { TimerHandle } from '../time/clock.js';
 import type { Profile } from '../protocol/events.js';
 import type { Grants } from '../auth/grants.js';
 import { DedupWindow } from './dedup-window.js';
-import { ReplayBuffer, type SharedFrame } from './replay-buffer.js';
+import { ReplayBuffer, type HeldFrame, type SharedFrame } from './replay-buffer.js';
 import { SmallSet } from './small-set.js';
 
 /** The narrow view of a live connection a session needs. */
@@ -152,11 +152,11 @@ export class Session {
   }
 
   /** A frame numbered by the shared store, offered in seq order: kept for replay, written if connected. */
-  accept(seq: number, text: string): void {
+  accept(seq: number, frame: HeldFrame): void {
     if (this.state === 'ended') return;
     this.seq = seq;
-    this.keep(seq, text);
-    this.link?.sendStream(seq, text);
+    this.keep(seq, frame);
+    this.link?.sendStream(seq, typeof frame === 'string' ? frame : frame.text(seq));
   }
 
   /** Write a transient frame (no seq, never replayed): system/init, system/heartbeat, system/disconnect. */

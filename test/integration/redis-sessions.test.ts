@@ -41,8 +41,8 @@ async function proc(name: string, sessionTtl = 30, bufferMaxBytes?: number): Pro
 function outbox(p: Proc, id: string, next = 1): Outbox {
   let box = p.outboxes.get(id);
   if (!box) {
-    p.outboxes.set(id, (box = new Outbox(next, (seq, text) => {
-      const f = JSON.parse(text) as { seq: number; event: string; payload: unknown };
+    p.outboxes.set(id, (box = new Outbox(next, (seq, frame) => {
+      const f = JSON.parse(typeof frame === 'string' ? frame : frame.text(seq)) as { seq: number; event: string; payload: unknown };
       expect(f.seq).toBe(seq);
       if (!p.out.has(id)) p.out.set(id, []);
       p.out.get(id)!.push(f);
@@ -276,6 +276,26 @@ test('interleaved channel messages to several sessions go to Redis once per mess
   expect(offsets('a')).toEqual([[1, 1], [2, 2], [3, 3]]);
   expect(offsets('b')).toEqual([[1, 1], [2, 'b only'], [3, 2], [4, 3]]);
   expect(offsets('c')).toEqual([[1, 2], [2, 3]]);
+});
+
+test('one script of messages on two channels: each session gets those of its own channels, once each, in order', async () => {
+  const [p1, p2] = [await proc('one'), await proc('two')];
+  await p1.store.create('a', 'tok-a', 'r', {}, true);
+  await p2.store.create('b', 'tok-b', 'r2', {}, true); // rooms of their own: no presence frames
+  for (const id of ['a', 'b']) outbox(id === 'a' ? p1 : p2, id);
+  await p1.store.subscribed('a', 'news', { offset: 0, epoch: 'E' });
+  await p1.store.subscribed('a', 'sports', { offset: 0, epoch: 'E' });
+  await p1.store.subscribed('b', 'news', { offset: 1, epoch: 'E' }); // b has news 1 already
+  const item = (channel: string, offset: number) => ({ ids: ['a', 'b'], channel, offset, epoch: 'E', json: JSON.stringify({ channel, offset, epoch: 'E', data: `${channel} ${offset}` }) });
+  // news 1 twice in one batch (a second hand-out of the same message), sports 1 that b is not on, then news 2.
+  expect(await p1.store.channelDeliverMany([item('news', 1), item('sports', 1), item('news', 1), item('news', 2)])).toBe(2);
+  await until('all frames', () => (p1.out.get('a')?.length ?? 0) === 3 && (p2.out.get('b')?.length ?? 0) === 1);
+  const data = (p: Proc, id: string) => events(p, id).map(([seq, , pl]) => [seq, (pl as { data: string }).data]);
+  expect(data(p1, 'a')).toEqual([[1, 'news 1'], [2, 'sports 1'], [3, 'news 2']]);
+  expect(data(p2, 'b')).toEqual([[1, 'news 2']]);
+  // The positions moved with the frames: the same messages again deliver nothing.
+  expect(await p2.store.channelDeliverMany([item('sports', 1), item('news', 2)])).toBe(0);
+  expect(await p1.store.frames('a', 1, 3)).toHaveLength(3);
 });
 
 test('a session Redis lost is put back even when its channel subscription reached Redis before the restore', async () => {
