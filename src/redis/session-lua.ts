@@ -268,22 +268,25 @@ return ended
 `;
 
 /**
- * ARGV: P, proc, now, ttl ms, maxlen. A process whose liveness key is gone: each session it owned
- * is disconnected (the room hears it) and owned by nobody. Returns how many; 0 when it is alive.
+ * ARGV: P, proc, now, ttl ms, maxlen, limit. A process whose liveness key is gone: up to `limit` of the sessions it
+ * owned are disconnected (the room hears it) and owned by nobody. Returns {how many, 1 when more are left}; {-1, 0}
+ * when the process is alive. In chunks: a process that held 20,000 sessions in rooms of 100 would otherwise be one
+ * script of millions of commands, and Redis — every process's Redis — would answer nothing else meanwhile.
  */
 export const REAP_LUA = `${COMMON}
 local proc = ARGV[2]
-if redis.call('EXISTS', P .. 'p:' .. proc) == 1 then return -1 end
+if redis.call('EXISTS', P .. 'p:' .. proc) == 1 then return {-1, 0} end
+local owned = P .. 'p:' .. proc .. ':s'
 local n = 0
-for _, id in ipairs(redis.call('SMEMBERS', P .. 'p:' .. proc .. ':s')) do
+for _, id in ipairs(redis.call('SPOP', owned, tonumber(ARGV[6]))) do
   if redis.call('HGET', skey(id), 'own') == proc then
     n = n + disconnect(id, tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]))
     redis.call('HSET', skey(id), 'own', '')
   end
 end
-redis.call('DEL', P .. 'p:' .. proc .. ':s')
+if redis.call('SCARD', owned) > 0 then return {n, 1} end
 redis.call('SREM', P .. 'procs', proc)
-return n
+return {n, 0}
 `;
 
 /** ARGV: P, maxlen, head, tail, id…. A stream message to each session that exists; returns {how many, seq of the last}. */

@@ -78,6 +78,9 @@ export interface StoredSessionInfo extends SessionInfo {
   subscriptions: string[];
 }
 
+/** Sessions of a dead process disconnected per script: each tells its room, so a chunk is ~this × room size commands. */
+const REAP_CHUNK = 200;
+
 const SCRIPTS = {
   wsCreate: lua.CREATE_LUA,
   wsClaim: lua.CLAIM_LUA,
@@ -315,8 +318,12 @@ export class RedisSessionStore {
     let n = 0;
     for (const proc of await this.redis.smembers(`${this.prefix}procs`)) {
       if (proc === this.proc) continue;
-      const r = Number(await this.redis.wsReap(this.prefix, proc, this.now(), this.opts.sessionTtl * 1000, this.max));
-      if (r > 0) n += r;
+      // A chunk per script (REAP_LUA): other processes' commands get their turn in between.
+      for (;;) {
+        const [count, more] = (await this.redis.wsReap(this.prefix, proc, this.now(), this.opts.sessionTtl * 1000, this.max, REAP_CHUNK)) as [number, number];
+        if (count > 0) n += count;
+        if (more !== 1) break;
+      }
     }
     return n;
   }

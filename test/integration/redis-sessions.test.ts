@@ -135,6 +135,25 @@ test('kill -9 of a process: the room sees its sessions disconnected, and one res
   ]);
 });
 
+test('a dead process with many sessions is reaped in chunks: every session disconnected, Redis free for others in between', async () => {
+  const [p1, p2] = [await proc('one'), await proc('two')];
+  const ids = Array.from({ length: 450 }, (_, i) => `m${i}`);
+  for (const id of ids) await p1.store.create(id, `tok-${id}`, `room-${id}`, {}, true);
+  await p2.store.create('watcher', 'tok-w', 'room-m0', {}, true);
+  let scripts = 0;
+  const reap = p2.store.redis.wsReap.bind(p2.store.redis);
+  // Scripts that reaped (not the ones that found the process still alive, before its liveness key ran out).
+  p2.store.redis.wsReap = (...args: (string | number)[]) => reap(...args).then((r: unknown) => ((Array.isArray(r) ? r[0] : r) !== -1 && scripts++, r));
+  await crash(p1);
+  await until('all of one\'s sessions disconnected', async () => (await p2.store.list()).filter((s) => s.owner === '' && !s.is_connected).length === 450, 5000);
+  // 450 sessions at 200 a script: three scripts for the dead process, and it is gone from the process list.
+  expect(scripts).toBeGreaterThanOrEqual(3);
+  expect(await p2.store.redis.smembers(`${prefix}procs`)).toEqual(['two']);
+  // Its room still heard it, once.
+  await until('room told', () => events(p2, 'watcher').some(([, e]) => e === 'session/state'), 3000);
+  expect(events(p2, 'watcher').filter(([, e]) => e === 'session/state')).toHaveLength(1);
+});
+
 test('takeover across processes: the old owner is told the session moved; a wrong token or an acked-away seq is refused', async () => {
   const [p1, p2] = [await proc('one'), await proc('two')];
   await p1.store.create('a', 'tok-a', 'r', {}, true);
