@@ -54,6 +54,8 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
   /** Sockets written from the bus this turn, corked until its end. */
   private readonly cork = new TurnCork();
   private resyncing = false;
+  /** Resyncs failed in a row (Redis went away again mid-way): the retry backs off, only the first one warns. */
+  private resyncFailures = 0;
   private closed = false;
 
   constructor(
@@ -348,11 +350,17 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
     this.resyncing = true;
     this.presence.noticedAll(); // notes published while the subscriber was away are lost
     this.catchUp().then(
-      () => (this.resyncing = false),
+      () => {
+        this.resyncing = false;
+        this.resyncFailures = 0;
+      },
       (err: unknown) => {
-        // Redis went away again mid-way: try again (the subscriber's next `ready` may never come if it stayed up).
-        this.logger.warn({ err: (err as Error).message }, 'resync with Redis failed; retrying');
-        this.clock.setTimeout(() => this.resync(), 1000);
+        // Redis went away again mid-way: try again (the subscriber's next `ready` may never come if it stayed up),
+        // backing off to 30 s. One warning per outage, not one a second while it lasts; the retries are debug.
+        const failures = ++this.resyncFailures;
+        const log = failures === 1 ? this.logger.warn.bind(this.logger) : this.logger.debug.bind(this.logger);
+        log({ err: (err as Error).message, failures }, 'resync with Redis failed; retrying');
+        this.clock.setTimeout(() => this.resync(), Math.min(1000 * 2 ** (failures - 1), 30_000));
       },
     );
   }
