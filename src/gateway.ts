@@ -14,7 +14,7 @@ import { ConfigError, isResolved, resolveOptions, type GatewayOptions, type Reso
 import { systemClock, type Clock } from './time/clock.js';
 import { GatewayMetrics } from './metrics.js';
 import { CloseCode } from './protocol/codes.js';
-import { encodePayload } from './protocol/codec.js';
+import { EncodedPayload } from './protocol/codec.js';
 import type { StreamPosition } from './protocol/events.js';
 import type { Authenticate, EventHandler, GatewayCore } from './ws/core.js';
 import { mountApi } from './http/api.js';
@@ -254,8 +254,9 @@ export class Gateway {
       session.send(event, payload);
       return Promise.resolve(true);
     }
-    encodePayload(payload); // the same TypeError as for a local session, before anything is sent
-    return this.lifecycle.sendTo(sessionId, event, payload).then((sent) => sent !== undefined);
+    // Encoded once, here: the same TypeError as for a local session, before anything is sent; the shared store sends this text.
+    const encoded = new EncodedPayload(payload);
+    return this.lifecycle.sendTo(sessionId, event, encoded).then((sent) => sent !== undefined);
   }
 
   /** Publish to a channel, as the backend. */

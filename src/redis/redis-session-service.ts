@@ -231,7 +231,8 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
 
   async sendTo(sessionId: string, event: string, payload: unknown): Promise<{ seq: number; connected: boolean } | undefined> {
     this.queue.flush();
-    const d = await this.store.deliverJson([sessionId], event, payload === undefined ? undefined : JSON.stringify(payload));
+    const json = payload instanceof EncodedPayload ? payload.json : payload === undefined ? undefined : JSON.stringify(payload);
+    const d = await this.store.deliverJson([sessionId], event, json);
     return d.count > 0 ? { seq: d.seq, connected: d.connected } : undefined;
   }
 

@@ -92,7 +92,7 @@ export interface SessionService {
   readonly presenceLimit: number;
   /** Send a stream message to every other session of `session`'s room (buffered for the disconnected ones). */
   toOthers(session: Session, event: string, payload: unknown): void | Promise<void>;
-  /** Send a stream message to any session of the gateway (with a shared store, another process's too). undefined: unknown session. */
+  /** Send a stream message to any session of the gateway (with a shared store, another process's too); `payload` may be an EncodedPayload. undefined: unknown session. */
   sendTo(sessionId: string, event: string, payload: unknown): Promise<{ seq: number; connected: boolean } | undefined>;
   /** End any session of the gateway by id; its connection, wherever it is, closes 4003 (kicked) or 1000. false: unknown. */
   endById(sessionId: string, reason: EndReason): Promise<boolean>;
