@@ -60,12 +60,11 @@ function arm(port: number): void {
 }
 
 function finish(): void {
-  post({
-    type: 'results',
-    results: clients.map((c) => ({ index: c.index, id: c.id, outcome: c.outcome, closedAt: c.closedAt, resumedAt: c.resumedAt, attempts: c.attempts, got: c.got })),
-  });
   clients.forEach((c) => c.close());
-  setTimeout(() => process.exit(0), 200);
+  const results = clients.map((c) => ({ index: c.index, id: c.id, outcome: c.outcome, closedAt: c.closedAt, resumedAt: c.resumedAt, attempts: c.attempts, got: c.got }));
+  // Exit once the results are written to the parent: a few thousand clients' results are a large IPC message, and
+  // exiting on a timer could cut it off (the parent then saw "client process K exited (0)" and had no report).
+  process.send?.({ type: 'results', results } satisfies FromShard, () => process.exit(0));
 }
 
 // Long ramps of many clients outlast the gateway's 120 s of allowed silence: speak like the SDK does.

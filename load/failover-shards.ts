@@ -10,6 +10,8 @@ export const CLIENTS_PER_SHARD = 2500;
 export class ShardSet {
   private readonly children: ChildProcess[] = [];
   private readonly settled = new Map<number, number>();
+  /** Shards whose results arrived: their exit afterwards is the expected end. */
+  private readonly reported = new Set<number>();
   private readonly waiters = new Map<string, { need: number; got: FromShard[]; resolve: (m: FromShard[]) => void; reject: (e: Error) => void }>();
 
   constructor(readonly clients: number) {
@@ -17,7 +19,9 @@ export class ShardSet {
     for (let k = 0; k < shards; k++) {
       const child = fork(fileURLToPath(new URL('./failover-shard.js', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       child.on('message', (m: FromShard) => this.onMessage(k, m));
-      child.once('exit', (code) => this.failAll(new Error(`client process ${k} exited (${code})`)));
+      child.once('exit', (code) => {
+        if (!this.reported.has(k)) this.failAll(new Error(`client process ${k} exited (${code})`));
+      });
       this.children.push(child);
     }
   }
@@ -71,6 +75,7 @@ export class ShardSet {
   private onMessage(k: number, m: FromShard): void {
     if (m.type === 'progress') return void this.settled.set(k, m.settled);
     if (m.type === 'error') return this.failAll(new Error(`client process ${k}: ${m.message}`));
+    if (m.type === 'results') this.reported.add(k);
     const w = this.waiters.get(m.type);
     if (!w) return;
     w.got.push(m);
