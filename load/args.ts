@@ -137,7 +137,10 @@ export function parseArgs(argv: string[]): LoadArgs {
   const gatewayProcesses = get('gateway-processes') !== undefined ? Math.round(num('--gateway-processes', get('gateway-processes'), 1, 64)) : 1;
   if (gatewayProcesses > 1 && !redis) throw new UsageError('--gateway-processes needs --redis (the processes share their sessions through Redis)');
   if (redis && target) throw new UsageError('--redis starts gateways of its own: not with --target');
-  if (redis && SCENARIOS[name as ScenarioName].mode === 'fuzz') throw new UsageError('--redis: the fuzz scenario runs one in-memory gateway');
+  const fuzz = SCENARIOS[name as ScenarioName].mode === 'fuzz';
+  // fuzz reads the gateway's memory and collects its garbage over IPC: a process it started, and only one.
+  if (fuzz && target) throw new UsageError('--target: the fuzz scenario attacks a gateway it starts itself (it reads its memory)');
+  if (fuzz && gatewayProcesses > 1) throw new UsageError('--gateway-processes: the fuzz scenario attacks one gateway process (with --redis: one process over Redis)');
   return {
     ...d,
     clients: get('clients') !== undefined ? Math.round(num('--clients', get('clients'), 1)) : d.clients,
