@@ -170,7 +170,7 @@ export function scaleChecks(s: ScaleSummary | undefined, attacked = false): { na
     ...(s.mode === 'cluster' ? [{ name: 'no gateway process died', ok: workers === s.gatewayProcesses, detail: `${workers} worker processes seen for ${s.gatewayProcesses}` }] : []),
     { name: `every gateway process under ${FD_BUDGET} open files`, ok: s.fds.maxPerProcess < FD_BUDGET, detail: `max ${s.fds.maxPerProcess}` },
     // Under attack (fuzz) the window is not idle: the hostile sessions' tombstones (1 h) and the channels they named
-    // (their epoch, a day) stay as keys by design; what must come back is the memory, once their sessions expired.
+    // (epoch and history, `history_ttl`) stay as keys for a while by design; what must come back is the memory.
     ...(attacked ? [] : [{ name: 'Redis keys flat while idle', ok: s.redis.idleKeysDelta === 0, detail: `${s.redis.idleKeysDelta} keys over ${s.cpu.idleSeconds} s` }]),
     {
       name: attacked ? 'Redis memory back once the hostile sessions expired' : 'Redis memory flat while idle',

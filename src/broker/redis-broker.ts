@@ -12,7 +12,12 @@ export interface RedisBrokerOptions extends RedisTarget {
   historySize: number;
   /** Seconds history is kept (stream TTL and age trim). */
   historyTtl: number;
-  /** Seconds a quiet channel's offset and epoch are kept; default max(historyTtl, 1 day). */
+  /**
+   * Seconds a channel's offset and epoch outlive its last touch (publish, subscribe) while no process listens to it;
+   * default max(historyTtl, 60). A process renews it every third of that for the channels it listens to, so a quiet
+   * channel with subscribers keeps its epoch, and the names nobody listens to any more (a hostile client can make up
+   * any number) are gone from Redis as from a gateway in memory: once their history has expired.
+   */
   metaTtl?: number;
   logger?: Logger;
 }
@@ -48,10 +53,13 @@ export class RedisBroker implements Broker {
   private readonly metaTtl: number;
   private readonly live = new Map<string, Live>();
   private subscribedOnce = false;
+  private readonly renewer: NodeJS.Timeout;
 
   constructor(private readonly opts: RedisBrokerOptions) {
     this.prefix = opts.prefix ?? DEFAULT_PREFIX;
-    this.metaTtl = Math.ceil(opts.metaTtl ?? Math.max(opts.historyTtl, 86_400));
+    this.metaTtl = Math.max(1, Math.ceil(opts.metaTtl ?? Math.max(opts.historyTtl, 60)));
+    this.renewer = setInterval(() => void this.renewListened(), (this.metaTtl * 1000) / 3);
+    this.renewer.unref();
     this.cmd = openRedis(opts, 'wsgate-broker') as Redis & ChannelScripts;
     this.cmd.defineCommand('wsgatePublish', { numberOfKeys: 2, lua: PUBLISH_LUA });
     this.cmd.defineCommand('wsgateRecover', { numberOfKeys: 2, lua: RECOVER_LUA });
@@ -123,8 +131,20 @@ export class RedisBroker implements Broker {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.renewer);
     this.live.clear();
     await Promise.all([closeRedis(this.cmd), closeRedis(this.sub)]);
+  }
+
+  /** Renew the meta TTL of every channel this process listens to (a missing meta stays missing: EXPIRE makes none). */
+  private async renewListened(): Promise<void> {
+    const channels = [...this.live.keys()];
+    for (let i = 0; i < channels.length; i += 1000) {
+      const batch = this.cmd.pipeline();
+      for (const channel of channels.slice(i, i + 1000)) batch.expire(channelKeys(this.prefix, channel).meta, this.metaTtl);
+      // Redis away: the next round renews; a meta that expired meanwhile is made anew (new epoch) by the next touch.
+      await batch.exec().catch((err: unknown) => this.opts.logger?.debug({ err: (err as Error).message }, 'channel TTL renewal failed'));
+    }
   }
 
   private onLive(pubsub: string, text: string): void {

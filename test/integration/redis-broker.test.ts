@@ -1,7 +1,9 @@
+import { Redis } from 'ioredis';
 import type { ChannelMessage } from '../../src/broker/broker.js';
 import { RedisBroker } from '../../src/broker/redis-broker.js';
 import type { Gateway } from '../../src/index.js';
 import { ClientPool, startGateway } from '../support/gateway.js';
+import { until } from '../support/http-api.js';
 import { startRedis, type RedisHandle } from '../support/redis.js';
 
 // Two brokers on one real redis-server stand for two gateway processes.
@@ -98,6 +100,34 @@ test('a subscriber on a quiet channel gets a position whose epoch the first publ
   expect((await a.publish('quiet', 'hi')).epoch).toBe(position.epoch);
   expect((await b.recover('quiet', position)).messages.map((m) => m.data)).toEqual(['hi']);
 });
+
+test('channel names nobody listens to leave Redis after their TTL; a quiet channel a process listens to keeps its epoch', async () => {
+  // metaTtl 2 s: the broker renews its listened channels every 0.67 s (Redis TTLs run on the real clock).
+  const prefix = `m${Date.now()}:`;
+  const b = new RedisBroker({ url: redis.url, prefix, historySize: 10, historyTtl: 1, metaTtl: 2 });
+  open.push(b);
+  await b.ready();
+  const admin = new Redis(redis.url);
+  try {
+    const exists = async (channel: string): Promise<boolean> => (await admin.exists(`${prefix}ch:{${channel}}:m`)) === 1;
+    const listener = (): void => undefined;
+    await b.subscribe('kept', listener);
+    const kept = (await b.recover('kept')).position;
+    // Made-up names: a subscribe's position and a publish, then nobody listens (as a hostile client leaves them).
+    for (let i = 0; i < 20; i++) await b.recover(`made-up-${i}`);
+    await b.publish('made-up-0', 'x');
+    expect(await exists('made-up-0')).toBe(true);
+    await until(async () => (await admin.keys(`${prefix}ch:{made-up-*`)).length === 0, 8000, 'made-up channels gone from Redis');
+    // Three TTLs have passed for the quiet channel too: it is still there, with the epoch its subscribers were given.
+    expect(await exists('kept')).toBe(true);
+    expect((await b.recover('kept')).position).toEqual(kept);
+    // Once nobody listens it goes the same way.
+    await b.unsubscribe('kept', listener);
+    await until(async () => !(await exists('kept')), 8000, 'kept channel gone once unsubscribed');
+  } finally {
+    admin.disconnect();
+  }
+}, 30_000);
 
 test('when Redis loses the history (restart without persistence) the epoch changes and live delivery resumes', async () => {
   const [a, b] = await pair();
