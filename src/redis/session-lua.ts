@@ -408,10 +408,16 @@ local len = redis.call('LLEN', s .. ':q')
 local first = seq - len + 1
 local drop = tonumber(ARGV[3]) - first + 1
 if drop <= 0 or seq == 0 then return 0 end
+if drop >= len then
+  -- Everything held is acked (the usual case for a client that is not behind): nothing to read back and count.
+  redis.call('DEL', s .. ':q')
+  redis.call('HSET', s, 'qb', 0)
+  return 0
+end
 local freed = 0
 for _, t in ipairs(redis.call('LRANGE', s .. ':q', 0, drop - 1)) do freed = freed + cost(t) end
 redis.call('LTRIM', s .. ':q', drop, -1)
-if drop >= len then redis.call('HSET', s, 'qb', 0) else redis.call('HINCRBY', s, 'qb', -freed) end
+redis.call('HINCRBY', s, 'qb', -freed)
 return 0
 `;
 

@@ -245,6 +245,11 @@ test('the replay buffer in Redis is capped by bytes as in memory: the same frame
   mirror.ack(7);
   await same();
   expect(await p2.store.claim('a', 'tok-a', 7)).toMatchObject({ ok: true, session: { seq: 9 } });
+  // An ack of everything held: nothing left, no bytes counted.
+  await p2.store.ack('a', 9);
+  mirror.ack(9);
+  expect(mirror.size).toBe(0);
+  await same();
 });
 
 test('frames held for a disconnected session expire with it, also in a replay list emptied by acks and made again', async () => {
