@@ -310,14 +310,19 @@ return fanout(others(ARGV[5], ARGV[6]), ARGV[3], ARGV[4], tonumber(ARGV[2]))
 export const CHANNEL_LUA = `${COMMON}
 local maxlen = tonumber(ARGV[2])
 local msgs, order, per = {}, {}, {}
+-- What HMGET reads of every session: its record and its position in each channel of the batch (one list for all).
+local fields, slot = {'own', 'conn', 'qbm', 'seq', 'qb'}, {}
 local i = 3
 while i <= #ARGV do
   local head, tail = ARGV[i], ARGV[i + 1]
   -- Frames differ only in their seq (ASCII): the rest of the cost is counted once per message.
   local base, wide = chars(head .. tail)
+  -- fixed: a frame's length less its seq's digits (the frame's length is known without making the seq a string again).
   local m = {head = head, tail = tail, cfield = 'c:' .. ARGV[i + 2], at = ARGV[i + 3] .. ':' .. ARGV[i + 4],
-    offset = tonumber(ARGV[i + 3]), epoch = ARGV[i + 4], base = base, wide = wide, owners = {}, n = 0, last = 0, conn = '0'}
+    offset = tonumber(ARGV[i + 3]), epoch = ARGV[i + 4], base = base, wide = wide, fixed = #head + #tail + 7,
+    owners = {}, n = 0, last = 0, conn = '0'}
   msgs[#msgs + 1] = m
+  if not slot[m.cfield] then fields[#fields + 1] = m.cfield; slot[m.cfield] = #fields end
   -- The sessions, one argument: their ids joined by spaces (a nanoid has none), far cheaper to send than one each.
   for id in string.gmatch(ARGV[i + 5], '[^ ]+') do
     local l = per[id]
@@ -328,32 +333,31 @@ while i <= #ARGV do
 end
 for _, id in ipairs(order) do
   local ms, s = per[id], skey(id)
-  -- The session's record and the position of each channel among its messages, in one HMGET.
-  local fields, slot = {'own', 'conn', 'qbm', 'seq', 'qb'}, {}
-  for _, m in ipairs(ms) do
-    if not slot[m.cfield] then fields[#fields + 1] = m.cfield; slot[m.cfield] = #fields end
-  end
+  -- The session's record and its position in each channel of the batch, in one HMGET.
   local f = redis.call('HMGET', s, unpack(fields))
   local own = f[1]
   if own ~= false then
-    local pos = {}
+    -- Position per channel field: offset and epoch (a channel the session is not subscribed to has none).
+    local poff, pep = {}, {}
     for cf, k in pairs(slot) do
       local p = f[k]
       if p then
         local sep = string.find(p, ':', 1, true)
-        pos[cf] = {tonumber(string.sub(p, 1, sep - 1)), string.sub(p, sep + 1)}
+        poff[cf], pep[cf] = tonumber(string.sub(p, 1, sep - 1)), string.sub(p, sep + 1)
       end
     end
     local seq, held, frames, moved = tonumber(f[4]) or 0, tonumber(f[5]) or 0, {}, {}
     for _, m in ipairs(ms) do
-      local p = pos[m.cfield]
+      local cf = m.cfield
+      local o = poff[cf]
       -- Not subscribed (no position), or it has this message already (same epoch, offset at or past it): skip.
-      if p and not (p[2] == m.epoch and p[1] >= m.offset) then
+      if o and not (pep[cf] == m.epoch and o >= m.offset) then
         seq = seq + 1
-        frames[#frames + 1] = m.head .. ',"seq":' .. seq .. m.tail
-        held = held + weigh(m.base + 7 + #tostring(seq), m.wide)
-        pos[m.cfield] = {m.offset, m.epoch}
-        moved[m.cfield] = m.at
+        local frame = m.head .. ',"seq":' .. seq .. m.tail
+        frames[#frames + 1] = frame
+        held = held + weigh(m.base + #frame - m.fixed + 7, m.wide)
+        poff[cf], pep[cf] = m.offset, m.epoch
+        moved[cf] = m.at
         m.n, m.last, m.conn = m.n + 1, seq, f[2]
         if own ~= '' then
           local l = m.owners[own]
