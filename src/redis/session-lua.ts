@@ -302,7 +302,8 @@ return fanout(others(ARGV[5], ARGV[6]), ARGV[3], ARGV[4], tonumber(ARGV[2]))
 `;
 
 /**
- * ARGV: P, maxlen, per channel message: head, tail, channel, offset, epoch, ids (space-separated). Each, in order, to subscribed
+ * ARGV: P, maxlen, per channel message: head, tail, channel, offset, epoch, ids (space-separated; '=': those of the
+ * message before). Each, in order, to subscribed
  * sessions that lack it; frames published once all are stored (an owner reads them in one go). {how many, last seq}
  * of the last. Session by session, not message by message: a session in several of the batch's messages (a burst of
  * publishes to its channels) costs one HMGET, one RPUSH of all its frames and one HSET, not three commands a frame.
@@ -312,6 +313,7 @@ local maxlen = tonumber(ARGV[2])
 local msgs, order, per = {}, {}, {}
 -- What HMGET reads of every session: its record and its position in each channel of the batch (one list for all).
 local fields, slot = {'own', 'conn', 'qbm', 'seq', 'qb'}, {}
+local ids = {}
 local i = 3
 while i <= #ARGV do
   local head, tail = ARGV[i], ARGV[i + 1]
@@ -323,8 +325,13 @@ while i <= #ARGV do
     owners = {}, n = 0, last = 0, conn = '0'}
   msgs[#msgs + 1] = m
   if not slot[m.cfield] then fields[#fields + 1] = m.cfield; slot[m.cfield] = #fields end
-  -- The sessions, one argument: their ids joined by spaces (a nanoid has none), far cheaper to send than one each.
-  for id in string.gmatch(ARGV[i + 5], '[^ ]+') do
+  -- The sessions, one argument: their ids joined by spaces (a nanoid has none), far cheaper to send than one each;
+  -- '=' for the same sessions as the message before (a burst on one channel), sent and parsed once.
+  if ARGV[i + 5] ~= '=' then
+    ids = {}
+    for id in string.gmatch(ARGV[i + 5], '[^ ]+') do ids[#ids + 1] = id end
+  end
+  for _, id in ipairs(ids) do
     local l = per[id]
     if not l then l = {}; per[id] = l; order[#order + 1] = id end
     l[#l + 1] = m

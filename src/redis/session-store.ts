@@ -210,7 +210,12 @@ export class RedisSessionStore {
   /** Several channel messages in order, one script: their frames reach each owner together. Returns how many got the last. */
   async channelDeliverMany(batch: readonly ChannelBatchItem[]): Promise<number> {
     const args: (string | number)[] = [this.prefix, this.max];
-    for (const b of batch) args.push(...frameParts('channel/message', b.json), b.channel, b.offset, b.epoch, b.ids.join(' '));
+    let before: readonly string[] = [];
+    for (const b of batch) {
+      // A burst on one channel goes to the same sessions message after message: their ids are sent once ('=' after).
+      args.push(...frameParts('channel/message', b.json), b.channel, b.offset, b.epoch, sameIds(b.ids, before) ? '=' : b.ids.join(' '));
+      before = b.ids;
+    }
     return delivered(await this.redis.wsChannel(...args)).count;
   }
 
@@ -350,6 +355,13 @@ export class RedisSessionStore {
   private get maxBytes(): number {
     return this.opts.bufferMaxBytes ?? Number.MAX_SAFE_INTEGER;
   }
+}
+
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length || a.length === 0) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** One channel message for `channelDeliverMany`: its position, its `channel/message` payload JSON, the sessions. */

@@ -320,6 +320,12 @@ test('one script of messages on two channels: each session gets those of its own
   // The positions moved with the frames: the same messages again deliver nothing.
   expect(await p2.store.channelDeliverMany([item('sports', 1), item('news', 2)])).toBe(0);
   expect(await p1.store.frames('a', 1, 3)).toHaveLength(3);
+  // Each message goes to its own sessions when they differ from the message before's (the same ones are sent once).
+  const to = (ids: string[], offset: number) => ({ ...item('news', offset), ids });
+  await p1.store.channelDeliverMany([to(['a', 'b'], 3), to(['a'], 4), to(['a'], 5), to(['b'], 6), to(['b'], 7), to(['a', 'b'], 8)]);
+  await until('the second batch', () => (p1.out.get('a')?.length ?? 0) === 7 && (p2.out.get('b')?.length ?? 0) === 5);
+  expect(data(p1, 'a').slice(3)).toEqual([[4, 'news 3'], [5, 'news 4'], [6, 'news 5'], [7, 'news 8']]);
+  expect(data(p2, 'b')).toEqual([[1, 'news 2'], [2, 'news 3'], [3, 'news 6'], [4, 'news 7'], [5, 'news 8']]);
 });
 
 test('a session Redis lost is put back even when its channel subscription reached Redis before the restore', async () => {
