@@ -54,6 +54,9 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
   /** Sockets written from the bus this turn, corked until its end. */
   private readonly cork = new TurnCork();
   private resyncing = false;
+  /** Acks of this turn not sent to Redis yet: session → the highest seq (bounded by the local sessions, emptied each turn). */
+  private readonly acks = new Map<string, number>();
+  private acksDue = false;
   /** Resyncs failed in a row (Redis went away again mid-way): the retry backs off, only the first one warns. */
   private resyncFailures = 0;
   private closed = false;
@@ -256,9 +259,23 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
 
   ack(session: Session, seq: number): void {
     session.ack(seq);
-    this.queue.flush();
-    this.store.ack(session.id, seq).catch((err: unknown) => this.logger.debug({ err: (err as Error).message }, 'ack not stored'));
+    // Redis hears the acks of one event-loop turn (all the sockets read in it) in one script, not one each: an ack
+    // only lets Redis drop frames sooner, so a turn later changes nothing a client can see.
+    if ((this.acks.get(session.id) ?? -1) < seq) this.acks.set(session.id, seq);
+    if (!this.acksDue) {
+      this.acksDue = true;
+      setImmediate(this.flushAcks);
+    }
   }
+
+  private readonly flushAcks = (): void => {
+    this.acksDue = false;
+    if (this.acks.size === 0) return;
+    const acks = [...this.acks];
+    this.acks.clear();
+    this.queue.flush();
+    this.store.ackMany(acks).catch((err: unknown) => this.logger.debug({ err: (err as Error).message }, 'acks not stored'));
+  };
 
   remember(session: Session, id: string): Promise<boolean> {
     this.queue.flush();
@@ -283,6 +300,7 @@ export class RedisSessionService implements SessionService, StreamSink, BusHandl
     for (const t of this.repairs.values()) this.clock.clearTimeout(t);
     this.repairs.clear();
     this.cork.release();
+    this.flushAcks();
     this.queue.flush();
     await this.bus.stop();
     await this.store.close();

@@ -411,24 +411,29 @@ if ttl > 0 then redis.call('PEXPIRE', d, ttl) end
 return 1
 `;
 
-/** ARGV: P, id, seq. The client has every message up to seq: drop them from the replay buffer. */
+/**
+ * ARGV: P, then pairs id, seq. Each client has every message up to its seq: drop them from its session's replay
+ * buffer. Several sessions' acks in one call (a process sends the acks of one event-loop turn together).
+ */
 export const ACK_LUA = `${COMMON}
-local s = skey(ARGV[2])
-local seq = tonumber(redis.call('HGET', s, 'seq') or '0')
-local len = redis.call('LLEN', s .. ':q')
-local first = seq - len + 1
-local drop = tonumber(ARGV[3]) - first + 1
-if drop <= 0 or seq == 0 then return 0 end
-if drop >= len then
-  -- Everything held is acked (the usual case for a client that is not behind): nothing to read back and count.
-  redis.call('DEL', s .. ':q')
-  redis.call('HSET', s, 'qb', 0)
-  return 0
+local function ack(id, upto)
+  local s = skey(id)
+  local seq = tonumber(redis.call('HGET', s, 'seq') or '0')
+  local len = redis.call('LLEN', s .. ':q')
+  local drop = upto - (seq - len + 1) + 1
+  if drop <= 0 or seq == 0 then return end
+  if drop >= len then
+    -- Everything held is acked (the usual case for a client that is not behind): nothing to read back and count.
+    redis.call('DEL', s .. ':q')
+    redis.call('HSET', s, 'qb', 0)
+    return
+  end
+  local freed = 0
+  for _, t in ipairs(redis.call('LRANGE', s .. ':q', 0, drop - 1)) do freed = freed + cost(t) end
+  redis.call('LTRIM', s .. ':q', drop, -1)
+  redis.call('HINCRBY', s, 'qb', -freed)
 end
-local freed = 0
-for _, t in ipairs(redis.call('LRANGE', s .. ':q', 0, drop - 1)) do freed = freed + cost(t) end
-redis.call('LTRIM', s .. ':q', drop, -1)
-redis.call('HINCRBY', s, 'qb', -freed)
+for i = 2, #ARGV - 1, 2 do ack(ARGV[i], tonumber(ARGV[i + 1])) end
 return 0
 `;
 

@@ -80,6 +80,8 @@ export interface StoredSessionInfo extends SessionInfo {
 
 /** Sessions of a dead process disconnected per script: each tells its room, so a chunk is ~this × room size commands. */
 const REAP_CHUNK = 200;
+/** Sessions' acks per script (a turn's acks are sent together; this bounds how long one call holds Redis). */
+const ACKS_PER_CALL = 500;
 
 const SCRIPTS = {
   wsCreate: lua.CREATE_LUA,
@@ -243,6 +245,11 @@ export class RedisSessionStore {
   /** The client has every message ≤ seq. */
   async ack(id: string, seq: number): Promise<void> {
     await this.redis.wsAck(this.prefix, id, seq);
+  }
+
+  /** Several sessions' acks, [id, seq] each, in scripts of at most ACKS_PER_CALL. */
+  async ackMany(acks: readonly (readonly [string, number])[]): Promise<void> {
+    for (let i = 0; i < acks.length; i += ACKS_PER_CALL) await this.redis.wsAck(this.prefix, ...acks.slice(i, i + ACKS_PER_CALL).flat());
   }
 
   /** Record a client message id: true when new, false when already processed. */

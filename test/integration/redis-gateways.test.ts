@@ -1,6 +1,6 @@
 import type { Gateway } from '../../src/index.js';
 import { ClientPool, startGateway } from '../support/gateway.js';
-import { api } from '../support/http-api.js';
+import { api, until } from '../support/http-api.js';
 import { startRedis, type RedisHandle } from '../support/redis.js';
 import type { TestClient } from '../support/ws-client.js';
 
@@ -71,6 +71,34 @@ test('the HTTP API of either process reaches, lists and ends the sessions of bot
   expect((await api(g2, 'DELETE', `/api/sessions/${ia.session_id}`)).status).toBe(204);
   expect((await a.closed).code).toBe(4003);
   expect((await api(g2, 'POST', `/api/sessions/${ia.session_id}/send`, { event: 'app/x' })).status).toBe(404);
+});
+
+test('client acks reach Redis: the buffers of clients acking together shrink, bytes with them, as any process lists them', async () => {
+  const [g1, g2] = await pair();
+  const clients = await Promise.all([0, 1, 2].map((i) => pool.connect(g1, { room: `acks${i}` })));
+  const ids = clients.map(({ init }) => init.session_id as string);
+  for (const id of ids) {
+    for (let n = 1; n <= 4; n++) expect((await api(g2, 'POST', `/api/sessions/${id}/send`, { event: 'app/n', payload: { n, text: 'x'.repeat(100) } })).status).toBe(202);
+  }
+  const last = await Promise.all(clients.map(async ({ client }) => {
+    let seq = 0;
+    for (let n = 1; n <= 4; n++) seq = (await client.next('app/n')).seq!;
+    return seq;
+  }));
+  const held = async (): Promise<[number, number][]> => {
+    const listed = (await api(g2, 'GET', '/api/sessions')).body as { sessions: { id: string; buffered: number; buffered_bytes: number }[] };
+    return ids.map((id) => listed.sessions.find((s) => s.id === id)!).map((s) => [s.buffered, s.buffered_bytes]);
+  };
+  expect((await held()).map(([n]) => n)).toEqual(last);
+  // All three ack at once: the first two all but their last message, the third everything.
+  clients.forEach(({ client }, i) => client.send('client/ack', { seq: i < 2 ? last[i]! - 1 : last[i]! }));
+  const after = await until(async () => {
+    const h = await held();
+    return h.map(([n]) => n).join() === '1,1,0' ? h : undefined;
+  }, 5000, 'buffers trimmed in Redis');
+  expect(after![0]![1]).toBeGreaterThan(100);
+  expect(after![1]![1]).toBe(after![0]![1]);
+  expect(after![2]![1]).toBe(0);
 });
 
 test('the library API of either process reaches and ends the sessions of both, as the HTTP API does', async () => {

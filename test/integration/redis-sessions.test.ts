@@ -252,6 +252,16 @@ test('the replay buffer in Redis is capped by bytes as in memory: the same frame
   await same();
 });
 
+test('several sessions acked in one call: each buffer drops what its own seq covers, and only that', async () => {
+  const [p1] = [await proc('one')];
+  for (const id of ['a', 'b', 'c']) await p1.store.create(id, `tok-${id}`, `room-${id}`, {}, true);
+  for (let n = 1; n <= 4; n++) await p1.store.deliver(['a', 'b', 'c'], 'app/n', n);
+  await p1.store.ackMany([['a', 1], ['b', 4], ['c', 0]]);
+  const held = await Promise.all(['a', 'b', 'c'].map(async (id) => (await p1.store.get(id))!.buffered));
+  expect(held).toEqual([3, 0, 4]);
+  expect((await p1.store.frames('a', 1, 4)).map((f) => f.seq)).toEqual([2, 3, 4]);
+});
+
 test('frames held for a disconnected session expire with it, also in a replay list emptied by acks and made again', async () => {
   const [p1] = [await proc('one', 30)];
   await p1.store.create('a', 'tok-a', 'r', {}, true);
