@@ -16,8 +16,11 @@ export interface FuzzSummary {
   health: { samples: number; failed: number; maxMs: number; p99Ms: number };
   /** MiB. `beforeGcMiB`: once dropped hostile sessions expired; `afterMiB`: after a full GC (see settleRss). */
   rss: { baselineMiB: number; peakMiB: number; beforeGcMiB: number; afterMiB: number; settleSeconds: number };
-  /** V8 heap after a full GC, MiB, before the attack and after it: in use (what is still referenced) and reserved. */
-  heap: { baselineMiB: number; afterMiB: number; reservedBaselineMiB: number; reservedAfterMiB: number };
+  /**
+   * After a full GC, MiB, before the attack and after it: V8 heap in use (objects still referenced) and reserved, and
+   * external memory (Buffers and ArrayBuffers still referenced). In use + external is what a leak would grow.
+   */
+  heap: { baselineMiB: number; afterMiB: number; reservedBaselineMiB: number; reservedAfterMiB: number; externalBaselineMiB: number; externalAfterMiB: number };
   /** Was the gateway process still running at the end? */
   gatewayAlive: boolean;
 }
@@ -150,7 +153,10 @@ export async function runFuzz(plan: FuzzPlan, sampler: ProcSampler | undefined, 
   const rss = await settleRss(sampler, gateway, baselineMiB, plan.settleSeconds);
   const heapAfter = await collect(gateway);
   const health = await probe.stop();
-  const heap = { baselineMiB: round(heapBefore.used), afterMiB: round(heapAfter.used), reservedBaselineMiB: round(heapBefore.total), reservedAfterMiB: round(heapAfter.total) };
+  const heap = {
+    baselineMiB: round(heapBefore.used), afterMiB: round(heapAfter.used), reservedBaselineMiB: round(heapBefore.total), reservedAfterMiB: round(heapAfter.total),
+    externalBaselineMiB: round(heapBefore.external), externalAfterMiB: round(heapAfter.external),
+  };
   const gatewayAlive = gateway ? gateway.exitCode === null && gateway.signalCode === null : true;
   return { hostile: fleet.summary(seconds), health, rss: { baselineMiB: round(baselineMiB), peakMiB: round(peakMiB), ...rss }, heap, gatewayAlive };
 }
@@ -177,16 +183,19 @@ async function settleRss(sampler: ProcSampler | undefined, gateway: ChildProcess
   return { beforeGcMiB: round(beforeGcMiB), afterMiB: round(now), settleSeconds: Math.round((Date.now() - start) / 100) / 10 };
 }
 
-/** Ask the gateway child for a full GC; resolves with its heap in use and reserved afterwards, MiB (0 if it cannot tell). */
-function collect(gateway: ChildProcess | undefined): Promise<{ used: number; total: number }> {
-  if (!gateway?.connected) return Promise.resolve({ used: 0, total: 0 });
+/** Ask the gateway child for a full GC; resolves with its heap in use and reserved and its external memory afterwards, MiB (0 if it cannot tell). */
+function collect(gateway: ChildProcess | undefined): Promise<{ used: number; total: number; external: number }> {
+  const none = { used: 0, total: 0, external: 0 };
+  if (!gateway?.connected) return Promise.resolve(none);
   return new Promise((resolve) => {
-    const t = setTimeout(() => done({ used: 0, total: 0 }), 5000);
+    const t = setTimeout(() => done(none), 5000);
     const on = (m: unknown): void => {
-      const { heapUsedMiB, heapTotalMiB } = m as { heapUsedMiB?: unknown; heapTotalMiB?: unknown };
-      if (typeof heapUsedMiB === 'number' && typeof heapTotalMiB === 'number') done({ used: heapUsedMiB, total: heapTotalMiB });
+      const { heapUsedMiB, heapTotalMiB, externalMiB } = m as { heapUsedMiB?: unknown; heapTotalMiB?: unknown; externalMiB?: unknown };
+      if (typeof heapUsedMiB === 'number' && typeof heapTotalMiB === 'number') {
+        done({ used: heapUsedMiB, total: heapTotalMiB, external: typeof externalMiB === 'number' ? externalMiB : 0 });
+      }
     };
-    const done = (v: { used: number; total: number }): void => {
+    const done = (v: { used: number; total: number; external: number }): void => {
       clearTimeout(t);
       gateway.off('message', on);
       resolve(v);

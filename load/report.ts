@@ -230,6 +230,7 @@ function fuzzRows(f: FuzzSummary | undefined): [string, string][] {
     ['/healthz under attack', `${f.health.samples} samples, ${f.health.failed} failed, p99 ${f.health.p99Ms} ms, max ${f.health.maxMs} ms`],
     ['gateway RSS baseline / peak / after', `${f.rss.baselineMiB} / ${f.rss.peakMiB} / ${f.rss.afterMiB} MiB (${f.rss.beforeGcMiB} MiB before a full GC)`],
     ['gateway heap after GC, in use / reserved', `before ${f.heap.baselineMiB} / ${f.heap.reservedBaselineMiB} MiB, after ${f.heap.afterMiB} / ${f.heap.reservedAfterMiB} MiB`],
+    ['gateway external memory after GC', `before ${f.heap.externalBaselineMiB ?? 0} MiB, after ${f.heap.externalAfterMiB ?? 0} MiB`],
   ];
 }
 

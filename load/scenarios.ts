@@ -122,10 +122,28 @@ function fuzzChecks(r: Report): Check[] {
     check('bystanders got no duplicate', m.duplicated === 0 && m.seqDuplicates === 0, `${m.duplicated} duplicated, ${m.seqDuplicates} repeated seq`),
     check('/healthz answered within 1 s throughout', f.health.failed === 0 && f.health.samples > 0,
       `${f.health.samples} samples, ${f.health.failed} failed or slower than 1 s, max ${f.health.maxMs} ms, p99 ${f.health.p99Ms} ms`),
-    check('RSS back within 25 % of its baseline', f.rss.afterMiB <= f.rss.baselineMiB * 1.25,
-      `baseline ${f.rss.baselineMiB} MiB, peak ${f.rss.peakMiB} MiB, after ${f.rss.afterMiB} MiB (${f.rss.settleSeconds} s after the hostiles left; ${f.rss.beforeGcMiB} MiB before a full GC)`),
+    referencedCheck(f),
     check('hostile traffic was sent', h.frames > 0 && h.httpRequests > 0, `${h.frames} hostile frames, ${h.httpRequests} hostile HTTP requests, ${h.connections} hostile WebSocket connections`),
   ];
+}
+
+/**
+ * fuzz: what the attack left referenced. After the hostile sessions expired and a full GC, the V8 heap in use plus
+ * external memory (Buffers) is back within 25 % + 8 MiB of its baseline: a leak or state without bound would stay.
+ * RSS is reported, not judged: V8 keeps heap pages it grew under attack reserved for a while (seen: RSS 82 → 114 MiB
+ * after, with 15.7 MiB in use). Without heap figures (a gateway that does not answer the GC request) RSS is judged.
+ */
+function referencedCheck(f: NonNullable<Report['fuzz']>): Check {
+  const rss = `RSS ${f.rss.baselineMiB} → peak ${f.rss.peakMiB} → ${f.rss.afterMiB} MiB (${f.rss.settleSeconds} s after the hostiles left; ${f.rss.beforeGcMiB} MiB before a full GC)`;
+  const before = f.heap.baselineMiB + (f.heap.externalBaselineMiB ?? 0);
+  const after = f.heap.afterMiB + (f.heap.externalAfterMiB ?? 0);
+  if (before <= 0) return check('RSS back within 25 % of its baseline', f.rss.afterMiB <= f.rss.baselineMiB * 1.25, rss);
+  return check('memory still referenced back near its baseline', after <= before * 1.25 + 8,
+    `heap in use + external after GC: ${round1(before)} → ${round1(after)} MiB (allowed ${round1(before * 1.25 + 8)}); ${rss}`);
+}
+
+function round1(n: number): number {
+  return Math.round(n * 10) / 10;
 }
 
 function fmtS(ms: number): string {

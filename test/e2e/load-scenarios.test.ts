@@ -51,9 +51,9 @@ test('fuzz: hostile v3, v2 and HTTP clients end nothing; bystanders lose, repeat
   const run = await runDriver(bundle.dir, ['--scenario', 'fuzz', '--clients', '10', '--duration', '8', '--hostile', '12', '--session-ttl', '2']);
   const r = run.report!;
   expect(r.fuzz).toBeDefined();
-  const failed = r.checks.filter((c) => !c.ok).map((c) => c.name);
-  // RSS is reported but not asserted here: V8 keeps the heap it grew under attack reserved (see docs/security.md).
-  expect(failed.filter((name) => !name.startsWith('RSS'))).toEqual([]);
+  // Every check, memory still referenced after the attack included (RSS is reported, not judged: V8 keeps heap pages).
+  expect(r.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`)).toEqual([]);
+  expect(r.checks.map((c) => c.name)).toContain('memory still referenced back near its baseline');
   const f = r.fuzz!;
   expect(f.gatewayAlive).toBe(true);
   expect(f.hostile.frames).toBeGreaterThan(2000);
