@@ -19,8 +19,9 @@ export interface FuzzSummary {
   /**
    * After a full GC, MiB, before the attack and after it: V8 heap in use (objects still referenced) and reserved, and
    * external memory (Buffers and ArrayBuffers still referenced). In use + external is what a leak would grow.
+   * External is absent from reports written before 2 December.
    */
-  heap: { baselineMiB: number; afterMiB: number; reservedBaselineMiB: number; reservedAfterMiB: number; externalBaselineMiB: number; externalAfterMiB: number };
+  heap: { baselineMiB: number; afterMiB: number; reservedBaselineMiB: number; reservedAfterMiB: number; externalBaselineMiB?: number; externalAfterMiB?: number };
   /** Was the gateway process still running at the end? */
   gatewayAlive: boolean;
 }

@@ -98,7 +98,8 @@ function spreadOut(s: Spread): SpreadOut {
   return { clients: s.clients, min: s.clients ? s.min : 0, avg: s.clients ? round(s.sum / s.clients, 1) : 0, max: s.max };
 }
 
-function round(n: number, digits = 2): number {
+/** `n` rounded to `digits` decimals. */
+export function round(n: number, digits = 2): number {
   const f = 10 ** digits;
   return Math.round(n * f) / f;
 }

@@ -1,5 +1,5 @@
 import type { GatewayOptions } from '../src/config.js';
-import type { Report } from './report.js';
+import { round, type Report } from './report.js';
 import type { ClientMode } from './types.js';
 
 /** Scenario names accepted by `--scenario`. */
@@ -139,11 +139,7 @@ function referencedCheck(f: NonNullable<Report['fuzz']>): Check {
   const after = f.heap.afterMiB + (f.heap.externalAfterMiB ?? 0);
   if (before <= 0) return check('RSS back within 25 % of its baseline', f.rss.afterMiB <= f.rss.baselineMiB * 1.25, rss);
   return check('memory still referenced back near its baseline', after <= before * 1.25 + 8,
-    `heap in use + external after GC: ${round1(before)} → ${round1(after)} MiB (allowed ${round1(before * 1.25 + 8)}); ${rss}`);
-}
-
-function round1(n: number): number {
-  return Math.round(n * 10) / 10;
+    `heap in use + external after GC: ${round(before, 1)} → ${round(after, 1)} MiB (allowed ${round(before * 1.25 + 8, 1)}); ${rss}`);
 }
 
 function fmtS(ms: number): string {

@@ -244,7 +244,7 @@ export class RedisSessionStore {
 
   /** The client has every message ≤ seq. */
   async ack(id: string, seq: number): Promise<void> {
-    await this.redis.wsAck(this.prefix, id, seq);
+    await this.ackMany([[id, seq]]);
   }
 
   /** Several sessions' acks, [id, seq] each, in scripts of at most ACKS_PER_CALL. */
