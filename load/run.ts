@@ -66,8 +66,8 @@ async function startTargets(args: LoadArgs, sc: Scenario, res: Resources): Promi
     return { v3Url: `${args.target}/api/ws`, v2Url: `${args.target}/ws`, httpBase, setup: { via: 'target', target: args.target } };
   }
   if (args.redis) res.redis = args.redis === 'start' ? await startRedisServer() : await useRedis(args.redis);
-  // node:cluster hands a connection to the next worker that is free, not strictly in turn: on a busy machine one
-  // worker got 12 % more than its share. Past FD_BUDGET a process refuses (503) and the client's retry lands elsewhere,
+  // The workers accept from their shared socket (SCHED_NONE, src/cluster/primary.ts): a busy one takes fewer, so
+  // the counts are uneven. Past FD_BUDGET a process refuses (503) and the client's retry lands elsewhere,
   // instead of the process running out of open files (20,000 here).
   const cluster = args.gatewayProcesses > 1 ? { workers: String(args.gatewayProcesses), maxConnections: FD_BUDGET - 1000 } : {};
   const scaleOut = res.redis ? { redis: res.redis.url, ...cluster } : {};

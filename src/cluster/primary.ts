@@ -18,6 +18,20 @@ export function workerCount(value: string): number | undefined {
   return Number.isInteger(n) && n >= 1 && n <= 1024 ? n : undefined;
 }
 
+/**
+ * Who accepts connections: the workers themselves, from the one listening socket they share (SCHED_NONE), unless
+ * Node's own NODE_CLUSTER_SCHED_POLICY says `rr`. Node's default round-robin has the primary accept every connection
+ * and hold it until the chosen worker takes it over IPC, one hand-off in flight per worker: when the workers are busy
+ * (a reconnect storm after a process died or a deploy) hand-offs fall behind, the primary piles up accepted sockets
+ * with no bound (20,000 open files here, after which nobody gets in) and clients time out while queued. With
+ * SCHED_NONE the backlog stays in the kernel (bounded; a full one drops the SYN, which the client retries), a worker
+ * accepts as many as its turn of the event loop finds, and a busy worker takes fewer. The price is a less even
+ * count per worker (docs/scaling.md, Sizing), which `--max-connections` per worker bounds.
+ */
+export function schedulingPolicy(env: string | undefined): number {
+  return env === 'rr' ? cluster.SCHED_RR : cluster.SCHED_NONE;
+}
+
 /** Whether a message is a worker's metrics request. */
 export function isMetricsRequest(m: unknown): m is MetricsRequest {
   return typeof m === 'object' && m !== null && (m as MetricsRequest).type === 'wsgate:metrics' && typeof (m as MetricsRequest).id === 'number';
@@ -31,6 +45,7 @@ export function isMetricsRequest(m: unknown): m is MetricsRequest {
  * exited (1 if one of them failed, 2 if one could not start). Resolves with the exit code.
  */
 export function runPrimary(count: number, logger: Logger): Promise<number> {
+  cluster.schedulingPolicy = schedulingPolicy(process.env.NODE_CLUSTER_SCHED_POLICY);
   return new Promise((resolve) => {
     const primary = new Primary(logger, resolve);
     for (let i = 0; i < count; i++) primary.fork();

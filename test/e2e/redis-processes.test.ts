@@ -1,4 +1,6 @@
 import { jest } from '@jest/globals';
+import { readdirSync, readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { api, until } from '../support/http-api.js';
 import { startRedis, type RedisHandle } from '../support/redis.js';
 import { TestClient } from '../support/ws-client.js';
@@ -131,4 +133,56 @@ test('--workers 2 --redis: one port, /metrics aggregates both workers, SIGTERM d
   const closes = await Promise.all(cs.map((c) => c.closed));
   expect(closes.map((c) => c.code)).toEqual(cs.map(() => 1012));
   expect((await p.exited).code).toBe(0);
+});
+
+/** Pids whose parent is `ppid` (the cluster's workers). */
+function childrenOf(ppid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      // Field 4 of /proc/PID/stat, after the command name in parentheses.
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === ppid) out.push(Number(d));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+const openFiles = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
+
+test('--workers 2: connections waiting for busy workers queue in the kernel, not in the primary, and are all served once the workers run again', async () => {
+  const p = await gateway('--workers', '2');
+  const primary = p.child.pid!;
+  let workers: number[] = [];
+  await until(() => (workers = childrenOf(primary)).length === 2);
+  await until(() => p.logs.filter((l) => l.msg === 'wsgate listening').length === 2, 10_000, 'both workers listening');
+  const before = openFiles(primary);
+  // Workers that cannot run (a storm keeps them busy; here they are stopped outright).
+  for (const w of workers) process.kill(w, 'SIGSTOP');
+  const sockets: Socket[] = [];
+  try {
+    const connected = Array.from({ length: 300 }, () => new Promise<void>((res, rej) => {
+      const s = connect(p.port, '127.0.0.1', () => res());
+      s.on('error', rej);
+      sockets.push(s);
+    }));
+    await Promise.all(connected); // the kernel completed every handshake: they wait in the listen backlog
+    // Node's round-robin primary would accept all 300 within milliseconds and hold them (one file each).
+    const deadline = Date.now() + 1000;
+    let most = 0;
+    while (Date.now() < deadline) {
+      most = Math.max(most, openFiles(primary) - before);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(most).toBeLessThan(10);
+  } finally {
+    for (const w of workers) process.kill(w, 'SIGCONT');
+  }
+  for (const s of sockets) s.destroy();
+  // Running again, the workers serve whoever comes: every new client gets its system/init.
+  const cs = Array.from({ length: 50 }, () => client(p));
+  const inits = await Promise.all(cs.map((c, i) => c.hello({ room: `after${i}` })));
+  expect(inits.filter((init) => typeof init.session_id === 'string')).toHaveLength(50);
+  expect(openFiles(primary) - before).toBeLessThan(10);
 });
