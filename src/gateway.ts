@@ -109,7 +109,12 @@ export class Gateway {
       this.lifecycle = parts.sessions;
       this.idempotency = parts.idempotency;
     } else {
-      this.broker = init.broker ?? new MemoryBroker(o.historySize, o.historyTtl, this.clock);
+      if (init.broker) this.broker = init.broker;
+      else {
+        const memory = new MemoryBroker(o.historySize, o.historyTtl, this.clock, o.maxHistoryBytes, (n) => this.metrics.historyDropped.inc(n));
+        this.metrics.historyBytesSource = () => memory.historyHeld.bytes;
+        this.broker = memory;
+      }
       this.lifecycle = new SessionRegistry(limits, o.sessionTtlMs, this.clock, { onEnded, onEvicted: () => this.metrics.sessionsEvicted.inc() }, o.presenceLimit);
     }
     this.hub = new ChannelHub(this.broker, o.maxSubscriptions);

@@ -25,6 +25,10 @@ export class GatewayMetrics {
   readonly bufferedBytes: Gauge;
   readonly dedupHits: Counter;
   readonly sessionsEvicted: Counter;
+  readonly historyDropped: Counter;
+  readonly historyBytes: Gauge;
+  /** The in-memory broker's held history bytes (unset with Redis, where Redis holds the history). */
+  historyBytesSource: (() => number) | undefined;
   readonly errors: Counter<'code'>;
   readonly livenessLateness: Gauge<'layer'>;
   /** Where the liveness lateness comes from, by layer (set by the endpoint that owns the wheels). */
@@ -84,6 +88,19 @@ export class GatewayMetrics {
       name: 'wsgate_sessions_evicted_total',
       help: 'Disconnected sessions ended early to keep --max-disconnected-sessions/--max-disconnected-bytes',
       registers: r,
+    });
+    this.historyDropped = new Counter({
+      name: 'wsgate_channel_history_dropped_total',
+      help: 'Channel history messages dropped before history_size/history_ttl to keep --max-history-bytes (in-memory broker)',
+      registers: r,
+    });
+    this.historyBytes = new Gauge({
+      name: 'wsgate_channel_history_bytes',
+      help: "Bytes all channels' history holds in this process (message JSON plus a fixed cost per message and channel; in-memory broker)",
+      registers: r,
+      collect() {
+        if (self.historyBytesSource) this.set(self.historyBytesSource());
+      },
     });
     this.dedupHits = new Counter({ name: 'wsgate_dedup_hits_total', help: 'Client messages dropped as duplicates', registers: r });
     this.errors = new Counter({ name: 'wsgate_errors_total', help: 'system/error sent, by code', labelNames: ['code'], registers: r });
