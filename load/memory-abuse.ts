@@ -6,6 +6,7 @@
  *   npm run build && node dist/load/memory-abuse.js drop    [--clients 1500] [--rooms 1]
  *   npm run build && node dist/load/memory-abuse.js stream  [--seconds 180] [--rate 40] [--room-size 100]
  *   npm run build && node dist/load/memory-abuse.js channels [--channels 3000]
+ *   npm run build && node dist/load/memory-abuse.js history [--seconds 30] [--size 60000]
  *   (--bin PATH runs another build of dist/bin/wsgate.js; anything after `--` goes to the gateway)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -193,16 +194,54 @@ async function channels(gw: Gw): Promise<void> {
   console.log([row('before', base), row(`${n} channels published`, full), row(`history_ttl + 3 s`, after)].join('\n'));
 }
 
+/** One connection publishing big messages, each to a channel of its own making, as fast as the socket takes them. */
+async function history(gw: Gw): Promise<void> {
+  const seconds = flag('seconds', 30);
+  const size = flag('size', 60_000);
+  await sleep(3000);
+  const base = await sample(gw);
+  const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/api/ws`, { perMessageDeflate: false });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  ws.send(JSON.stringify({ event: 'client/hello', payload: {} }));
+  const data = 'x'.repeat(size);
+  let sent = 0;
+  const pump = setInterval(() => {
+    if (ws.bufferedAmount > 4_000_000) return;
+    for (let i = 0; i < 50; i++) ws.send(JSON.stringify({ event: 'channel/publish', payload: { channel: `hog.${sent++}`, data } }));
+  }, 5);
+  const rows = [row('before', base)];
+  const held: string[] = [];
+  const died = new Promise<string>((resolve) => gw.child.once('exit', (code, signal) => resolve(`gateway exited (${code ?? signal})`)));
+  for (let t = 5; t <= seconds; t += 5) {
+    const outcome = await Promise.race([sleep(5000).then(() => ''), died]);
+    if (outcome) {
+      rows.push(`| ${t} s: ${outcome} after ${sent} messages | | | | | | | |`);
+      break;
+    }
+    rows.push(row(`${t} s, ${sent} sent`, await sample(gw)));
+    const m = await metrics(gw.port);
+    held.push(`${t} s: ${mib(m('wsgate_channel_history_bytes'))} MiB held, ${m('wsgate_channel_history_dropped_total')} dropped`);
+  }
+  clearInterval(pump);
+  ws.terminate();
+  console.log(`one connection publishing ${size}-byte messages, each to a new channel, for ${seconds} s\n\n${HEAD}`);
+  console.log(rows.join('\n'));
+  if (held.length) console.log(`\nwsgate_channel_history_bytes / _dropped_total: ${held.join('; ')}`);
+}
+
 const scenario = own[0];
-const run = { drop, stream, channels }[scenario as 'drop' | 'stream' | 'channels'];
+const run = { drop, stream, channels, history }[scenario as 'drop' | 'stream' | 'channels' | 'history'];
 if (!run) {
-  console.error('usage: memory-abuse drop|stream|channels [--clients N] [--rooms N] [--seconds S] [--rate N] [--room-size N] [--channels N] [--bin PATH] [-- gateway flags]');
+  console.error('usage: memory-abuse drop|stream|channels|history [--clients N] [--rooms N] [--seconds S] [--rate N] [--room-size N] [--channels N] [--size BYTES] [--bin PATH] [-- gateway flags]');
   process.exit(2);
 }
 const gw = await start(gatewayFlags);
 try {
   await run(gw);
 } finally {
-  gw.child.kill('SIGKILL');
+  if (gw.child.exitCode === null && gw.child.signalCode === null) gw.child.kill('SIGKILL');
 }
 process.exit(0);
