@@ -144,6 +144,12 @@ export class Connection implements SessionLink {
   }
 
   /** The hello was accepted: what only the hello needed goes. */
+  /** The client's hello arrived: `hello_timeout` is met, however long the gateway takes to answer it. */
+  helloReceived(): void {
+    if (this.helloTimer !== undefined) this.shared.clock.clearTimeout(this.helloTimer);
+    this.helloTimer = undefined;
+  }
+
   helloDone(): void {
     if (this.helloTimer !== undefined) this.shared.clock.clearTimeout(this.helloTimer);
     this.helloTimer = undefined;

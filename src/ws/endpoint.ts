@@ -156,6 +156,10 @@ export class V3Endpoint {
 
   private async hello(conn: Connection, target: LivenessTarget, frame: Frame): Promise<void> {
     if (frame.event !== ClientEvent.Hello) throw new CloseError(CloseCode.ProtocolError, 'the first message must be client/hello');
+    // The timeout is for a client that says nothing (docs/protocol.md §2.5), not for the gateway's own answer: a
+    // resume storm over Redis took longer than 5 s to answer every hello, and closing them 4101 while they were
+    // being answered turned away all 10,000 clients and their retries.
+    conn.helloReceived();
     await acceptHello(this.core, conn, frame);
     if (conn.state !== 'hello') return; // closed while authenticating
     conn.state = 'open';

@@ -1,0 +1,60 @@
+/**
+ * hello_timeout is for a client that sends no client/hello, not for a gateway slow to answer one. With Redis stalled
+ * (SIGSTOP) a hello waits for its session; the gateway's clock (a ManualClock) passes hello_timeout meanwhile. The
+ * client must not be closed 4101; its system/init comes once Redis runs again.
+ */
+import { jest } from '@jest/globals';
+import { Redis } from 'ioredis';
+import type { Gateway } from '../../src/index.js';
+import { startGateway } from '../support/gateway.js';
+import { ManualClock } from '../support/manual-clock.js';
+import { startRedis, type RedisHandle } from '../support/redis.js';
+import { sleep, TestClient } from '../support/ws-client.js';
+
+jest.setTimeout(60_000);
+
+let redis: RedisHandle;
+let redisPid = 0;
+let gw: Gateway | undefined;
+const clients: TestClient[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+  const r = new Redis(redis.url);
+  redisPid = Number(/process_id:(\d+)/.exec(await r.info('server'))?.[1]);
+  r.disconnect();
+});
+afterAll(async () => {
+  if (redisPid) process.kill(redisPid, 'SIGCONT');
+  for (const c of clients) c.kill();
+  await gw?.close();
+  await redis.stop();
+});
+
+test('a hello sent in time is answered however long Redis takes: no 4101 while it waits, system/init once Redis runs', async () => {
+  const clock = new ManualClock(Date.now());
+  gw = await startGateway({ redis: redis.url, clock, helloTimeout: 5 });
+  // A client that never says hello is still closed 4101 after hello_timeout (the timer is live on this clock).
+  const silent = new TestClient(gw.url('/api/ws'));
+  clients.push(silent);
+  await silent.open();
+  const waiting = new TestClient(gw.url('/api/ws'));
+  clients.push(waiting);
+  await waiting.open();
+
+  process.kill(redisPid, 'SIGSTOP');
+  let closedEarly: number | undefined;
+  void waiting.closed.then((c) => (closedEarly = c.code));
+  waiting.send('client/hello', { room: 'slow' });
+  await sleep(300); // the hello reached the gateway, which now waits for Redis
+  clock.advance(6000);
+  expect((await silent.closed).code).toBe(4101);
+  await sleep(300);
+  expect(closedEarly).toBeUndefined();
+
+  process.kill(redisPid, 'SIGCONT');
+  const init = (await waiting.next('system/init', 15_000)).payload as { session_id?: string; room?: string };
+  expect(typeof init.session_id).toBe('string');
+  expect(init.room).toBe('slow');
+  expect(closedEarly).toBeUndefined();
+});
