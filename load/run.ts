@@ -336,7 +336,7 @@ export async function runScenario(args: LoadArgs, res: Resources, argv: string[]
   }
   report.connections.listenOverflows = listenOverflows() - overflowsBefore;
   report.timeline = samples;
-  report.checks = [...sc.checks(report), ...scaleChecks(scale, sc.mode === 'fuzz')];
+  report.checks = [...sc.checks(report), ...scaleChecks(scale, sc.mode === 'fuzz' ? 'attacked' : sc.mode === 'idle' ? 'idle' : 'traffic')];
   report.pass = report.checks.every((c) => c.ok) && board.finals.size === configs.length;
   return report;
 }

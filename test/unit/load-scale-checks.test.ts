@@ -50,3 +50,12 @@ test('Redis keys or memory growing while idle fail the run; a little allocator n
   expect(failed(summary({ idleEnd: snap(110 * 2 ** 20, 400_000) }))).toEqual(['Redis memory flat while idle']);
   expect(failed(summary({ idleEnd: snap(100 * 2 ** 20, 400_050) }))).toEqual(['Redis keys flat while idle']);
 });
+
+test('a run with traffic in its window (chat, reconnect storm) is not judged on Redis staying flat; processes and files still are', () => {
+  const moved = summary({ idleEnd: snap(120 * 2 ** 20, 410_000) });
+  expect(scaleChecks(moved, 'idle').filter((c) => !c.ok).map((c) => c.name)).toEqual(['Redis keys flat while idle', 'Redis memory flat while idle']);
+  expect(scaleChecks(moved, 'traffic').map((c) => c.name)).toEqual(['no gateway process died', 'every gateway process under 19000 open files']);
+  expect(scaleChecks(moved, 'traffic').every((c) => c.ok)).toBe(true);
+  const full = summary({ idleEnd: snap(120 * 2 ** 20, 410_000), peakFds: 19_500 });
+  expect(scaleChecks(full, 'traffic').filter((c) => !c.ok).map((c) => c.name)).toEqual(['every gateway process under 19000 open files']);
+});
