@@ -1,3 +1,4 @@
+import { WarnThrottle } from './ws/warn-throttle.js';
 import type http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -121,6 +122,7 @@ export class Gateway {
     const core: GatewayCore = {
       options: o,
       logger: this.logger,
+      warnings: new WarnThrottle(this.logger, this.clock),
       sessions: this.lifecycle,
       hub: this.hub,
       metrics: this.metrics,

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { WarnThrottle } from './warn-throttle.js';
 import type { Logger } from 'pino';
 import type { JwtVerifier } from '../auth/jwt.js';
 import type { ChannelHub } from '../channels/channel-hub.js';
@@ -33,6 +34,8 @@ export type Authenticate = (hello: HelloPayload, request: IncomingMessage) => Au
 export interface GatewayCore {
   options: ResolvedOptions;
   logger: Logger;
+  /** Warnings a client can cause at its message rate, at most one per kind per 10 s. */
+  warnings: WarnThrottle;
   /** The session service (create, attach, detach, resume, end). */
   sessions: SessionService;
   /** Channels: subscribe, unsubscribe, publish. */

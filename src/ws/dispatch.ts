@@ -129,7 +129,7 @@ function fail(core: GatewayCore, session: Session, frame: Frame, err: unknown): 
   if (!known) {
     // With a shared store that is away, failures are expected (the store logs the outage once): no warning each.
     if (core.sessions.unavailable()) core.logger.debug({ err: (err as Error).message, event, session: session.id }, 'handler failed while the store is unreachable');
-    else core.logger.warn({ err, event, session: session.id }, 'handler failed');
+    else core.warnings.warn(`${event} ${(err as Error)?.message}`, { err, event, session: session.id }, 'handler failed');
   }
   const code = known ? err.code : ErrorCode.Internal;
   const message = known ? err.message : 'internal error';
