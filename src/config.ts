@@ -87,6 +87,11 @@ export const GATEWAY_OPTIONS = {
   /** Open WebSocket connections per client address; more get 429. Default 1,000; 0 = no bound. */
   maxConnectionsPerIp: opt.integer({ default: 1000, min: 0, help: 'open WebSocket connections per client address; more get 429 (0: no bound)' }),
   /** v3 connections that have not said hello yet; more get 503 before the upgrade. Default 10,000; 0 = no bound. */
+  helloConcurrency: opt.integer({
+    default: 64,
+    min: 1,
+    help: 'client/hellos answered at once per process (sessions looked up in Redis, tokens checked); the others wait their turn, in order',
+  }),
   maxPendingHellos: opt.integer({ default: 10_000, min: 0, help: 'v3 connections not yet past client/hello; more get 503 (0: no bound)' }),
   /**
    * Proxies whose X-Forwarded-For is believed for the client address (per-address limit): addresses or CIDR

@@ -27,6 +27,9 @@ export class GatewayMetrics {
   readonly sessionsEvicted: Counter;
   readonly historyDropped: Counter;
   readonly historyBytes: Gauge;
+  readonly hellos: Gauge<'state'>;
+  /** The v3 endpoint's hellos being answered and waiting their turn. */
+  hellosSource: (() => { active: number; waiting: number }) | undefined;
   /** The in-memory broker's held history bytes (unset with Redis, where Redis holds the history). */
   historyBytesSource: (() => number) | undefined;
   readonly errors: Counter<'code'>;
@@ -100,6 +103,18 @@ export class GatewayMetrics {
       registers: r,
       collect() {
         if (self.historyBytesSource) this.set(self.historyBytesSource());
+      },
+    });
+    this.hellos = new Gauge({
+      name: 'wsgate_hellos',
+      help: 'client/hellos received and not yet answered: being answered (at most --hello-concurrency) or waiting their turn',
+      labelNames: ['state'],
+      registers: r,
+      collect() {
+        const c = self.hellosSource?.();
+        if (!c) return;
+        this.set({ state: 'answering' }, c.active);
+        this.set({ state: 'waiting' }, c.waiting);
       },
     });
     this.dedupHits = new Counter({ name: 'wsgate_dedup_hits_total', help: 'Client messages dropped as duplicates', registers: r });

@@ -1,3 +1,4 @@
+import { Turns } from './turns.js';
 import type { IncomingMessage } from 'node:http';
 import type WebSocket from 'ws';
 import type { RawData } from 'ws';
@@ -62,6 +63,8 @@ export class V3Endpoint {
   readonly connections = new Set<Connection>();
   /** Open connections that have not finished `client/hello` yet (bounded by `max_pending_hellos`). */
   private readonly awaitingHello = new Set<Connection>();
+  /** Hellos answered at once (`hello_concurrency`); the rest wait in arrival order. */
+  readonly helloTurns: Turns;
   readonly pinger: TransportPinger | undefined;
   readonly heartbeat: AppHeartbeat | undefined;
   /** One set of socket handlers for every connection (they find the liveness port on the connection). */
@@ -80,6 +83,8 @@ export class V3Endpoint {
   ) {
     const o = core.options;
     const m = core.metrics;
+    this.helloTurns = new Turns(o.helloConcurrency);
+    m.hellosSource = () => this.helloTurns.counts;
     this.shared = { limits: o, clock, log: core.logger, events: this.events };
     if (o.pingInterval > 0) {
       this.pinger = new TransportPinger(clock, o.pingIntervalMs, o.pingTimeoutMs, {
@@ -160,7 +165,13 @@ export class V3Endpoint {
     // resume storm over Redis took longer than 5 s to answer every hello, and closing them 4101 while they were
     // being answered turned away all 10,000 clients and their retries.
     conn.helloReceived();
-    await acceptHello(this.core, conn, frame);
+    await this.helloTurns.take();
+    try {
+      if (conn.state !== 'hello') return; // gone while it waited its turn
+      await acceptHello(this.core, conn, frame);
+    } finally {
+      this.helloTurns.done();
+    }
     if (conn.state !== 'hello') return; // closed while authenticating
     conn.state = 'open';
     this.awaitingHello.delete(conn);

@@ -5,7 +5,9 @@
  */
 import { jest } from '@jest/globals';
 import { Redis } from 'ioredis';
+import { pino } from 'pino';
 import type { Gateway } from '../../src/index.js';
+import { api, until } from '../support/http-api.js';
 import { startGateway } from '../support/gateway.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { startRedis, type RedisHandle } from '../support/redis.js';
@@ -16,6 +18,7 @@ jest.setTimeout(60_000);
 let redis: RedisHandle;
 let redisPid = 0;
 let gw: Gateway | undefined;
+let gw2: Gateway | undefined;
 const clients: TestClient[] = [];
 
 beforeAll(async () => {
@@ -28,6 +31,7 @@ afterAll(async () => {
   if (redisPid) process.kill(redisPid, 'SIGCONT');
   for (const c of clients) c.kill();
   await gw?.close();
+  await gw2?.close();
   await redis.stop();
 });
 
@@ -57,4 +61,36 @@ test('a hello sent in time is answered however long Redis takes: no 4101 while i
   expect(typeof init.session_id).toBe('string');
   expect(init.room).toBe('slow');
   expect(closedEarly).toBeUndefined();
+});
+
+test('hellos are answered hello_concurrency at a time, the others wait their turn; a client that left while waiting gets no session', async () => {
+  const logs: { msg: string }[] = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line) as { msg: string }) });
+  gw2 = await startGateway({ redis: redis.url, clock: new ManualClock(Date.now()), helloConcurrency: 4, logger });
+  const cs = Array.from({ length: 20 }, () => new TestClient(gw2!.url('/api/ws')));
+  clients.push(...cs);
+  await Promise.all(cs.map((c) => c.open()));
+  const hellos = async (): Promise<string> => {
+    const text = (await api(gw2!, 'GET', '/metrics')).body as string;
+    return ['answering', 'waiting'].map((s) => new RegExp(`^wsgate_hellos\\{state="${s}"\\} (\\d+)$`, 'm').exec(text)?.[1]).join('/');
+  };
+
+  process.kill(redisPid, 'SIGSTOP');
+  try {
+    for (const c of cs) c.send('client/hello', { room: 'turns' });
+    await until(async () => (await hellos()) === '4/16', 10_000, '4 answering, 16 waiting');
+    const gone = cs.pop()!; // the last in line leaves before its turn
+    gone.kill();
+    await sleep(300);
+  } finally {
+    process.kill(redisPid, 'SIGCONT');
+  }
+  const inits = await Promise.all(cs.map((c) => c.next('system/init', 15_000)));
+  expect(inits.filter((f) => typeof (f.payload as { session_id?: unknown }).session_id === 'string')).toHaveLength(19);
+  await until(async () => (await hellos()) === '0/0', 10_000, 'no hello left');
+  expect(logs.filter((l) => l.msg === 'hello accepted')).toHaveLength(19);
+  // No session was made for the one that left: 19 connected, none disconnected.
+  const text = (await api(gw2, 'GET', '/metrics')).body as string;
+  expect(/^wsgate_sessions\{state="connected"\} (\d+)$/m.exec(text)?.[1]).toBe('19');
+  expect(/^wsgate_sessions\{state="disconnected"\} (\d+)$/m.exec(text)?.[1] ?? '0').toBe('0');
 });
