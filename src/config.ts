@@ -86,12 +86,13 @@ export const GATEWAY_OPTIONS = {
   maxConnections: opt.integer({ default: 100_000, min: 0, help: 'open WebSocket connections; more get 503 before the upgrade (0: no bound)' }),
   /** Open WebSocket connections per client address; more get 429. Default 1,000; 0 = no bound. */
   maxConnectionsPerIp: opt.integer({ default: 1000, min: 0, help: 'open WebSocket connections per client address; more get 429 (0: no bound)' }),
-  /** v3 connections that have not said hello yet; more get 503 before the upgrade. Default 10,000; 0 = no bound. */
+  /** client/hellos answered at once per process; the others wait their turn. Default 64. */
   helloConcurrency: opt.integer({
     default: 64,
     min: 1,
     help: 'client/hellos answered at once per process (sessions looked up in Redis, tokens checked); the others wait their turn, in order',
   }),
+  /** v3 connections that have not said hello yet; more get 503 before the upgrade. Default 10,000; 0 = no bound. */
   maxPendingHellos: opt.integer({ default: 10_000, min: 0, help: 'v3 connections not yet past client/hello; more get 503 (0: no bound)' }),
   /**
    * Proxies whose X-Forwarded-For is believed for the client address (per-address limit): addresses or CIDR

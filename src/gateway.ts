@@ -1,4 +1,3 @@
-import { WarnThrottle } from './ws/warn-throttle.js';
 import type http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +17,7 @@ import { CloseCode } from './protocol/codes.js';
 import { EncodedPayload } from './protocol/codec.js';
 import type { StreamPosition } from './protocol/events.js';
 import type { Authenticate, EventHandler, GatewayCore } from './ws/core.js';
+import { WarnThrottle } from './ws/warn-throttle.js';
 import { mountApi } from './http/api.js';
 import type { IdempotencyStore } from './http/idempotency.js';
 import { mountProbes } from './http/probes.js';

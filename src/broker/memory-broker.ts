@@ -64,7 +64,7 @@ export class MemoryBroker implements Broker {
     const message: ChannelMessage = { channel, offset: ++stream.offset, epoch: stream.epoch, data };
     if (this.historySize > 0) this.hold(stream, message, encoded?.length ?? 0);
     for (const listener of stream.listeners) listener(message);
-    if (stream.listeners.size === 0) this.forgetLater(channel, stream);
+    if (stream.listeners.size === 0) this.forgetLater(stream);
     return { offset: message.offset, epoch: message.epoch };
   }
 
@@ -96,7 +96,7 @@ export class MemoryBroker implements Broker {
     const stream = this.streams.get(channel);
     if (!stream) return;
     stream.listeners.delete(listener);
-    if (stream.listeners.size === 0) this.forgetLater(channel, stream);
+    if (stream.listeners.size === 0) this.forgetLater(stream);
   }
 
   async close(): Promise<void> {
@@ -117,18 +117,25 @@ export class MemoryBroker implements Broker {
    * client recovering from the old one is told `recovered:false`. One timer per idle stream, at the
    * expiry of its oldest entry.
    */
-  private forgetLater(channel: string, stream: Stream): void {
+  private forgetLater(stream: Stream): void {
     if (stream.sweep !== undefined) return;
     this.trim(stream);
     if (stream.history.length === 0) {
-      this.streams.delete(channel);
+      this.forget(stream);
       return;
     }
     const due = stream.history[0]!.at + this.historyTtl * 1000 - this.clock.now();
     stream.sweep = this.clock.setTimeout(() => {
       stream.sweep = undefined;
-      if (stream.listeners.size === 0 && this.streams.get(channel) === stream) this.forgetLater(channel, stream);
+      if (stream.listeners.size === 0 && this.streams.get(stream.channel) === stream) this.forgetLater(stream);
     }, Math.max(1, due + 1));
+  }
+
+  /** Drop a stream nobody listens to and nothing is kept of (its sweep with it): it comes back with a new epoch. */
+  private forget(stream: Stream): void {
+    if (this.streams.get(stream.channel) !== stream) return;
+    this.cancelSweep(stream);
+    this.streams.delete(stream.channel);
   }
 
   private cancelSweep(stream: Stream): void {
@@ -175,10 +182,7 @@ export class MemoryBroker implements Broker {
       const stream = entry.stream;
       this.shiftFirst(stream); // = entry: the older ones of its channel were released before it
       dropped++;
-      if (stream.history.length === 0 && stream.listeners.size === 0 && this.streams.get(stream.channel) === stream) {
-        this.cancelSweep(stream);
-        this.streams.delete(stream.channel);
-      }
+      if (stream.history.length === 0 && stream.listeners.size === 0) this.forget(stream);
     }
     if (dropped > 0) this.onBudgetDrop(dropped);
   }

@@ -143,16 +143,15 @@ export class Connection implements SessionLink {
     if (this.shared.log.isLevelEnabled('debug')) this.log.debug(obj, msg);
   }
 
-  /** The hello was accepted: what only the hello needed goes. */
   /** The client's hello arrived: `hello_timeout` is met, however long the gateway takes to answer it. */
   helloReceived(): void {
     if (this.helloTimer !== undefined) this.shared.clock.clearTimeout(this.helloTimer);
     this.helloTimer = undefined;
   }
 
+  /** The hello was accepted: what only the hello needed goes. */
   helloDone(): void {
-    if (this.helloTimer !== undefined) this.shared.clock.clearTimeout(this.helloTimer);
-    this.helloTimer = undefined;
+    this.helloReceived();
     this.request = undefined;
   }
 

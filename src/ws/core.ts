@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import type { WarnThrottle } from './warn-throttle.js';
 import type { Logger } from 'pino';
 import type { JwtVerifier } from '../auth/jwt.js';
 import type { ChannelHub } from '../channels/channel-hub.js';
@@ -8,6 +7,7 @@ import type { HelloPayload, Profile } from '../protocol/events.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { SessionService } from '../session/session-service.js';
 import type { Session } from '../session/session.js';
+import type { WarnThrottle } from './warn-throttle.js';
 
 /** What an application handler gets for one client event. */
 export interface EventContext {

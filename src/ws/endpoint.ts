@@ -1,4 +1,3 @@
-import { Turns } from './turns.js';
 import type { IncomingMessage } from 'node:http';
 import type WebSocket from 'ws';
 import type { RawData } from 'ws';
@@ -10,6 +9,7 @@ import { decodeFrame, encodeFrame } from '../protocol/codec.js';
 import { CloseError } from '../protocol/errors.js';
 import { ClientEvent, ServerEvent, type Frame } from '../protocol/events.js';
 import { SseWire } from '../sse/sse-wire.js';
+import { Turns } from './turns.js';
 import { Connection, type ConnectionEvents, type ConnectionShared } from './connection.js';
 import type { GatewayCore } from './core.js';
 import { dispatch } from './dispatch.js';

@@ -6,7 +6,8 @@
  */
 export class Turns {
   private busy = 0;
-  private waiting: (() => void)[] = [];
+  /** Callers in arrival order; the ones before `head` have had their turn (cleared, compacted now and then). */
+  private waiting: ((() => void) | undefined)[] = [];
   private head = 0;
 
   constructor(private readonly limit: number) {}
@@ -24,7 +25,7 @@ export class Turns {
   done(): void {
     if (this.head < this.waiting.length) {
       const next = this.waiting[this.head]!;
-      this.waiting[this.head++] = undefined as unknown as () => void;
+      this.waiting[this.head++] = undefined;
       if (this.head > 1024 && this.head * 2 > this.waiting.length) {
         this.waiting = this.waiting.slice(this.head);
         this.head = 0;
