@@ -9,7 +9,7 @@ import { runPrimary, workerCount } from '../src/cluster/primary.js';
 import { clusterMetricsSource } from '../src/cluster/worker-metrics.js';
 import { createLogger } from '../src/logger.js';
 import { ConfigError } from '../src/config.js';
-import { createGateway, type Gateway } from '../src/gateway.js';
+import { ClosedWhileStarting, createGateway, type Gateway } from '../src/gateway.js';
 import { installSignalHandlers } from './signals.js';
 import { mountClientBundle } from '../src/demo/client-bundle.js';
 import { mountDemo } from '../src/demo/mount-demo.js';
@@ -60,6 +60,8 @@ main(process.argv.slice(2)).then(
     if (code !== undefined) process.exit(code);
   },
   (err: unknown) => {
+    // SIGTERM while starting: the drain that signal began exits (0) once it is done.
+    if (err instanceof ClosedWhileStarting) return;
     if (err instanceof ConfigError) {
       process.stderr.write(`wsgate: ${err.message}\n`);
       process.exit(2);

@@ -183,9 +183,13 @@ export class Gateway {
     if (this.lifecycle.start) {
       // A gateway that cannot reach its Redis at start fails the start, naming the option.
       await Promise.all([this.lifecycle.start(), this.broker.ready?.()]).catch((err: unknown) => {
+        // A stop (SIGTERM during start) closed Redis under the start: not a configuration error.
+        if (this.draining ?? this.closing) throw new ClosedWhileStarting();
         throw new ConfigError(`--redis: ${(err as Error).message}`);
       });
     }
+    // Stopped while it waited for Redis: bind nothing (the drain has already run and would not see it).
+    if (this.draining ?? this.closing) throw new ClosedWhileStarting();
     if (!this.server.listening) {
       await new Promise<void>((resolve, reject) => {
         this.server.once('error', reject);
@@ -363,6 +367,14 @@ export class Gateway {
       buffered += s.buffer.size;
     }
     return { connected, disconnected, buffered };
+  }
+}
+
+/** `listen()` did not bind: `close()` or `drain()` (a stop signal) began while it was starting. */
+export class ClosedWhileStarting extends Error {
+  constructor() {
+    super('the gateway was stopped while it was starting');
+    this.name = 'ClosedWhileStarting';
   }
 }
 

@@ -48,11 +48,12 @@ export function runPrimary(count: number, logger: Logger): Promise<number> {
   cluster.schedulingPolicy = schedulingPolicy(process.env.NODE_CLUSTER_SCHED_POLICY);
   return new Promise((resolve) => {
     const primary = new Primary(logger, resolve);
-    for (let i = 0; i < count; i++) primary.fork();
-    logger.info({ workers: count, pid: process.pid }, 'wsgate primary started');
+    // Handlers first: a supervisor that stops the process as soon as it says it started must get a drain, not a kill.
     cluster.on('exit', (worker, code, signal) => primary.exited(worker, code, signal));
     process.on('SIGTERM', () => primary.stop('SIGTERM'));
     process.on('SIGINT', () => primary.stop('SIGINT'));
+    for (let i = 0; i < count; i++) primary.fork();
+    logger.info({ workers: count, pid: process.pid }, 'wsgate primary started');
   });
 }
 
@@ -79,7 +80,7 @@ class Primary {
     });
   }
 
-  exited(worker: Worker, code: number, signal: string): void {
+  exited(worker: Worker, code: number | null, signal: string | null): void {
     if (!this.stopping && code === 2) {
       // Bad configuration (e.g. Redis unreachable at start): every replacement would fail the same way.
       this.logger.error({ worker: worker.process.pid }, 'a worker could not start (exit 2); stopping');
@@ -87,7 +88,11 @@ class Primary {
       this.stop('SIGTERM');
     }
     if (this.stopping) {
-      if (code !== 0) this.failed = true;
+      // Killed by the SIGTERM stop() sent: it had not yet installed its handlers, so it was still loading and had
+      // served nothing (a worker drains on SIGTERM from before it listens) — a clean stop, not a failure.
+      const stoppedBeforeStart = code === null && signal === 'SIGTERM';
+      if (stoppedBeforeStart) this.logger.info({ worker: worker.process.pid }, 'worker stopped while starting');
+      else if (code !== 0) this.failed = true;
       if (Object.keys(cluster.workers ?? {}).length === 0) this.done(this.exitCode ?? (this.failed ? 1 : 0));
       return;
     }

@@ -1,10 +1,11 @@
 import { jest } from '@jest/globals';
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { api, until } from '../support/http-api.js';
 import { startRedis, type RedisHandle } from '../support/redis.js';
 import { TestClient } from '../support/ws-client.js';
-import { startWsgate, type WsgateProcess } from '../support/wsgate-process.js';
+import { buildBin, startWsgate, type WsgateProcess } from '../support/wsgate-process.js';
 
 // The real `wsgate` command, several processes on one real redis-server, as an operator runs them.
 jest.setTimeout(90_000);
@@ -132,7 +133,36 @@ test('--workers 2 --redis: one port, /metrics aggregates both workers, SIGTERM d
   p.child.kill('SIGTERM');
   const closes = await Promise.all(cs.map((c) => c.closed));
   expect(closes.map((c) => c.code)).toEqual(cs.map(() => 1012));
-  expect((await p.exited).code).toBe(0);
+  const { code } = await p.exited;
+  // On failure, shows what the primary and the workers logged as warnings or errors.
+  expect({ code, trouble: p.logs.filter((l) => (l.level as number) >= 40) }).toEqual({ code: 0, trouble: [] });
+});
+
+test('--workers 2 --redis: a SIGTERM while the workers are still starting stops it cleanly (exit 0), not as a failed worker', async () => {
+  // A deploy that stops a gateway it just started: the workers are still loading, before they could drain.
+  const child = spawn(process.execPath, [await buildBin(), '--port', '0', '--host', '127.0.0.1', '--workers', '2', '--redis', redis.url, '--legacy', 'false'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | string | null>((res) => child.once('exit', (code, signal) => res(code ?? signal)));
+  const lines: string[] = [];
+  let pending = '';
+  let sent = false;
+  child.stdout.on('data', (d: Buffer) => {
+    pending += d.toString();
+    const parts = pending.split('\n');
+    pending = parts.pop()!;
+    lines.push(...parts);
+    // The primary logs this right after forking the workers, which take hundreds of milliseconds to load.
+    if (!sent && parts.some((l) => l.includes('"wsgate primary started"'))) {
+      sent = true;
+      child.kill('SIGTERM');
+    }
+  });
+  try {
+    expect(await exited).toBe(0);
+    expect(lines.some((l) => l.includes('"worker stopped while starting"'))).toBe(true);
+    expect(lines.filter((l) => /"level":[56]\d/.test(l))).toEqual([]);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
 });
 
 /** Pids whose parent is `ppid` (the cluster's workers). */
