@@ -50,6 +50,7 @@ export function whenReady(redis: Redis, timeoutMs = 10_000): Promise<void> {
       clearTimeout(timer);
       redis.off('ready', onReady);
       redis.off('error', onError);
+      redis.off('end', onEnd);
       if (err) reject(err);
       else resolve();
     };
@@ -59,8 +60,11 @@ export function whenReady(redis: Redis, timeoutMs = 10_000): Promise<void> {
       const hopeless = refusal(err);
       if (hopeless) done(new Error(`${where}: ${hopeless}`));
     };
+    // Closed for good (quit or disconnect: the gateway stopped while it started): no ready will come.
+    const onEnd = (): void => done(new Error(`${where}: the connection was closed`));
     redis.once('ready', onReady);
     redis.on('error', onError);
+    redis.once('end', onEnd);
   });
 }
 

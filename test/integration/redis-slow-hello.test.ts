@@ -6,7 +6,7 @@
 import { jest } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import type { Gateway } from '../../src/index.js';
+import { ClosedWhileStarting, createGateway, type Gateway } from '../../src/gateway.js';
 import { api, until } from '../support/http-api.js';
 import { startGateway } from '../support/gateway.js';
 import { ManualClock } from '../support/manual-clock.js';
@@ -93,4 +93,22 @@ test('hellos are answered hello_concurrency at a time, the others wait their tur
   const text = (await api(gw2, 'GET', '/metrics')).body as string;
   expect(/^wsgate_sessions\{state="connected"\} (\d+)$/m.exec(text)?.[1]).toBe('19');
   expect(/^wsgate_sessions\{state="disconnected"\} (\d+)$/m.exec(text)?.[1] ?? '0').toBe('0');
+});
+
+test('stopped while it waits for Redis at start: listen() binds nothing and says why, and the drain still finishes', async () => {
+  const gw3 = createGateway({ port: 0, host: '127.0.0.1', logLevel: 'silent', legacy: false, processMetrics: false, redis: redis.url });
+  process.kill(redisPid, 'SIGSTOP');
+  let listening: Promise<unknown>;
+  let drained: Promise<unknown>;
+  try {
+    listening = gw3.listen().then(() => 'listening', (err: unknown) => err);
+    await sleep(200); // the start now waits for Redis
+    drained = gw3.drain(); // SIGTERM from a supervisor
+    await sleep(200);
+  } finally {
+    process.kill(redisPid, 'SIGCONT');
+  }
+  expect(await listening).toBeInstanceOf(ClosedWhileStarting);
+  await drained;
+  expect(gw3.port).toBe(0); // nothing bound after the drain: no listener that nobody would close
 });
