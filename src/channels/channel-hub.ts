@@ -62,6 +62,11 @@ export class ChannelHub {
   private readonly snapshots = new Map<string, Session[]>();
   /** Publishes not yet delivered to all their subscribers, oldest first. */
   private readonly jobs: FanoutJob[] = [];
+  /**
+   * Per channel with subscribers here, the position of the newest message handed to them (fanned out, or the
+   * first subscriber's recovery): what an already subscribed session has been sent, once the jobs are delivered.
+   */
+  private readonly handed = new Map<string, StreamPosition>();
   private pumping = false;
 
   constructor(
@@ -78,8 +83,11 @@ export class ChannelHub {
 
   async subscribe(session: Session, channel: string, since?: StreamPosition): Promise<void> {
     if (session.subscriptions.has(channel)) {
-      // Already subscribed: confirm without replay; messages keep flowing.
-      const { position } = await this.broker.recover(channel);
+      // Already subscribed (a page reloaded and resumed its session asks again): confirm without replay, at the
+      // position of the last message this session was sent — not the broker's, which may be ahead of a message
+      // still on its way here and would make the client skip it as already seen. Messages keep flowing.
+      if (this.jobs.some((j) => j.channel === channel)) this.deliverAll();
+      const position = this.handed.get(channel) ?? (await this.broker.recover(channel)).position;
       session.send(ServerEvent.Subscribed, { channel, ...position, recovered: false });
       return;
     }
@@ -112,6 +120,7 @@ export class ChannelHub {
       await this.attach(session, channel);
       const rec = await this.broker.recover(channel, since);
       if (session.state === 'ended' || !session.subscriptions.has(channel)) return;
+      if (!this.handed.has(channel)) this.handed.set(channel, rec.position);
       if (announce || !rec.recovered) {
         session.send(ServerEvent.Subscribed, { channel, ...rec.position, recovered: rec.recovered, ...(rec.missed !== undefined ? { missed: rec.missed } : {}) });
       }
@@ -170,6 +179,7 @@ export class ChannelHub {
     this.snapshots.delete(channel);
     if (subs.size === 0) {
       this.subscribers.delete(channel);
+      this.handed.delete(channel);
       const listener = this.listeners.get(channel);
       this.listeners.delete(channel);
       if (listener) void this.broker.unsubscribe(channel, listener).catch(() => undefined);
@@ -179,6 +189,8 @@ export class ChannelHub {
   private fanOut(message: ChannelMessage): void {
     const subs = this.subscribers.get(message.channel);
     if (!subs) return;
+    const last = this.handed.get(message.channel);
+    if (!last || last.epoch !== message.epoch || message.offset > last.offset) this.handed.set(message.channel, { offset: message.offset, epoch: message.epoch });
     const waiting = this.pending.get(message.channel);
     // Who gets it is decided now: sessions still recovering queue it (their recovery decides), the rest are targets.
     let targets: Session[];

@@ -1,5 +1,6 @@
 import { MemoryBroker } from '../../src/broker/memory-broker.js';
 import { ChannelHub } from '../../src/channels/channel-hub.js';
+import { Subscription } from '../../src/client/subscription.js';
 import { Session, type SessionLink } from '../../src/session/session.js';
 
 /** A session whose link records the channel messages' data, in order. */
@@ -84,4 +85,33 @@ test('a subscriber that leaves during a fan-out gets nothing more; one that come
   for (let i = 0; i < 5; i++) await turn();
   expect(leaver.got).toEqual([]);
   expect(returner.got).toEqual(['m1', 'm2']);
+});
+
+test('subscribed again while already subscribed (a reloaded page whose session kept the channel): a message on its way is not skipped', async () => {
+  const broker = new MemoryBroker(100, 300);
+  const hub = new ChannelHub(broker, 10);
+  const { s } = session(0);
+  await hub.subscribe(s, 'ch');
+  await broker.publish('ch', 'm1');
+  await turn();
+  // The new page's SDK subscription, at the position its previous page saved, fed the session's frames in order.
+  const epoch = (await broker.recover('ch')).position.epoch;
+  const sub = new Subscription('ch', { requestSubscribe: () => undefined, requestUnsubscribe: () => undefined, forget: () => undefined }, false, { offset: 1, epoch });
+  const shown: unknown[] = [];
+  const missed: unknown[] = [];
+  sub.on('message', (m) => shown.push(m.data));
+  sub.on('missed', (e) => missed.push(e));
+  s.link = {
+    ...s.link!,
+    sendStream: (_seq, text) => {
+      const f = JSON.parse(text) as { event: string; payload: never };
+      if (f.event === 'channel/subscribed') sub.handleSubscribed(f.payload);
+      if (f.event === 'channel/message') sub.handleMessage(f.payload);
+    },
+  };
+  sub.start();
+  await broker.publish('ch', 'm2'); // published, its delivery to the subscribers not yet made (next turn)
+  await hub.subscribe(s, 'ch', { offset: 1, epoch }); // the page's subscribe arrives meanwhile
+  for (let i = 0; i < 3; i++) await turn();
+  expect({ shown, missed, state: sub.state }).toEqual({ shown: ['m2'], missed: [], state: 'subscribed' });
 });
