@@ -9,7 +9,9 @@ let stack: BrowserStack;
 let context: BrowserContext | undefined;
 
 beforeAll(async () => {
-  stack = await startBrowserStack();
+  // History deep enough that a reload taking seconds on a loaded machine, with messages published all through it,
+  // stays recoverable (the default 100 is ~0.5 s of the reload test's publishing; past it the SDK says `missed`).
+  stack = await startBrowserStack({ historySize: 10_000 });
 }, 60_000);
 afterAll(async () => {
   await context?.close();
@@ -32,6 +34,18 @@ async function subscribed(page: Page, channel: string, state = 'subscribed', ms 
     const v = await view(page);
     return v.state === 'connected' && v.subStates[channel] === state;
   }, ms, `the page to connect and be ${state} to ${channel}`);
+}
+
+/** 1,2,3,5,6 → "1-3,5-6": a list of offsets as runs, short enough to read in a failure. */
+function spans(xs: number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < xs.length; ) {
+    let j = i;
+    while (j + 1 < xs.length && xs[j + 1] === xs[j]! + 1) j++;
+    out.push(i === j ? `${xs[i]}` : `${xs[i]}-${xs[j]}`);
+    i = j + 1;
+  }
+  return out.join(',');
 }
 
 async function publish(channel: string, values: number[]): Promise<void> {
@@ -166,8 +180,8 @@ describe('the demo page in Chromium, reload (the SDK option is opt-in; the demo 
       // (after the SDK saved its state there); the new page must show exactly the rest.
       await page.evaluate(() => {
         addEventListener('pagehide', () => {
-          const d = (window as unknown as { demo: { received: Record<string, number[]> } }).demo;
-          sessionStorage.setItem('e2e-before', JSON.stringify(Object.values(d.received)[0]));
+          const d = (window as unknown as { demo: { received: Record<string, number[]>; events: string[] } }).demo;
+          sessionStorage.setItem('e2e-before', JSON.stringify({ shown: Object.values(d.received)[0], events: d.events }));
         });
       });
       let n = 10;
@@ -192,12 +206,17 @@ describe('the demo page in Chromium, reload (the SDK option is opt-in; the demo 
       await publish(ch, [++n]);
       await eventually(async () => ((await view(page)).received[ch] ?? []).includes(n), 30_000, `message ${n} on the new page`);
       const after = await view(page);
-      const oldPage = JSON.parse((await page.evaluate(() => sessionStorage.getItem('e2e-before')))!) as number[];
+      const old = JSON.parse((await page.evaluate(() => sessionStorage.getItem('e2e-before')))!) as { shown: number[]; events: string[] };
+      const oldPage = old.shown;
       const shownAfter = after.received[ch]!;
       expect(after.sessionId).toBe(before.sessionId);
       expect(oldPage.length).toBeGreaterThan(10);
       expect(shownAfter.length).toBeGreaterThan(0);
-      expect([...oldPage, ...shownAfter]).toEqual(range(n)); // nothing lost, nothing twice, in order
+      // Nothing lost, nothing twice, in order. On failure the pages' own event logs say which way it went.
+      const newEvents = await page.evaluate(() => (window as unknown as { demo: { events: string[] } }).demo.events);
+      const shown = spans([...oldPage, ...shownAfter]);
+      const want = spans(range(n));
+      expect({ shown, log: shown === want ? 'ok' : { oldPage: old.events, newPage: newEvents, stats: after.stats } }).toEqual({ shown: want, log: 'ok' });
       expect(await page.evaluate(() => Object.keys(localStorage))).toEqual([]);
     }, 120_000); // generous: on a loaded machine a reload alone can take seconds
   }

@@ -17,6 +17,8 @@ const client = createClient({
   reload: params.get('reload') !== '0',
 });
 const demo = (window.demo = { client, received: {}, events: [], subscriptions: {} });
+demo.events.push(`page ${document.visibilityState}`);
+document.addEventListener('visibilitychange', () => demo.events.push(`page ${document.visibilityState}`));
 
 function logEvent(text) {
   demo.events.push(text);
@@ -85,11 +87,13 @@ function mountChannel(name) {
     list.append(li);
   };
   sub.on('state', (state) => {
+    demo.events.push(`${name}: ${state}`);
     box.querySelector('.sstate').textContent = state;
     box.classList.toggle('paused', state === 'paused');
     box.querySelector('.toggle').textContent = sub.paused ? 'resume' : 'pause';
   });
   sub.on('subscribed', (e) => {
+    demo.events.push(`${name}: subscribed at #${e.offset}${e.since ? ` since #${e.since.offset}` : ''}, recovered ${e.recovered}`);
     if (e.since && e.recovered) note(`— resumed from #${e.since.offset}: missed messages follow —`);
   });
   sub.on('missed', (e) => {
