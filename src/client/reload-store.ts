@@ -62,8 +62,9 @@ export interface ReloadSource {
  * `localStorage`: a resume token must not outlive the tab or reach another one. Saved when a
  * session starts or resumes, and on `pagehide` (the last moment a reload gives us). From pagehide
  * on, the client acks nothing past what was saved: frames that still arrive while the page unloads
- * are replayed to the next page instead of acked away (which would make its resume a `gap`). A
- * page restored from the back/forward cache (`pageshow` with `persisted`) acks normally again.
+ * are replayed to the next page instead of acked away (which would make its resume a `gap`), and a reconnect
+ * then saves nothing. A page restored from the back/forward cache (`pageshow` with `persisted`) acks and saves
+ * normally again.
  */
 export function keepForReload(client: ReloadSource, key: string): () => void {
   const store = sessionStore();
@@ -82,14 +83,23 @@ export function keepForReload(client: ReloadSource, key: string): () => void {
       /* quota or blocked storage: the next page starts a fresh session */
     }
   };
+  // From pagehide on, what was saved then is what the next page resumes from: a reconnect of the page going away
+  // (it can live on for a moment while the next one loads) must not save a seq and positions past it, whose
+  // messages this page processed but nobody saw and the next page would then skip.
+  let leaving = false;
   const hide = (): void => {
     client.holdAcks?.(true);
     save();
+    leaving = true;
   };
   const show = (ev: { persisted?: boolean }): void => {
-    if (ev.persisted) client.holdAcks?.(false);
+    if (!ev.persisted) return;
+    leaving = false;
+    client.holdAcks?.(false);
   };
-  const off = client.on('connected', save);
+  const off = client.on('connected', () => {
+    if (!leaving) save();
+  });
   const win = globalThis as { addEventListener?(t: string, f: (ev: { persisted?: boolean }) => void): void; removeEventListener?(t: string, f: (ev: { persisted?: boolean }) => void): void };
   win.addEventListener?.('pagehide', hide);
   win.addEventListener?.('pageshow', show);

@@ -130,6 +130,40 @@ describe('the reload store at pagehide', () => {
   }
   const msg = (seq: number) => ({ event: 'send/broadcast', seq, payload: { from: 'x', data: seq } });
 
+  it('a reconnect of the page going away saves nothing past pagehide: the next page resumes from what was saved then', () => {
+    (globalThis as { sessionStorage?: unknown }).sessionStorage = new MemoryStorage();
+    const page = pageEvents();
+    try {
+      const c = make();
+      const got: number[] = [];
+      c.subscribe('logs', (m) => got.push(m.offset));
+      const stop = keepForReload(c, 'k');
+      const s = accept();
+      s.receive({ event: 'channel/subscribed', seq: 1, payload: { channel: 'logs', offset: 0, epoch: 'e1', recovered: false } });
+      const chan = (seq: number) => ({ event: 'channel/message', seq, payload: { channel: 'logs', offset: seq - 1, epoch: 'e1', data: seq } });
+      for (let seq = 2; seq <= 10; seq++) s.receive(chan(seq));
+      page.fire('pagehide');
+      const saved = loadReloadState('k');
+      expect(saved).toEqual({ resume: { sessionId: 's1', resumeToken: 't1', lastSeq: 10 }, positions: { logs: { offset: 9, epoch: 'e1' } } });
+      // The page lives on a moment while the next loads: more frames, its socket drops, it reconnects and resumes.
+      for (let seq = 11; seq <= 30; seq++) s.receive(chan(seq));
+      s.drop();
+      clock.advance(60_000);
+      accept({ resumed: true });
+      expect(got.at(-1)).toBe(29); // processed here, on a page nobody sees any more
+      expect(loadReloadState('k')).toEqual(saved);
+      // Restored from the back/forward cache, it is the page again: the next connect saves.
+      page.fire('pageshow', { persisted: true });
+      FakeSocket.last.drop();
+      clock.advance(60_000);
+      accept({ resumed: true });
+      expect(loadReloadState('k')!.resume.lastSeq).toBe(30);
+      stop();
+    } finally {
+      page.restore();
+    }
+  });
+
   it('acks nothing past the saved seq while the page unloads (the next page resumes without a gap), and acks again when the page comes back', () => {
     (globalThis as { sessionStorage?: unknown }).sessionStorage = new MemoryStorage();
     const page = pageEvents();
