@@ -6,7 +6,7 @@
  *   npm run build && node dist/load/memory-abuse.js drop    [--clients 1500] [--rooms 1]
  *   npm run build && node dist/load/memory-abuse.js stream  [--seconds 180] [--rate 40] [--room-size 100]
  *   npm run build && node dist/load/memory-abuse.js channels [--channels 3000]
- *   npm run build && node dist/load/memory-abuse.js history [--seconds 30] [--size 60000]
+ *   npm run build && node dist/load/memory-abuse.js history [--seconds 30] [--size 60000]   (-- --redis URL: Redis's memory too)
  *   (--bin PATH runs another build of dist/bin/wsgate.js; anything after `--` goes to the gateway)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 
 interface Gw {
@@ -198,6 +199,9 @@ async function channels(gw: Gw): Promise<void> {
 async function history(gw: Gw): Promise<void> {
   const seconds = flag('seconds', 30);
   const size = flag('size', 60_000);
+  // With `-- --redis URL` the history is in Redis: its memory is read too.
+  const url = gatewayFlags.includes('--redis') ? gatewayFlags[gatewayFlags.indexOf('--redis') + 1] : undefined;
+  const redis = url ? new Redis(url) : undefined;
   await sleep(3000);
   const base = await sample(gw);
   const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/api/ws`, { perMessageDeflate: false });
@@ -223,10 +227,12 @@ async function history(gw: Gw): Promise<void> {
     }
     rows.push(row(`${t} s, ${sent} sent`, await sample(gw)));
     const m = await metrics(gw.port);
-    held.push(`${t} s: ${mib(m('wsgate_channel_history_bytes'))} MiB held, ${m('wsgate_channel_history_dropped_total')} dropped`);
+    const inRedis = redis ? `, Redis used_memory ${mib(Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]))} MiB` : '';
+    held.push(`${t} s: ${mib(m('wsgate_channel_history_bytes'))} MiB held, ${m('wsgate_channel_history_dropped_total')} dropped${inRedis}`);
   }
   clearInterval(pump);
   ws.terminate();
+  redis?.disconnect();
   console.log(`one connection publishing ${size}-byte messages, each to a new channel, for ${seconds} s\n\n${HEAD}`);
   console.log(rows.join('\n'));
   if (held.length) console.log(`\nwsgate_channel_history_bytes / _dropped_total: ${held.join('; ')}`);

@@ -58,13 +58,16 @@ export const GATEWAY_OPTIONS = {
   historySize: opt.integer({ default: 100, min: 0, help: 'messages kept per channel for recovery' }),
   /** Seconds a channel's history is kept. Default 300. */
   historyTtl: opt.seconds({ default: 300, min: 0, help: 'how long channel history is kept' }),
-  /** Bytes all channels' history may hold together in memory (0: no bound). Default 128 MiB. */
+  /**
+   * Bytes all channels' history may hold together in memory; with --redis, the history one process may have added to
+   * Redis (within history_ttl). 0: no bound. Default 128 MiB.
+   */
   maxHistoryBytes: opt.integer({
     default: 128 * 1024 * 1024,
     min: 0,
     unit: 'bytes',
     placeholder: 'BYTES',
-    help: "memory all channels' history may hold together, in-memory broker; over it the oldest messages of any channel go first (0: no bound)",
+    help: "memory all channels' history may hold together (with --redis: what this process added to Redis); over it the oldest messages of any channel go first (0: no bound)",
   }),
   /** Members above which a room hears coalesced counts (`room/presence`) instead of per-member presence. Default 100. */
   presenceLimit: opt.integer({ default: 100, min: 1, help: 'room size above which members get counts, not one frame per join' }),

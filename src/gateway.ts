@@ -9,6 +9,7 @@ import { createLogger } from './logger.js';
 import { WebSocketServer } from 'ws';
 import type { Broker } from './broker/broker.js';
 import { MemoryBroker } from './broker/memory-broker.js';
+import { RedisBroker } from './broker/redis-broker.js';
 import { ChannelHub } from './channels/channel-hub.js';
 import { ConfigError, isResolved, resolveOptions, type GatewayOptions, type ResolvedOptions } from './config.js';
 import { systemClock, type Clock } from './time/clock.js';
@@ -100,13 +101,16 @@ export class Gateway {
     };
     if (o.redis) {
       // Scale-out: sessions, rooms and channels in Redis, shared with every process on it (docs/scaling.md).
-      const parts = createRedisParts({ options: o, limits, clock: this.clock, logger: this.logger, prefix: init.redisPrefix, broker: init.broker }, {
+      const onHistoryDrop = (n: number): void => this.metrics.historyDropped.inc(n);
+      const parts = createRedisParts({ options: o, limits, clock: this.clock, logger: this.logger, prefix: init.redisPrefix, broker: init.broker, onHistoryDrop }, {
         onEnded,
         restoreChannels: async (s, channels) => {
           for (const [channel, since] of channels) await this.hub.restore(s, channel, since);
         },
       });
       this.broker = parts.broker;
+      const redisBroker = parts.broker;
+      if (redisBroker instanceof RedisBroker) this.metrics.historyBytesSource = () => redisBroker.historyHeld;
       this.lifecycle = parts.sessions;
       this.idempotency = parts.idempotency;
     } else {

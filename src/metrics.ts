@@ -94,12 +94,12 @@ export class GatewayMetrics {
     });
     this.historyDropped = new Counter({
       name: 'wsgate_channel_history_dropped_total',
-      help: 'Channel history messages dropped before history_size/history_ttl to keep --max-history-bytes (in-memory broker)',
+      help: 'Channel history messages dropped before history_size/history_ttl to keep --max-history-bytes (in memory; with --redis, entries this process added, deleted from Redis)',
       registers: r,
     });
     this.historyBytes = new Gauge({
       name: 'wsgate_channel_history_bytes',
-      help: "Bytes all channels' history holds in this process (message JSON plus a fixed cost per message and channel; in-memory broker)",
+      help: "Bytes all channels' history holds in this process (message JSON plus a fixed cost per message and channel); with --redis, the history this process added to Redis that may still be there",
       registers: r,
       collect() {
         if (self.historyBytesSource) this.set(self.historyBytesSource());

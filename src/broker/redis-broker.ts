@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import type { StreamPosition } from '../protocol/events.js';
 import { DEFAULT_PREFIX, closeRedis, openRedis, whenReady, type RedisTarget } from '../redis/connection.js';
 import type { Broker, BrokerListener, ChannelMessage, Recovery } from './broker.js';
-import { PUBLISH_LUA, RECOVER_LUA, channelKeys, parseLive, type StreamEntry } from './redis-channel-lua.js';
+import { HistoryLedger } from './history-ledger.js';
+import { DROP_ENTRY_LUA, PUBLISH_LUA, RECOVER_LUA, channelKeys, parseLive, type StreamEntry } from './redis-channel-lua.js';
 
 /** Options of the Redis broker. */
 export interface RedisBrokerOptions extends RedisTarget {
@@ -19,11 +20,32 @@ export interface RedisBrokerOptions extends RedisTarget {
    * any number) are gone from Redis as from a gateway in memory: once their history has expired.
    */
   metaTtl?: number;
+  /**
+   * Bytes of history this process may have added to Redis and not yet seen expire (0: no bound): over it, the
+   * oldest entries it added are deleted, whatever their channel. Bounds what clients publishing big messages to
+   * made-up channels make Redis hold (processes × this), as `max_history_bytes` does in memory.
+   */
+  maxHistoryBytes?: number;
+  /** Told how many entries the budget deleted (a metric). */
+  onBudgetDrop?: (entries: number) => void;
+  /** Milliseconds since the epoch (the gateway's clock). */
+  now?: () => number;
   logger?: Logger;
 }
 
+/** What a history entry costs Redis besides its JSON (entry in the stream's listpack, its id and field names). */
+const REDIS_ENTRY_COST = 64;
+/**
+ * Redis's allocator rounds a big listpack up to its next size class (up to a quarter more: a 50 kB message's
+ * stream takes 58 kB by MEMORY USAGE): counted in, so the bound holds for what Redis really takes.
+ */
+const ALLOCATOR_SLACK = 1.25;
+/** What a channel's keys cost Redis (the meta hash and the stream: keys, objects, radix tree node), on its first message. */
+const REDIS_CHANNEL_COST = 700;
+
 interface ChannelScripts {
-  wsgatePublish(meta: string, stream: string, pubsub: string, data: string, size: number, ttl: number, metaTtl: number, epoch: string): Promise<[number, string]>;
+  wsgatePublish(meta: string, stream: string, pubsub: string, data: string, size: number, ttl: number, metaTtl: number, epoch: string): Promise<[number, string, string]>;
+  wsgateDropEntry(stream: string, id: string): Promise<number>;
   wsgateRecover(meta: string, stream: string, since: number, size: number, ttl: number, metaTtl: number, epoch: string): Promise<[string, number, StreamEntry[]]>;
 }
 
@@ -54,6 +76,8 @@ export class RedisBroker implements Broker {
   private readonly live = new Map<string, Live>();
   private subscribedOnce = false;
   private readonly renewer: NodeJS.Timeout;
+  private readonly ledger: HistoryLedger;
+  private readonly now: () => number;
 
   constructor(private readonly opts: RedisBrokerOptions) {
     this.prefix = opts.prefix ?? DEFAULT_PREFIX;
@@ -63,6 +87,9 @@ export class RedisBroker implements Broker {
     this.cmd = openRedis(opts, 'wsgate-broker') as Redis & ChannelScripts;
     this.cmd.defineCommand('wsgatePublish', { numberOfKeys: 2, lua: PUBLISH_LUA });
     this.cmd.defineCommand('wsgateRecover', { numberOfKeys: 2, lua: RECOVER_LUA });
+    this.cmd.defineCommand('wsgateDropEntry', { numberOfKeys: 1, lua: DROP_ENTRY_LUA });
+    this.ledger = new HistoryLedger(opts.maxHistoryBytes ?? 0, opts.historyTtl * 1000);
+    this.now = opts.now ?? Date.now;
     this.sub = openRedis(opts, 'wsgate-broker-sub');
     for (const [role, conn] of [['broker', this.cmd], ['broker-sub', this.sub]] as const) {
       conn.on('error', (err: Error) => opts.logger?.debug({ err: err.message, role }, 'redis connection error'));
@@ -82,8 +109,26 @@ export class RedisBroker implements Broker {
   async publish(channel: string, data: unknown): Promise<StreamPosition> {
     const k = channelKeys(this.prefix, channel);
     const json = JSON.stringify(data ?? null);
-    const [offset, epoch] = await this.cmd.wsgatePublish(k.meta, k.stream, k.pubsub, json, this.opts.historySize, Math.ceil(this.opts.historyTtl), this.metaTtl, nanoid(10));
+    const [offset, epoch, id] = await this.cmd.wsgatePublish(k.meta, k.stream, k.pubsub, json, this.opts.historySize, Math.ceil(this.opts.historyTtl), this.metaTtl, nanoid(10));
+    if (id) this.account(k.stream, id, Math.ceil((json.length + REDIS_ENTRY_COST) * ALLOCATOR_SLACK) + (Number(offset) === 1 ? REDIS_CHANNEL_COST : 0));
     return { offset: Number(offset), epoch };
+  }
+
+  /** Bytes of history this process added to Redis that may still be there (what `maxHistoryBytes` bounds). */
+  get historyHeld(): number {
+    this.ledger.expire(this.now());
+    return this.ledger.held;
+  }
+
+  /** Count a history entry against the budget; delete the oldest this process added while over it. */
+  private account(stream: string, id: string, cost: number): void {
+    const drop = this.ledger.add(stream, id, cost, this.now());
+    if (drop.length === 0) return;
+    this.opts.onBudgetDrop?.(drop.length);
+    const batch = this.cmd.pipeline() as ReturnType<Redis['pipeline']> & { wsgateDropEntry(stream: string, id: string): unknown };
+    for (const e of drop) batch.wsgateDropEntry(e.key, e.id);
+    // Redis away: the entries expire by history_ttl anyway; the ledger has stopped counting them either way.
+    void batch.exec().catch((err: unknown) => this.opts.logger?.debug({ err: (err as Error).message }, 'history budget: delete failed'));
   }
 
   async recover(channel: string, since?: StreamPosition): Promise<Recovery> {

@@ -17,7 +17,7 @@ export function channelKeys(prefix: string, channel: string): { meta: string; st
  * history ttl (s), meta ttl (s), epoch to use when the channel has none yet.
  * Entries older than the history ttl are trimmed by id (stream ids are milliseconds).
  * The live message is `offset:epoch:payload` (epochs are nanoid: no colon).
- * Returns {offset, epoch}.
+ * Returns {offset, epoch, history entry id ('' when none is kept)}.
  */
 export const PUBLISH_LUA = `
 local epoch = redis.call('HGET', KEYS[1], 'e')
@@ -28,15 +28,26 @@ end
 local offset = redis.call('HINCRBY', KEYS[1], 'o', 1)
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 local size = tonumber(ARGV[3])
+local id = ''
 if size > 0 then
-  redis.call('XADD', KEYS[2], 'MAXLEN', size, '*', 'o', offset, 'd', ARGV[2])
+  id = redis.call('XADD', KEYS[2], 'MAXLEN', size, '*', 'o', offset, 'd', ARGV[2])
   local t = redis.call('TIME')
   local cutoff = tonumber(t[1]) * 1000 - tonumber(ARGV[4]) * 1000
   redis.call('XTRIM', KEYS[2], 'MINID', string.format('%d', cutoff))
   redis.call('EXPIRE', KEYS[2], ARGV[4])
 end
 redis.call('PUBLISH', ARGV[1], offset .. ':' .. epoch .. ':' .. ARGV[2])
-return {offset, epoch}
+return {offset, epoch, id}
+`;
+
+/**
+ * Drop one history entry the process's history budget gave up (HistoryLedger), and the stream with it once empty.
+ * KEYS: stream. ARGV: entry id. One key: runs on one Redis Cluster node.
+ */
+export const DROP_ENTRY_LUA = `
+redis.call('XDEL', KEYS[1], ARGV[1])
+if redis.call('XLEN', KEYS[1]) == 0 then redis.call('DEL', KEYS[1]) end
+return 1
 `;
 
 /**

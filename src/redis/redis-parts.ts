@@ -17,7 +17,7 @@ import { RedisSessionStore } from './session-store.js';
 
 /** What a gateway gives to build its Redis side. */
 export interface RedisPartsInit {
-  options: Pick<GatewayOptions, 'redis' | 'redisTlsCa' | 'historySize' | 'historyTtl' | 'bufferMaxMessages' | 'bufferMaxBytes' | 'dedupWindow' | 'sessionTtl' | 'presenceLimit'>;
+  options: Pick<GatewayOptions, 'redis' | 'redisTlsCa' | 'historySize' | 'historyTtl' | 'maxHistoryBytes' | 'bufferMaxMessages' | 'bufferMaxBytes' | 'dedupWindow' | 'sessionTtl' | 'presenceLimit'>;
   limits: SessionLimits;
   clock: Clock;
   logger: Logger;
@@ -25,6 +25,8 @@ export interface RedisPartsInit {
   prefix?: string;
   /** A broker of the caller's own instead of the Redis one. */
   broker?: Broker;
+  /** Told how many history entries the process's history budget deleted (a metric). */
+  onHistoryDrop?: (entries: number) => void;
 }
 
 /** What a gateway that shares a Redis with its other processes runs on. */
@@ -55,7 +57,19 @@ export function createRedisParts(init: RedisPartsInit, hooks: RedisSessionHooks)
     now: () => init.clock.now(),
   });
   const bus = new ProcessBus(store, logger);
-  const broker = init.broker ?? new RedisBroker({ url: o.redis, tls, prefix: init.prefix, historySize: o.historySize, historyTtl: o.historyTtl, logger });
+  const broker =
+    init.broker ??
+    new RedisBroker({
+      url: o.redis,
+      tls,
+      prefix: init.prefix,
+      historySize: o.historySize,
+      historyTtl: o.historyTtl,
+      maxHistoryBytes: o.maxHistoryBytes,
+      onBudgetDrop: init.onHistoryDrop,
+      now: () => init.clock.now(),
+      logger,
+    });
   return {
     broker,
     sessions: new RedisSessionService(store, bus, init.limits, init.clock, logger, hooks),
