@@ -106,6 +106,8 @@ class SseRoutes {
       wire.close(1009, 'message_too_big');
       return sendJson(res, 413, { error: `frame larger than ${max} bytes` });
     }
+    // While the connection's queue is full the POST waits (its answer too): the client's backpressure.
+    await wire.whenReading();
     wire.receive(frames);
     res.writeHead(204).end();
   }

@@ -34,6 +34,8 @@ export function frameSeq(text: string): number | undefined {
 export class SseWire extends EventEmitter {
   readyState = OPEN;
   private code = 1006;
+  private paused: Promise<void> | undefined;
+  private unpause: (() => void) | undefined;
 
   constructor(
     private readonly res: ServerResponse,
@@ -43,6 +45,7 @@ export class SseWire extends EventEmitter {
     super();
     res.on('close', () => {
       this.readyState = CLOSED;
+      this.resume(); // POSTs waiting to be taken find the wire closed
       this.emit('close', this.code, Buffer.alloc(0));
     });
     // A write to a reader that went away fails; the 'close' above reports it.
@@ -81,6 +84,22 @@ export class SseWire extends EventEmitter {
     if (this.readyState === CLOSED) return;
     this.readyState = CLOSING;
     this.res.destroy();
+  }
+
+  /** Stop taking the client's frames (as a ws socket stops reading): `POST /api/sse/send` waits until `resume()`. */
+  pause(): void {
+    this.paused ??= new Promise<void>((resolve) => (this.unpause = resolve));
+  }
+
+  resume(): void {
+    const go = this.unpause;
+    this.paused = this.unpause = undefined;
+    go?.();
+  }
+
+  /** Resolves when frames are taken again (at once unless paused). */
+  whenReading(): Promise<void> {
+    return this.paused ?? Promise.resolve();
   }
 
   /** Frames from the client's POST, each as a `message` (text, in order). */

@@ -53,6 +53,13 @@ type OwnedSocket = WebSocket & { [OWNER]: Connection };
 const ownerOf = (socket: WebSocket): Connection => (socket as OwnedSocket)[OWNER];
 /** Every connection starts its message chain here: no promise of its own until it has messages in flight. */
 const SETTLED: Promise<void> = Promise.resolve();
+/**
+ * Messages of one connection that may wait behind an unfinished one (a handler waiting on Redis) before the socket
+ * stops being read; reading resumes once half of them are done. A client that waits for its answers never gets
+ * near it; one that floods is served at the speed its messages are handled.
+ */
+const MAX_QUEUED = 64;
+
 /** How long a close handshake may take before the socket is dropped. */
 const CLOSE_GRACE_MS = 3_000;
 
@@ -83,6 +90,8 @@ export class Connection implements SessionLink {
   private replaying = false;
   private chain: Promise<void> = SETTLED;
   private inFlight = 0;
+  /** The socket is not being read: MAX_QUEUED messages wait (see enqueue). */
+  private readPaused = false;
   private serverCloseCode = 0;
   private graceTimer: TimerHandle | undefined;
   private tokens: number;
@@ -185,7 +194,12 @@ export class Connection implements SessionLink {
       this.chain = pending.then(undefined, onError).then(done, done);
       return;
     }
-    this.inFlight++;
+    // Over the bound, stop reading the socket: the client's own TCP buffer fills and it waits (backpressure). A
+    // client flooding messages that wait on Redis (a publish each) filled the heap at its send rate: 2.5 GB in 30 s.
+    if (++this.inFlight > MAX_QUEUED && !this.readPaused) {
+      this.readPaused = true;
+      this.socket.pause();
+    }
     this.chain = this.chain.then(async () => {
       try {
         await task();
@@ -200,6 +214,10 @@ export class Connection implements SessionLink {
   private settle(): void {
     // Nothing queued behind: let the settled promise go instead of keeping one per idle connection.
     if (--this.inFlight === 0) this.chain = SETTLED;
+    if (this.readPaused && this.inFlight <= MAX_QUEUED / 2) {
+      this.readPaused = false;
+      this.socket.resume();
+    }
   }
 
   /** Write one encoded transient frame (no seq). */
