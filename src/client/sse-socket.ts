@@ -100,7 +100,9 @@ export class SseSocket implements WebSocketLike {
   private async pump(): Promise<void> {
     if (this.posting || this.queue.length === 0 || !this.key) return;
     this.posting = true;
-    const body = this.queue.splice(0).join('\n');
+    // At most 15 frames a POST: the gateway takes a body of up to 16 × max_payload, and frames up to max_payload each.
+    // A POST also waits while the gateway is not taking this client's frames (backpressure), and more queue meanwhile.
+    const body = this.queue.splice(0, 15).join('\n');
     try {
       const res = await this.post('/send', this.key, body, false);
       if (!res.ok) this.finish(1006, `sse send refused: HTTP ${res.status}`);

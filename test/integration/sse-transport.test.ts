@@ -73,6 +73,20 @@ describe('the SSE transport', () => {
     expect(await metricLine('wsgate_connections{')).toEqual(expect.arrayContaining(['wsgate_connections{transport="sse"} 1']));
   });
 
+  it('sends a burst bigger than one POST may carry (16 × max_payload) in several, every message once and in order', async () => {
+    const c = sseClient();
+    const got: number[] = [];
+    const sub = c.subscribe('burst', (m) => got.push((m.data as { n: number }).n));
+    await until(() => c.state === 'connected' && sub.state === 'subscribed', 10_000, 'connected over SSE');
+    const pad = 'x'.repeat(60_000);
+    // 40 × 60 kB queued at once: 2.4 MB, over the 1 MiB a POST body may be (one POST of it all was refused, 413).
+    const sent = await Promise.all(Array.from({ length: 40 }, (_, n) => c.publish('burst', { n, pad })));
+    expect(sent).toHaveLength(40);
+    await until(() => got.length === 40, 10_000, '40 messages back');
+    expect(got).toEqual(Array.from({ length: 40 }, (_, n) => n));
+    expect(c.stats.resumes).toBe(0); // one stream, never cut
+  });
+
   it('resumes the session after the stream is cut, from the last seq it received, nothing lost or doubled', async () => {
     const c = sseClient();
     const got: number[] = [];
