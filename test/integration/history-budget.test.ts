@@ -1,4 +1,5 @@
 import { api } from '../support/http-api.js';
+import { hogPublish, recoverFromStart, stillPublishing } from '../support/history-hog.js';
 import { TestClient } from '../support/ws-client.js';
 import { startWsgate, type WsgateProcess } from '../support/wsgate-process.js';
 
@@ -25,9 +26,7 @@ afterAll(() => {
 
 test('300 messages of 50 kB to 300 made-up channels under a 2 MB history budget: held ≤ 2 MB, the newest channels recover, the oldest start over', async () => {
   const hog = await client();
-  const big = 'x'.repeat(50_000);
-  for (let i = 0; i < 300; i++) hog.send('channel/publish', { channel: `hog.${i}`, data: big }, `p${i}`);
-  await hog.next((f) => f.event === 'system/ack' && (f.payload as { id?: string }).id === 'p299', 10_000);
+  await hogPublish(hog, 300, 50_000);
 
   const scraped = (await api(gw.base, 'GET', '/metrics')).body as string;
   const held = metric(scraped, 'wsgate_channel_history_bytes');
@@ -36,18 +35,11 @@ test('300 messages of 50 kB to 300 made-up channels under a 2 MB history budget:
   expect(metric(scraped, 'wsgate_channel_history_dropped_total')).toBeGreaterThanOrEqual(250);
 
   // The newest channel still has its message: a subscriber recovering from offset 0 of its epoch gets it.
-  const reader = await client();
-  reader.send('channel/subscribe', { channel: 'hog.299' });
-  const newest = (await reader.next('channel/subscribed')).payload as { offset: number; epoch: string };
-  expect(newest.offset).toBe(1);
-  const late = await client();
-  late.send('channel/subscribe', { channel: 'hog.299', since: { offset: 0, epoch: newest.epoch } });
-  expect(((await late.next('channel/subscribed')).payload as { recovered: boolean }).recovered).toBe(true);
-  expect(((await late.next('channel/message')).payload as { data: string }).data).toHaveLength(50_000);
+  const newest = await recoverFromStart(await client(), await client(), 'hog.299');
+  expect(newest.position.offset).toBe(1);
+  expect(newest.answer.recovered).toBe(true);
+  expect(newest.first).toHaveLength(50_000);
   // The oldest was dropped for the budget: nobody listened, so the channel starts over (offset 0).
-  reader.send('channel/subscribe', { channel: 'hog.0' });
-  expect(((await reader.next((f) => f.event === 'channel/subscribed' && (f.payload as { channel: string }).channel === 'hog.0')).payload as { offset: number }).offset).toBe(0);
-  // The publisher was never cut off: its connection is open and it can go on.
-  hog.send('channel/publish', { channel: 'hog.more', data: 'still here' }, 'last');
-  await hog.next((f) => f.event === 'system/ack' && (f.payload as { id?: string }).id === 'last');
+  expect((await recoverFromStart(await client(), await client(), 'hog.0')).position.offset).toBe(0);
+  await stillPublishing(hog); // the publisher was never cut off: its connection is open and it can go on
 });

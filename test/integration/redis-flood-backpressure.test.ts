@@ -5,7 +5,6 @@
  * buffers, and once Redis answers again every message is handled, in order, none lost.
  */
 import { jest } from '@jest/globals';
-import { Redis } from 'ioredis';
 import type { Gateway } from '../../src/index.js';
 import { startGateway } from '../support/gateway.js';
 import { startRedis, type RedisHandle } from '../support/redis.js';
@@ -14,18 +13,14 @@ import { sleep, TestClient } from '../support/ws-client.js';
 jest.setTimeout(60_000);
 
 let redis: RedisHandle;
-let redisPid = 0;
 let gw: Gateway | undefined;
 const clients: TestClient[] = [];
 
 beforeAll(async () => {
   redis = await startRedis();
-  const r = new Redis(redis.url);
-  redisPid = Number(/process_id:(\d+)/.exec(await r.info('server'))?.[1]);
-  r.disconnect();
 });
 afterAll(async () => {
-  if (redisPid) process.kill(redisPid, 'SIGCONT');
+  redis.thaw();
   for (const c of clients) c.kill();
   await gw?.close();
   await redis.stop();
@@ -38,14 +33,14 @@ test('a publish flood while Redis stalls is left in the client\'s buffers, not r
   await flood.hello({});
   const data = 'x'.repeat(10_000);
   const n = 5000; // 50 MB
-  process.kill(redisPid, 'SIGSTOP');
+  redis.freeze();
   try {
     for (let i = 0; i < n; i++) flood.send('channel/publish', { channel: 'flood', data }, `f${i}`);
     await sleep(1500); // time for the gateway to read whatever it would
     // What the gateway did not read is still queued in the client's socket (kernel buffers hold a few MB).
     expect(flood.ws.bufferedAmount).toBeGreaterThan(10_000_000);
   } finally {
-    process.kill(redisPid, 'SIGCONT');
+    redis.thaw();
   }
   const last = await flood.next((f) => f.event === 'system/ack' && (f.payload as { id?: string }).id === `f${n - 1}`, 45_000);
   expect(last).toBeDefined();

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { api, until } from '../support/http-api.js';
 import { startRedis, type RedisHandle } from '../support/redis.js';
+import { hogPublish, recoverFromStart, stillPublishing } from '../support/history-hog.js';
 import { TestClient } from '../support/ws-client.js';
 import { startWsgate, type WsgateProcess } from '../support/wsgate-process.js';
 
@@ -50,9 +51,7 @@ afterAll(async () => {
 
 test('300 messages of 50 kB to 300 made-up channels under a 2 MB budget: Redis holds ≤ 2 MB of their history, the newest recover, the oldest are gone', async () => {
   const hog = await client();
-  const big = 'x'.repeat(50_000);
-  for (let i = 0; i < 300; i++) hog.send('channel/publish', { channel: `hog.${i}`, data: big }, `p${i}`);
-  await hog.next((f) => f.event === 'system/ack' && (f.payload as { id?: string }).id === 'p299', 20_000);
+  await hogPublish(hog, 300, 50_000, 20_000);
 
   // Without the budget: 300 streams, ~15 MB. The deletes go out after the publishes: wait until they are done.
   let held = { keys: 0, bytes: 0 };
@@ -64,21 +63,11 @@ test('300 messages of 50 kB to 300 made-up channels under a 2 MB budget: Redis h
   expect(metric(scraped, 'wsgate_channel_history_dropped_total')).toBeGreaterThanOrEqual(260);
 
   // The newest channel's message is still there: a subscriber recovering from offset 0 of its epoch gets it.
-  const reader = await client();
-  reader.send('channel/subscribe', { channel: 'hog.299' });
-  const newest = (await reader.next('channel/subscribed')).payload as { offset: number; epoch: string };
-  expect(newest.offset).toBe(1);
-  const late = await client();
-  late.send('channel/subscribe', { channel: 'hog.299', since: { offset: 0, epoch: newest.epoch } });
-  expect(((await late.next('channel/subscribed')).payload as { recovered: boolean }).recovered).toBe(true);
-  expect(((await late.next('channel/message')).payload as { data: string }).data).toHaveLength(50_000);
+  const newest = await recoverFromStart(await client(), await client(), 'hog.299');
+  expect(newest.position.offset).toBe(1);
+  expect(newest.answer.recovered).toBe(true);
+  expect(newest.first).toHaveLength(50_000);
   // The oldest's history was deleted for the budget: a recovery from before it is told it cannot be done.
-  reader.send('channel/subscribe', { channel: 'hog.0' });
-  const oldest = (await reader.next((f) => f.event === 'channel/subscribed' && (f.payload as { channel: string }).channel === 'hog.0')).payload as { offset: number; epoch: string };
-  const gone = await client();
-  gone.send('channel/subscribe', { channel: 'hog.0', since: { offset: 0, epoch: oldest.epoch } });
-  expect((await gone.next('channel/subscribed')).payload).toMatchObject({ recovered: false, missed: 1 });
-  // The publisher was never cut off.
-  hog.send('channel/publish', { channel: 'hog.more', data: 'still here' }, 'last');
-  await hog.next((f) => f.event === 'system/ack' && (f.payload as { id?: string }).id === 'last');
+  expect((await recoverFromStart(await client(), await client(), 'hog.0')).answer).toMatchObject({ recovered: false, missed: 1 });
+  await stillPublishing(hog); // the publisher was never cut off
 });

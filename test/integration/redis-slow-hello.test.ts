@@ -4,7 +4,6 @@
  * client must not be closed 4101; its system/init comes once Redis runs again.
  */
 import { jest } from '@jest/globals';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { ClosedWhileStarting, createGateway, type Gateway } from '../../src/gateway.js';
 import { api, until } from '../support/http-api.js';
@@ -16,19 +15,15 @@ import { sleep, TestClient } from '../support/ws-client.js';
 jest.setTimeout(60_000);
 
 let redis: RedisHandle;
-let redisPid = 0;
 let gw: Gateway | undefined;
 let gw2: Gateway | undefined;
 const clients: TestClient[] = [];
 
 beforeAll(async () => {
   redis = await startRedis();
-  const r = new Redis(redis.url);
-  redisPid = Number(/process_id:(\d+)/.exec(await r.info('server'))?.[1]);
-  r.disconnect();
 });
 afterAll(async () => {
-  if (redisPid) process.kill(redisPid, 'SIGCONT');
+  redis.thaw();
   for (const c of clients) c.kill();
   await gw?.close();
   await gw2?.close();
@@ -46,7 +41,7 @@ test('a hello sent in time is answered however long Redis takes: no 4101 while i
   clients.push(waiting);
   await waiting.open();
 
-  process.kill(redisPid, 'SIGSTOP');
+  redis.freeze();
   let closedEarly: number | undefined;
   void waiting.closed.then((c) => (closedEarly = c.code));
   waiting.send('client/hello', { room: 'slow' });
@@ -56,7 +51,7 @@ test('a hello sent in time is answered however long Redis takes: no 4101 while i
   await sleep(300);
   expect(closedEarly).toBeUndefined();
 
-  process.kill(redisPid, 'SIGCONT');
+  redis.thaw();
   const init = (await waiting.next('system/init', 15_000)).payload as { session_id?: string; room?: string };
   expect(typeof init.session_id).toBe('string');
   expect(init.room).toBe('slow');
@@ -75,7 +70,7 @@ test('hellos are answered hello_concurrency at a time, the others wait their tur
     return ['answering', 'waiting'].map((s) => new RegExp(`^wsgate_hellos\\{state="${s}"\\} (\\d+)$`, 'm').exec(text)?.[1]).join('/');
   };
 
-  process.kill(redisPid, 'SIGSTOP');
+  redis.freeze();
   try {
     for (const c of cs) c.send('client/hello', { room: 'turns' });
     await until(async () => (await hellos()) === '4/16', 10_000, '4 answering, 16 waiting');
@@ -83,7 +78,7 @@ test('hellos are answered hello_concurrency at a time, the others wait their tur
     gone.kill();
     await sleep(300);
   } finally {
-    process.kill(redisPid, 'SIGCONT');
+    redis.thaw();
   }
   const inits = await Promise.all(cs.map((c) => c.next('system/init', 15_000)));
   expect(inits.filter((f) => typeof (f.payload as { session_id?: unknown }).session_id === 'string')).toHaveLength(19);
@@ -101,7 +96,7 @@ test('hellos are answered hello_concurrency at a time, the others wait their tur
 
 test('stopped while it waits for Redis at start: listen() binds nothing and says why, and the drain still finishes', async () => {
   const gw3 = createGateway({ port: 0, host: '127.0.0.1', logLevel: 'silent', legacy: false, processMetrics: false, redis: redis.url });
-  process.kill(redisPid, 'SIGSTOP');
+  redis.freeze();
   let listening: Promise<unknown>;
   let drained: Promise<unknown>;
   try {
@@ -110,7 +105,7 @@ test('stopped while it waits for Redis at start: listen() binds nothing and says
     drained = gw3.drain(); // SIGTERM from a supervisor
     await sleep(200);
   } finally {
-    process.kill(redisPid, 'SIGCONT');
+    redis.thaw();
   }
   expect(await listening).toBeInstanceOf(ClosedWhileStarting);
   await drained;

@@ -32,6 +32,9 @@ export interface RedisHandle {
   restart(downMs?: number): Promise<void>;
   /** Kill it and remove its directory (test cleanup). */
   stop(): Promise<void>;
+  /** Freeze it (SIGSTOP): connections stay open and nothing is answered, a stalled Redis; `thaw()` lets it go on. */
+  freeze(): void;
+  thaw(): void;
 }
 
 /** Options of startRedis. */
@@ -83,6 +86,8 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisHandle> 
       await kill();
       rmSync(dir, { recursive: true, force: true });
     },
+    freeze: () => void child?.kill('SIGSTOP'),
+    thaw: () => void child?.kill('SIGCONT'),
     restart: async (downMs = 0) => {
       await kill();
       if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
