@@ -9,7 +9,6 @@ import { createLogger } from './logger.js';
 import { WebSocketServer } from 'ws';
 import type { Broker } from './broker/broker.js';
 import { MemoryBroker } from './broker/memory-broker.js';
-import { RedisBroker } from './broker/redis-broker.js';
 import { ChannelHub } from './channels/channel-hub.js';
 import { ConfigError, isResolved, resolveOptions, type GatewayOptions, type ResolvedOptions } from './config.js';
 import { systemClock, type Clock } from './time/clock.js';
@@ -99,9 +98,9 @@ export class Gateway {
       this.hub.removeSession(s);
       this.logger.debug({ session: s.id, reason }, 'session ended');
     };
+    const onHistoryDrop = (n: number): void => this.metrics.historyDropped.inc(n);
     if (o.redis) {
       // Scale-out: sessions, rooms and channels in Redis, shared with every process on it (docs/scaling.md).
-      const onHistoryDrop = (n: number): void => this.metrics.historyDropped.inc(n);
       const parts = createRedisParts({ options: o, limits, clock: this.clock, logger: this.logger, prefix: init.redisPrefix, broker: init.broker, onHistoryDrop }, {
         onEnded,
         restoreChannels: async (s, channels) => {
@@ -109,19 +108,15 @@ export class Gateway {
         },
       });
       this.broker = parts.broker;
-      const redisBroker = parts.broker;
-      if (redisBroker instanceof RedisBroker) this.metrics.historyBytesSource = () => redisBroker.historyHeld;
       this.lifecycle = parts.sessions;
       this.idempotency = parts.idempotency;
     } else {
       if (init.broker) this.broker = init.broker;
-      else {
-        const memory = new MemoryBroker(o.historySize, o.historyTtl, this.clock, o.maxHistoryBytes, (n) => this.metrics.historyDropped.inc(n));
-        this.metrics.historyBytesSource = () => memory.historyHeld.bytes;
-        this.broker = memory;
-      }
+      else this.broker = new MemoryBroker(o.historySize, o.historyTtl, this.clock, o.maxHistoryBytes, onHistoryDrop);
       this.lifecycle = new SessionRegistry(limits, o.sessionTtlMs, this.clock, { onEnded, onEvicted: () => this.metrics.sessionsEvicted.inc() }, o.presenceLimit);
     }
+    const broker = this.broker;
+    if (broker.historyBytes) this.metrics.historyBytesSource = () => broker.historyBytes!();
     this.hub = new ChannelHub(this.broker, o.maxSubscriptions);
     const core: GatewayCore = {
       options: o,

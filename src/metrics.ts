@@ -30,7 +30,7 @@ export class GatewayMetrics {
   readonly hellos: Gauge<'state'>;
   /** The v3 endpoint's hellos being answered and waiting their turn. */
   hellosSource: (() => { active: number; waiting: number }) | undefined;
-  /** The in-memory broker's held history bytes (unset with Redis, where Redis holds the history). */
+  /** The broker's history bytes under `max_history_bytes` (held in memory, or added to Redis by this process). */
   historyBytesSource: (() => number) | undefined;
   readonly errors: Counter<'code'>;
   readonly livenessLateness: Gauge<'layer'>;

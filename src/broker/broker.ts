@@ -39,5 +39,7 @@ export interface Broker {
   unsubscribe(channel: string, listener: BrokerListener): Promise<void>;
   /** A networked broker: resolves once it is connected (rejects when it cannot be reached). */
   ready?(): Promise<void>;
+  /** Bytes of channel history this process holds, or added to a shared store, under `max_history_bytes` (a metric). */
+  historyBytes?(): number;
   close(): Promise<void>;
 }

@@ -68,6 +68,10 @@ export class MemoryBroker implements Broker {
     return { offset: message.offset, epoch: message.epoch };
   }
 
+  historyBytes(): number {
+    return this.heldBytes;
+  }
+
   /** Bytes the channels' history holds now (message JSON plus a fixed cost per entry), and its entries. */
   get historyHeld(): { bytes: number; entries: number } {
     return { bytes: this.heldBytes, entries: this.heldEntries };

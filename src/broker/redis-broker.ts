@@ -115,7 +115,7 @@ export class RedisBroker implements Broker {
   }
 
   /** Bytes of history this process added to Redis that may still be there (what `maxHistoryBytes` bounds). */
-  get historyHeld(): number {
+  historyBytes(): number {
     this.ledger.expire(this.now());
     return this.ledger.held;
   }

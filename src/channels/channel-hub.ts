@@ -189,8 +189,8 @@ export class ChannelHub {
   private fanOut(message: ChannelMessage): void {
     const subs = this.subscribers.get(message.channel);
     if (!subs) return;
-    const last = this.handed.get(message.channel);
-    if (!last || last.epoch !== message.epoch || message.offset > last.offset) this.handed.set(message.channel, { offset: message.offset, epoch: message.epoch });
+    // Brokers deliver a channel's messages in order, each once (a new epoch restarts the offsets): the latest is the newest.
+    this.handed.set(message.channel, { offset: message.offset, epoch: message.epoch });
     const waiting = this.pending.get(message.channel);
     // Who gets it is decided now: sessions still recovering queue it (their recovery decides), the rest are targets.
     let targets: Session[];

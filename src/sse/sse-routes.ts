@@ -97,6 +97,9 @@ class SseRoutes {
   async send(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const wire = this.wireOf(req);
     if (!wire) return refuse(req, res);
+    // While the connection's queue is full the POST waits, its body not yet read (it stays in the client's TCP
+    // buffers, as a paused WebSocket's frames do): the client's backpressure.
+    await wire.whenReading();
     const max = this.parts.options.maxPayload;
     const body = await readText(req, max * 16);
     if (body === undefined) return sendJson(res, 413, { error: 'body too large' });
@@ -106,8 +109,6 @@ class SseRoutes {
       wire.close(1009, 'message_too_big');
       return sendJson(res, 413, { error: `frame larger than ${max} bytes` });
     }
-    // While the connection's queue is full the POST waits (its answer too): the client's backpressure.
-    await wire.whenReading();
     wire.receive(frames);
     res.writeHead(204).end();
   }

@@ -1,4 +1,4 @@
-import { api } from '../support/http-api.js';
+import { api, metric } from '../support/http-api.js';
 import { hogPublish, recoverFromStart, stillPublishing } from '../support/history-hog.js';
 import { TestClient } from '../support/ws-client.js';
 import { startWsgate, type WsgateProcess } from '../support/wsgate-process.js';
@@ -14,7 +14,6 @@ const client = async (): Promise<TestClient> => {
   await c.hello();
   return c;
 };
-const metric = (text: string, name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
 
 beforeAll(async () => {
   gw = await startWsgate(['--max-history-bytes', '2000000', '--max-payload', '65536']);

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { api, until } from '../support/http-api.js';
+import { api, metric, until } from '../support/http-api.js';
 import { startRedis, type RedisHandle } from '../support/redis.js';
 import { hogPublish, recoverFromStart, stillPublishing } from '../support/history-hog.js';
 import { TestClient } from '../support/ws-client.js';
@@ -19,7 +19,6 @@ const client = async (): Promise<TestClient> => {
   await c.hello();
   return c;
 };
-const metric = (text: string, name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
 
 /** The hog's history streams in Redis and the bytes Redis says they take. */
 async function hogStreams(): Promise<{ keys: number; bytes: number }> {
